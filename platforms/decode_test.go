@@ -1,0 +1,196 @@
+package platforms
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestLookup(t *testing.T) {
+	for _, typ := range []string{"Snowflake", "Redshift", "Azure Synapse Analytics", "Google BigQuery", "Native S3", "Trino"} {
+		if p, err := Lookup(typ); err != nil || p.Type != typ {
+			t.Errorf("Lookup(%q) = %v, %v", typ, p, err)
+		}
+	}
+	tests := []struct{ in, suggestion string }{
+		{"snowflake", "Snowflake"},
+		{"Snowflak", "Snowflake"},
+		{"redshift", "Redshift"},
+		{"synapse", "Azure Synapse Analytics"},
+		{"Azure Synapse", ""},
+		{"Big Query", "Google BigQuery"},
+		{"Native s3", "Native S3"},
+		{"trino", "Trino"},
+		{"postgres", ""},
+	}
+	for _, tt := range tests {
+		_, err := Lookup(tt.in)
+		var ute *UnknownTypeError
+		if !errors.As(err, &ute) || !errors.Is(err, ErrUnknownType) {
+			t.Fatalf("Lookup(%q): %v", tt.in, err)
+		}
+		if ute.Suggestion != tt.suggestion {
+			t.Errorf("Lookup(%q) suggests %q, want %q", tt.in, ute.Suggestion, tt.suggestion)
+		}
+		if !strings.Contains(err.Error(), "Native S3") {
+			t.Errorf("error does not list the accepted types: %v", err)
+		}
+	}
+}
+
+func TestParseOperation(t *testing.T) {
+	for _, op := range Operations {
+		if got, err := ParseOperation(string(op)); err != nil || got != op {
+			t.Errorf("ParseOperation(%q) = %q, %v", op, got, err)
+		}
+	}
+	_, err := ParseOperation("creat")
+	if err == nil || !strings.Contains(err.Error(), `did you mean "create"`) {
+		t.Errorf("ParseOperation(creat) = %v", err)
+	}
+}
+
+func problems(t *testing.T, err error) []string {
+	t.Helper()
+	if err == nil {
+		return nil
+	}
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("not a *ValidationError: %v", err)
+	}
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("errors.Is(ErrInvalid) false")
+	}
+	return strings.Split(ve.Error(), "\n")
+}
+
+func TestDecodeErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string // every problem line, in order
+	}{
+		{"empty", "", []string{"f:1:1: empty payload"}},
+		{"not an object", "[1]", []string{"f:1:1: payload must be an object with type, autoBootstrap and config"}},
+		{"bad json", `{"type": "Trino",}`, []string{"f:1:18: invalid JSON: invalid character '}' looking for beginning of object key string"}},
+		{"truncated json", `{"type": "Tri`, []string{"f:1:10: invalid JSON: unexpected end of JSON input"}},
+		{"trailing json", `{"type": "Trino"} {}`, []string{"f:1:19: invalid JSON: unexpected data after the top-level value"}},
+		{"unknown top field", "{\"type\": \"Trino\",\n \"confg\": {}}", []string{`f:2:2: confg: unknown field (did you mean "config"?); accepted: type, autoBootstrap, config`}},
+		{"duplicate field", `{"type": "Trino", "type": "Trino"}`, []string{"f:1:19: type: duplicate field"}},
+		{"missing type", `{}`, []string{"f:1:1: type: is required; accepted: Azure Synapse Analytics, Google BigQuery, Native S3, Redshift, Snowflake, Trino"}},
+		{"type not string", `{"type": 5}`, []string{"f:1:10: type: must be a string"}},
+		{"unknown type", `{"type": "snowflake"}`, []string{`f:1:10: type: unknown type "snowflake" (did you mean "Snowflake"?); accepted: Azure Synapse Analytics, Google BigQuery, Native S3, Redshift, Snowflake, Trino`}},
+		{"trino with config", `{"type": "Trino", "config": {}}`, []string{"f:1:29: config: must be absent: Trino has no config"}},
+		{"trino with autoBootstrap", `{"type": "Trino", "autoBootstrap": false}`, []string{"f:1:36: autoBootstrap: must be absent for Trino"}},
+		{"autoBootstrap not bool", `{"type": "Native S3", "autoBootstrap": "no", "config": {}}`, []string{
+			"f:1:40: autoBootstrap: must be true or false",
+			"f:1:56: config.authenticationType: is required",
+			"f:1:56: config.awsAccountId: is required",
+			"f:1:56: config.awsLocationPath: is required",
+			"f:1:56: config.awsLocationRole: is required",
+			"f:1:56: config.awsRegion: is required",
+			"f:1:56: config.name: is required",
+		}},
+		{"s3 every problem", "type: Native S3\nautoBootstrap: true\nconfig:\n  name: x\n  awsAccountId: 12\n  awsRegion: mars\n  nope: 1\n", []string{
+			"f:2:16: autoBootstrap: must be false for Native S3",
+			"f:4:3: config.authenticationType: is required",
+			"f:4:3: config.awsLocationPath: is required",
+			"f:4:3: config.awsLocationRole: is required",
+			`f:5:17: config.awsAccountId: must be 12 digits (got "12")`,
+			`f:6:14: config.awsRegion: must be an AWS region such as us-east-1 (got "mars")`,
+			`f:7:3: config.nope: unknown field; accepted: name, awsAccountId, awsRegion, awsLocationRole, awsLocationPath, authenticationType, awsRoleToAssume, awsAccessKeyId, awsSecretAccessKey`,
+		}},
+		{"s3 rules", "type: Native S3\nautoBootstrap: false\nconfig:\n  name: x\n  awsAccountId: 12\n  awsRegion: mars\n  awsLocationRole: arn\n  awsLocationPath: /tmp\n  authenticationType: key\n", []string{
+			`f:5:17: config.awsAccountId: must be 12 digits (got "12")`,
+			`f:6:14: config.awsRegion: must be an AWS region such as us-east-1 (got "mars")`,
+			"f:7:20: config.awsLocationRole: must be an IAM role ARN such as arn:aws:iam::123456789012:role/name",
+			`f:8:20: config.awsLocationPath: must start with s3:// (got "/tmp")`,
+			`f:9:23: config.authenticationType: must be one of auto, accessKey (got "key")`,
+		}},
+		{"yaml alias", "type: &t Trino\nx: *t\n", []string{"f:1:7: YAML anchors and aliases are not allowed"}},
+		{"yaml two docs", "type: Trino\n---\ntype: Trino\n", []string{"f:2:1: only one YAML document is allowed"}},
+		{"yaml syntax", "type: [Trino\n", []string{"f:1:1: invalid YAML: did not find expected ',' or ']'"}},
+		{"nul", "{\"type\": \"Tri\x00no\"}", []string{"f:1:14: input contains a NUL byte"}},
+		{"invalid utf8", "{\"type\": \"Tri\xffno\"}", []string{"f:1:14: input is not valid UTF-8"}},
+		{"too deep", strings.Repeat("[", 40) + strings.Repeat("]", 40), []string{"f:1:34: nested too deeply"}},
+		{"json number for string", `{"type": "Native S3", "autoBootstrap": false, "config": {"name": 1}}`, []string{
+			"f:1:57: config.authenticationType: is required",
+			"f:1:57: config.awsAccountId: is required",
+			"f:1:57: config.awsLocationPath: is required",
+			"f:1:57: config.awsLocationRole: is required",
+			"f:1:57: config.awsRegion: is required",
+			"f:1:66: config.name: must be a string",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode([]byte(tt.in), "f")
+			got := problems(t, err)
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestDecodeTrino(t *testing.T) {
+	for _, in := range []string{`{"type":"Trino"}`, "type: Trino\n", `{"type":"Trino","config":null}`} {
+		p, err := Decode([]byte(in), "f")
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if p.Platform.Key != "trino" || p.Config != nil || p.AutoBootstrap != nil {
+			t.Errorf("%s: %+v", in, p)
+		}
+	}
+}
+
+func TestDecodeYAMLNumbersAsStrings(t *testing.T) {
+	in := "type: Native S3\nautoBootstrap: false\nconfig:\n  name: s3\n  awsAccountId: 123456789012\n  awsRegion: us-east-1\n" +
+		"  awsLocationRole: arn:aws:iam::123456789012:role/r\n  awsLocationPath: s3://bucket/\n  authenticationType: accessKey\n" +
+		"  awsAccessKeyId: AKIA\n  awsSecretAccessKey: secret\n"
+	p, err := Decode([]byte(in), "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := p.Config.(*S3)
+	if cfg.AWSAccountID != "123456789012" {
+		t.Errorf("awsAccountId = %q", cfg.AWSAccountID)
+	}
+	if got := SecretPaths(cfg); len(got) != 1 || got[0] != "config.awsSecretAccessKey" {
+		t.Errorf("SecretPaths = %v", got)
+	}
+	r := Redact(cfg).(*S3)
+	if r.AWSSecretAccessKey != Redacted || cfg.AWSSecretAccessKey != "secret" {
+		t.Errorf("Redact: copy %q original %q", r.AWSSecretAccessKey, cfg.AWSSecretAccessKey)
+	}
+}
+
+func TestBigQueryCredential(t *testing.T) {
+	base := `{"type":"Google BigQuery","autoBootstrap":false,"config":{"role":"immuta","datasetSuffix":"_v","dataset":"immuta","location":"US","credential":%s}}`
+	ok := `"{\"type\":\"service_account\",\"project_id\":\"p\",\"client_email\":\"e@p.iam\",\"private_key\":\"k\"}"`
+	p, err := Decode([]byte(strings.Replace(base, "%s", ok, 1)), "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Config.UniqueKey() != "p/immuta" {
+		t.Errorf("UniqueKey = %q", p.Config.UniqueKey())
+	}
+	_, err = Decode([]byte(strings.Replace(base, "%s", `"not json secret-value"`, 1)), "f")
+	if err == nil || strings.Contains(err.Error(), "secret-value") {
+		t.Errorf("bad credential: %v (must not echo the secret)", err)
+	}
+}
+
+func TestValidatorOrder(t *testing.T) {
+	v := newValidator(map[string]pos{"": {1, 1}, "config": {3, 1}, "config.b": {5, 3}})
+	v.Add("config.b", "second")
+	v.Add("config.a", "first")
+	v.Add("x", "zeroth")
+	got := v.Err("f").Error()
+	want := "f:1:1: x: zeroth\nf:3:1: config.a: first\nf:5:3: config.b: second"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

@@ -1,0 +1,198 @@
+package platforms
+
+import (
+	"reflect"
+	"strconv"
+)
+
+// Redacted is what secret fields show in API responses and review copies.
+const Redacted = "<REDACTED>"
+
+// PhaseSpec names one phase of a script: where it runs and as whom.
+type PhaseSpec struct {
+	// Name is the phase's operation name, e.g. "initial-create" or "cleanup".
+	Name string
+	// ConnectTo is the database the phase connects to, or "account" (Snowflake).
+	ConnectTo string
+	// RunAs says with what privileges the phase runs.
+	RunAs string
+}
+
+// Object is one platform object or grant that a create script makes. Its create and
+// drop statements come from the templates "<Kind>.create" and "<Kind>.drop" (and
+// "<Kind>.alter" for an edit that changes Data, when the kind has one).
+type Object struct {
+	// ID identifies the object within a model, e.g. "role:DB_SYSTEM". Edits match
+	// objects of the old and new models by ID.
+	ID string
+	// Kind names the templates of the object.
+	Kind string
+	// Phase is the create phase the object is made in.
+	Phase string
+	// Teardown is the delete/cleanup phase the object is removed in.
+	Teardown string
+	// Parents are IDs of objects whose drop also removes this one (a schema's
+	// database, a grant's grantee). When any parent is in the model, the object is not
+	// dropped on its own and its undo is empty.
+	Parents []string
+	// Why says which feature or config field produced the object.
+	Why string
+	// Data holds the values the templates render (through quoting functions only).
+	Data map[string]any
+	// TolerateMissing marks a drop the platform cannot guard (no IF EXISTS): the script
+	// says above it that a "does not exist" error is safe to ignore.
+	TolerateMissing bool
+	// NotRerunnable marks a create the platform cannot guard (no IF NOT EXISTS).
+	NotRerunnable bool
+}
+
+// Model is what a scripted platform's config contributes to a script.
+type Model struct {
+	// Create lists the create phases in run order.
+	Create []PhaseSpec
+	// Teardown lists the delete/cleanup phases in run order.
+	Teardown []PhaseSpec
+	// Objects are in create order.
+	Objects []Object
+	// Privileges are what the runner of the create script needs (header).
+	Privileges []string
+	// Notes go into the header (re-runnability, manual steps).
+	Notes []string
+	// Secrets are the secret values that may appear in statements (for redaction).
+	Secrets []string
+}
+
+// ModelOptions are the inputs of a model besides the config.
+type ModelOptions struct {
+	// AutoBootstrap is the payload's autoBootstrap: the config's credentials are then the
+	// privileged bootstrap user's and the system account is generated.
+	AutoBootstrap bool
+	// SystemPassword is the generated password of the system account (autoBootstrap
+	// only; the server generates and stores it). Empty renders a placeholder.
+	SystemPassword string
+}
+
+// Scripted is implemented by the configs of platforms that have scripts.
+type Scripted interface {
+	Config
+	// Model returns the objects a create script makes for this config.
+	Model(o ModelOptions) (*Model, error)
+	// Quoting returns the dialect's quoting functions.
+	Quoting() Quoting
+}
+
+// fieldTag reports whether a struct field carries `flag:"true"` for flag (secret,
+// immutable).
+func fieldTag(f reflect.StructField, flag string) bool { return f.Tag.Get(flag) == "true" }
+
+// walkStrings calls fn for each string field (recursing into structs and pointers), with
+// its path and whether it is tagged flag.
+func walkStrings(rv reflect.Value, path string, flag string, inherited bool, fn func(path string, v reflect.Value, tagged bool)) {
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !rv.IsNil() {
+			walkStrings(rv.Elem(), path, flag, inherited, fn)
+		}
+	case reflect.Struct:
+		t := rv.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name := jsonName(f)
+			if name == "" {
+				continue
+			}
+			walkStrings(rv.Field(i), join(path, name), flag, inherited || fieldTag(f, flag), fn)
+		}
+	case reflect.String, reflect.Int, reflect.Bool:
+		fn(path, rv, inherited)
+	}
+}
+
+// SecretPaths lists the paths of the secret fields of cfg that are set.
+func SecretPaths(cfg Config) []string {
+	var out []string
+	walkStrings(reflect.ValueOf(cfg), "config", "secret", false, func(path string, v reflect.Value, tagged bool) {
+		if tagged && v.Kind() == reflect.String && v.String() != "" {
+			out = append(out, path)
+		}
+	})
+	return out
+}
+
+// SecretValues returns the values of the set secret fields of cfg.
+func SecretValues(cfg Config) []string {
+	var out []string
+	walkStrings(reflect.ValueOf(cfg), "config", "secret", false, func(path string, v reflect.Value, tagged bool) {
+		if tagged && v.Kind() == reflect.String && v.String() != "" {
+			out = append(out, v.String())
+		}
+	})
+	return out
+}
+
+// Redact returns a deep copy of cfg whose set secret fields read "<REDACTED>".
+func Redact(cfg Config) Config {
+	if cfg == nil {
+		return nil
+	}
+	cp := deepCopy(reflect.ValueOf(cfg))
+	walkStrings(cp, "config", "secret", false, func(path string, v reflect.Value, tagged bool) {
+		if tagged && v.Kind() == reflect.String && v.String() != "" && v.CanSet() {
+			v.SetString(Redacted)
+		}
+	})
+	return cp.Interface().(Config)
+}
+
+// ImmutableChanges lists the non-editable fields (tagged `immutable:"true"`) whose
+// values differ between old and new configs of the same type.
+func ImmutableChanges(old, new Config) []string {
+	vals := map[string]string{}
+	walkStrings(reflect.ValueOf(old), "config", "immutable", false, func(path string, v reflect.Value, tagged bool) {
+		if tagged {
+			vals[path] = scalarString(v)
+		}
+	})
+	var out []string
+	walkStrings(reflect.ValueOf(new), "config", "immutable", false, func(path string, v reflect.Value, tagged bool) {
+		if tagged && vals[path] != scalarString(v) {
+			out = append(out, path)
+		}
+	})
+	return out
+}
+
+func scalarString(v reflect.Value) string {
+	switch v.Kind() {
+	case reflect.String:
+		return v.String()
+	case reflect.Bool:
+		return strconv.FormatBool(v.Bool())
+	case reflect.Int:
+		return strconv.FormatInt(v.Int(), 10)
+	}
+	return ""
+}
+
+// deepCopy copies structs and pointers to structs (the only shapes configs use).
+func deepCopy(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return reflect.Zero(v.Type())
+		}
+		cp := reflect.New(v.Type().Elem())
+		cp.Elem().Set(deepCopy(v.Elem()))
+		return cp
+	case reflect.Struct:
+		cp := reflect.New(v.Type()).Elem()
+		for i := 0; i < v.NumField(); i++ {
+			if cp.Field(i).CanSet() {
+				cp.Field(i).Set(deepCopy(v.Field(i)))
+			}
+		}
+		return cp
+	default:
+		return v
+	}
+}

@@ -1,0 +1,233 @@
+// Package platforms describes the integration types the product supports: a closed
+// registry of platforms, strict decoding and validation of their payloads, the typed
+// config of each type (one file per platform), the dialect quoting functions, and the
+// object model from which the script engine (package render) builds SQL.
+package platforms
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Operation names a script operation.
+type Operation string
+
+// The script operations of SCRIPTS.md section 1.
+const (
+	OpCreate        Operation = "create"
+	OpInitialCreate Operation = "initial-create"
+	OpEdit          Operation = "edit"
+	OpDelete        Operation = "delete"
+	OpCleanup       Operation = "cleanup"
+	OpPostCleanup   Operation = "post-cleanup"
+)
+
+// Operations lists every operation in a stable order.
+var Operations = []Operation{OpCreate, OpInitialCreate, OpEdit, OpDelete, OpCleanup, OpPostCleanup}
+
+// ParseOperation returns the operation named s.
+func ParseOperation(s string) (Operation, error) {
+	for _, op := range Operations {
+		if string(op) == s {
+			return op, nil
+		}
+	}
+	names := make([]string, len(Operations))
+	for i, op := range Operations {
+		names[i] = string(op)
+	}
+	return "", fmt.Errorf("unknown operation %q%s (accepted: %s)", s, suggest(s, names), strings.Join(names, ", "))
+}
+
+// AutoBootstrapRule says what a type accepts for autoBootstrap.
+type AutoBootstrapRule int
+
+// The autoBootstrap rules of API.md section 2.
+const (
+	AutoBootstrapAny AutoBootstrapRule = iota
+	AutoBootstrapMustBeFalse
+	AutoBootstrapAbsent
+)
+
+// Platform describes one integration type.
+type Platform struct {
+	// Type is the exact API type string, e.g. "Azure Synapse Analytics".
+	Type string
+	// Key is the short name used for template folders, golden folders and the CLI.
+	Key string
+	// Dialect is the sqlcheck dialect of the scripts; empty for types without scripts.
+	Dialect string
+	// AutoBootstrap says what the type accepts for autoBootstrap.
+	AutoBootstrap AutoBootstrapRule
+	// ScriptOps lists the script operations the type supports (nil: no scripts).
+	ScriptOps []Operation
+	// Regenerate is true for the type whose API key can be regenerated (Trino).
+	Regenerate bool
+	// PhasesDoc describes the script phases and where each one connects.
+	PhasesDoc string
+
+	newConfig func() Config
+}
+
+// HasScripts reports whether the platform has SQL scripts.
+func (p *Platform) HasScripts() bool { return len(p.ScriptOps) > 0 }
+
+// HasConfig reports whether payloads of this type carry a config object.
+func (p *Platform) HasConfig() bool { return p.newConfig != nil }
+
+// NewConfig returns a zero config of the platform's type (nil for Trino).
+func (p *Platform) NewConfig() Config {
+	if p.newConfig == nil {
+		return nil
+	}
+	return p.newConfig()
+}
+
+// Supports reports whether the platform offers the script operation op.
+func (p *Platform) Supports(op Operation) bool {
+	for _, o := range p.ScriptOps {
+		if o == op {
+			return true
+		}
+	}
+	return false
+}
+
+// registry is the closed list of platforms, in the order the API documents them.
+var registry = []*Platform{
+	{Type: "Snowflake", Key: "snowflake", Dialect: "snowflake", AutoBootstrap: AutoBootstrapAny,
+		ScriptOps: []Operation{OpCreate, OpEdit, OpDelete, OpCleanup},
+		PhasesDoc: "create (account); cleanup (account)",
+		newConfig: func() Config { return &Snowflake{} }},
+	{Type: "Redshift", Key: "redshift", Dialect: "redshift", AutoBootstrap: AutoBootstrapMustBeFalse,
+		ScriptOps: []Operation{OpCreate, OpInitialCreate, OpEdit, OpDelete, OpCleanup},
+		PhasesDoc: "initial-create (initialDatabase), create (database); cleanup (database), post-cleanup (initialDatabase)",
+		newConfig: func() Config { return &Redshift{} }},
+	{Type: "Azure Synapse Analytics", Key: "synapse", Dialect: "synapse", AutoBootstrap: AutoBootstrapAny,
+		ScriptOps: []Operation{OpCreate, OpInitialCreate, OpEdit, OpDelete, OpCleanup, OpPostCleanup},
+		PhasesDoc: "initial-create (master), create (database); cleanup (database), post-cleanup (master)",
+		newConfig: func() Config { return &Synapse{} }},
+	{Type: "Google BigQuery", Key: "bigquery", AutoBootstrap: AutoBootstrapMustBeFalse,
+		newConfig: func() Config { return &BigQuery{} }},
+	{Type: "Native S3", Key: "s3", AutoBootstrap: AutoBootstrapMustBeFalse,
+		newConfig: func() Config { return &S3{} }},
+	{Type: "Trino", Key: "trino", AutoBootstrap: AutoBootstrapAbsent, Regenerate: true},
+}
+
+// All returns every platform in the documented order.
+func All() []*Platform {
+	out := make([]*Platform, len(registry))
+	copy(out, registry)
+	return out
+}
+
+// ErrUnknownType is returned (wrapped) by Lookup for a type that is not in the registry.
+var ErrUnknownType = errors.New("unknown integration type")
+
+// UnknownTypeError says which type was asked for and what is accepted.
+type UnknownTypeError struct {
+	Type       string
+	Suggestion string
+}
+
+// Error implements error.
+func (e *UnknownTypeError) Error() string {
+	s := fmt.Sprintf("unknown type %q", e.Type)
+	if e.Suggestion != "" {
+		s += fmt.Sprintf(" (did you mean %q?)", e.Suggestion)
+	}
+	return s + "; accepted: " + strings.Join(TypeNames(), ", ")
+}
+
+// Unwrap makes errors.Is(err, ErrUnknownType) true.
+func (e *UnknownTypeError) Unwrap() error { return ErrUnknownType }
+
+// TypeNames returns the accepted type strings, sorted as the seed lists them.
+func TypeNames() []string {
+	names := make([]string, 0, len(registry))
+	for _, p := range registry {
+		names = append(names, p.Type)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns the platform whose API type is typ (case-sensitive). The short key
+// (e.g. "synapse") is not accepted here: the API takes type strings only. On a miss the
+// error suggests the closest type.
+func Lookup(typ string) (*Platform, error) {
+	for _, p := range registry {
+		if p.Type == typ {
+			return p, nil
+		}
+	}
+	cands := TypeNames()
+	for _, p := range registry {
+		cands = append(cands, p.Key)
+	}
+	best := closest(typ, cands)
+	for _, p := range registry {
+		if best == p.Key {
+			best = p.Type
+		}
+	}
+	return nil, &UnknownTypeError{Type: typ, Suggestion: best}
+}
+
+// ByKey returns the platform with the short key k (e.g. "snowflake").
+func ByKey(k string) (*Platform, bool) {
+	for _, p := range registry {
+		if p.Key == k {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+func suggest(s string, names []string) string {
+	if b := closest(s, names); b != "" {
+		return fmt.Sprintf(" (did you mean %q?)", b)
+	}
+	return ""
+}
+
+// closest returns the candidate nearest to s (case-insensitive edit distance) when it is
+// near enough to be a plausible typo, else "".
+func closest(s string, cands []string) string {
+	best, bestD := "", -1
+	ls := strings.ToLower(s)
+	for _, c := range cands {
+		d := editDistance(ls, strings.ToLower(c))
+		if bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	limit := max(1, len([]rune(s))/3)
+	if bestD < 0 || bestD > limit {
+		return ""
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
