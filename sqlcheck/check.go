@@ -1,0 +1,235 @@
+package sqlcheck
+
+import (
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
+)
+
+var (
+	grammarsOnce sync.Once
+	grammars     map[Dialect]*grammar
+	grammarErrs  map[Dialect]error
+)
+
+// grammarFor returns the compiled package shape list of d.
+func grammarFor(d Dialect) (*grammar, error) {
+	grammarsOnce.Do(func() {
+		grammars = map[Dialect]*grammar{}
+		grammarErrs = map[Dialect]error{}
+		for d, shapes := range map[Dialect][]Shape{Snowflake: snowflakeShapes, Redshift: redshiftShapes, Synapse: synapseShapes} {
+			grammars[d], grammarErrs[d] = compileShapes(d, shapes)
+		}
+	})
+	return grammars[d], grammarErrs[d]
+}
+
+// CheckStatement checks one statement (with or without its trailing ';', comments
+// allowed) and returns the name of the shape that accepted it. The error is an *Error
+// with a position in sql.
+func CheckStatement(d Dialect, sql string) (shape string, err error) {
+	g, gerr := grammarFor(d)
+	if !d.valid() {
+		return "", errAt(startPos, "unknown dialect %q", string(d))
+	}
+	if gerr != nil {
+		return "", errAt(startPos, "internal error: invalid shape list: %v", gerr)
+	}
+	shape, e := g.checkStatement(sql)
+	if e != nil {
+		return "", e
+	}
+	return shape, nil
+}
+
+func (g *grammar) checkStatement(sql string) (string, *Error) {
+	toks, err := tokenize(g.d, sql, startPos)
+	if err != nil {
+		return "", err
+	}
+	stmts, _ := splitTokens(g.d, sql, 0, toks)
+	switch {
+	case len(stmts) == 0:
+		return "", errAt(startPos, "empty statement")
+	case len(stmts) > 1:
+		return "", errAt(stmts[1].Pos, "more than one statement")
+	}
+	return g.check(&stmts[0])
+}
+
+// CheckScript checks a whole script text (comments, several statements, synapse GO
+// lines) and returns every problem found, with its position in src; nil means the
+// script is accepted.
+func CheckScript(d Dialect, src string) []*Error {
+	if !d.valid() {
+		return []*Error{errAt(startPos, "unknown dialect %q", string(d))}
+	}
+	g, gerr := grammarFor(d)
+	if gerr != nil {
+		return []*Error{errAt(startPos, "internal error: invalid shape list: %v", gerr)}
+	}
+	return g.checkScript(src)
+}
+
+func (g *grammar) checkScript(src string) []*Error {
+	toks, err := tokenize(g.d, src, startPos)
+	if err != nil {
+		return []*Error{err}
+	}
+	stmts, batch := splitTokens(g.d, src, 0, toks)
+	var errs []*Error
+	for i := range stmts {
+		if g.d == Synapse && i > 0 && batch[i] == batch[i-1] && startsBatch(stmts[i].Tokens) {
+			errs = append(errs, errAt(stmts[i].Pos, "statement must be the first in its batch: add a GO line before it"))
+		}
+		if _, e := g.check(&stmts[i]); e != nil {
+			errs = append(errs, e)
+		}
+	}
+	return errs
+}
+
+// check checks one split statement: shapes, then (redshift) pg_query.
+func (g *grammar) check(st *Statement) (string, *Error) {
+	m := matcher{g: g, toks: st.Tokens}
+	s, ok := m.match()
+	if !ok {
+		p := st.Pos
+		if m.far < len(st.Tokens) {
+			p = st.Tokens[m.far].Pos
+		} else if n := len(st.Tokens); n > 0 {
+			p = advance(st.Tokens[n-1].Pos, st.Tokens[n-1].Text)
+		}
+		return "", errAt(p, "statement not in the %s closed grammar: %s", g.d, firstRunes(st.SQL, 60))
+	}
+	if g.d == Redshift && !s.RedshiftOnly {
+		if e := checkPG(st); e != nil {
+			return "", e
+		}
+	}
+	return s.Name, nil
+}
+
+// plpgsqlMu serializes pg_query's plpgsql parser, which redirects the process's stderr
+// while it runs.
+var plpgsqlMu sync.Mutex
+
+// checkPG parses a Redshift statement with pg_query and checks plpgsql bodies.
+func checkPG(st *Statement) *Error {
+	tree, err := pg.Parse(st.SQL)
+	if err != nil {
+		return pgError(st, err, "pg_query")
+	}
+	stmts := tree.GetStmts()
+	if len(stmts) != 1 {
+		return errAt(st.Pos, "pg_query: expected one statement, found %d", len(stmts))
+	}
+	fn := stmts[0].GetStmt().GetCreateFunctionStmt()
+	if fn == nil {
+		return nil
+	}
+	plpgsql, hasBody := false, false
+	for _, o := range fn.GetOptions() {
+		de := o.GetDefElem()
+		switch {
+		case de == nil:
+		case de.GetDefname() == "language":
+			plpgsql = strings.EqualFold(de.GetArg().GetString_().GetSval(), "plpgsql")
+		case de.GetDefname() == "as":
+			// pg_query's plpgsql compiler asserts (aborts the process) unless the body is
+			// a list of strings: check before calling it.
+			items := de.GetArg().GetList().GetItems()
+			hasBody = len(items) > 0
+			for _, it := range items {
+				hasBody = hasBody && it.GetString_() != nil
+			}
+		}
+	}
+	if !plpgsql {
+		return nil
+	}
+	if !hasBody || fn.GetSqlBody() != nil {
+		return errAt(st.Pos, "plpgsql: no function body given with AS")
+	}
+	plpgsqlMu.Lock()
+	_, err = pg.ParsePlPgSqlToJSON(st.SQL)
+	plpgsqlMu.Unlock()
+	if err != nil {
+		return plpgsqlError(st, err)
+	}
+	return nil
+}
+
+// pgError maps a pg_query error to the script: Cursorpos is a 1-based character
+// position in the statement (Lineno is a line of PostgreSQL's C source, not of ours).
+func pgError(st *Statement, err error, who string) *Error {
+	var pe *pgparser.Error
+	if !errors.As(err, &pe) {
+		return errAt(st.Pos, "%s: %v", who, err)
+	}
+	p := st.Pos
+	if pe.Cursorpos > 0 {
+		p = runePos(st.Pos, st.SQL, pe.Cursorpos-1)
+	}
+	return errAt(p, "%s: %s", who, pe.Message)
+}
+
+// runePos returns the position n runes into s, which starts at p (clamped to its end).
+func runePos(p Pos, s string, n int) Pos {
+	off := 0
+	for ; n > 0 && off < len(s); n-- {
+		_, size := utf8.DecodeRuneInString(s[off:])
+		off += size
+	}
+	return advance(p, s[:off])
+}
+
+var (
+	plLineRE = regexp.MustCompile(`near line ([0-9]+)`)
+)
+
+// plpgsqlError maps a plpgsql parser error to the script. The parser reports no cursor
+// position, only "near line N" of the body (the line of the last statement it
+// finished), so the error is placed at the first non-blank character from the start of
+// line N of the dollar-quoted body: the problem is there or a little after it.
+func plpgsqlError(st *Statement, err error) *Error {
+	var pe *pgparser.Error
+	if !errors.As(err, &pe) {
+		return errAt(st.Pos, "plpgsql: %v", err)
+	}
+	var body *Token
+	for i := range st.Tokens {
+		if st.Tokens[i].Kind == DollarBody {
+			body = &st.Tokens[i]
+		}
+	}
+	msg := "plpgsql: " + pe.Message
+	if body == nil {
+		return errAt(st.Pos, "%s", msg)
+	}
+	tag := strings.IndexByte(body.Text[1:], '$') + 2
+	content := body.Text[tag : len(body.Text)-tag]
+	start := 0
+	if m := plLineRE.FindStringSubmatch(pe.Context); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		for l := 1; l < line; l++ {
+			nl := strings.IndexByte(content[start:], '\n')
+			if nl < 0 {
+				break
+			}
+			start += nl + 1
+		}
+		msg += " (near line " + m[1] + " of the body)"
+	}
+	off := start
+	for off < len(content) && (content[off] == ' ' || content[off] == '\t' || content[off] == '\r' || content[off] == '\n') {
+		off++
+	}
+	return errAt(advance(body.Pos, body.Text[:tag+off]), "%s", msg)
+}

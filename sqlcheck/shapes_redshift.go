@@ -1,0 +1,38 @@
+package sqlcheck
+
+// redshiftShapes is the Redshift closed grammar: exactly the statements the templates in
+// templates/redshift emit (owned by the platform engineers). Every statement is also
+// parsed by pg_query (and procedure bodies by its plpgsql parser) except the shapes
+// marked RedshiftOnly.
+var redshiftShapes = []Shape{
+	// System user (initial-create, edit, post-cleanup).
+	{Name: "create-user-password", Pattern: "CREATE USER $ident PASSWORD $string"},
+	// PASSWORD DISABLE (authenticationType accessKey: IAM sign-in only) is Redshift
+	// syntax; PostgreSQL's grammar rejects it ("syntax error at or near DISABLE").
+	{Name: "create-user-password-disable", Pattern: "CREATE USER $ident PASSWORD DISABLE", RedshiftOnly: true},
+	{Name: "alter-user-password", Pattern: "ALTER USER $ident PASSWORD $string"},
+	// Same as create-user-password-disable: PostgreSQL has no PASSWORD DISABLE.
+	{Name: "alter-user-password-disable", Pattern: "ALTER USER $ident PASSWORD DISABLE", RedshiftOnly: true},
+	{Name: "drop-user", Pattern: "DROP USER IF EXISTS $ident"},
+
+	// Managed database (initial-create, post-cleanup) and its privileges (create, cleanup).
+	{Name: "create-database", Pattern: "CREATE DATABASE $ident"},
+	{Name: "drop-database", Pattern: "DROP DATABASE $ident"},
+	{Name: "revoke-database-public", Pattern: "REVOKE ALL ON DATABASE $ident FROM PUBLIC"},
+	{Name: "grant-database", Pattern: "GRANT TEMP , CREATE ON DATABASE $ident TO $ident"},
+	{Name: "revoke-database", Pattern: "REVOKE TEMP , CREATE ON DATABASE $ident FROM $ident"},
+
+	// Immuta schemas owned by the system user.
+	{Name: "create-schema", Pattern: "CREATE SCHEMA IF NOT EXISTS $ident AUTHORIZATION $ident"},
+	{Name: "alter-schema-owner", Pattern: "ALTER SCHEMA $ident OWNER TO $ident"},
+	{Name: "drop-schema", Pattern: "DROP SCHEMA IF EXISTS $ident CASCADE"},
+
+	// Impersonation: group, procedures and their privileges.
+	{Name: "create-group", Pattern: "CREATE GROUP $ident"},
+	{Name: "drop-group", Pattern: "DROP GROUP $ident"},
+	{Name: "create-procedure", Pattern: "CREATE OR REPLACE PROCEDURE $ident . $ident ( USERNAME VARCHAR ) AS $body LANGUAGE PLPGSQL SECURITY DEFINER"},
+	{Name: "drop-procedure", Pattern: "DROP PROCEDURE IF EXISTS $ident . $ident ( VARCHAR )"},
+	{Name: "revoke-procedure-public", Pattern: "REVOKE ALL ON PROCEDURE $ident . $ident ( VARCHAR ) FROM PUBLIC"},
+	{Name: "grant-procedure", Pattern: "GRANT EXECUTE ON PROCEDURE $ident . $ident ( VARCHAR ) TO $ident"},
+	{Name: "revoke-procedure", Pattern: "REVOKE EXECUTE ON PROCEDURE $ident . $ident ( VARCHAR ) FROM $ident"},
+}
