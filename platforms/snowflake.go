@@ -1,0 +1,490 @@
+package platforms
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Snowflake is the config of the Snowflake type (API.md section 3). Field order is the
+// JSON order of the seed's GET example.
+type Snowflake struct {
+	Host          string        `json:"host" immutable:"true"`
+	Warehouse     string        `json:"warehouse"`
+	Database      string        `json:"database" immutable:"true"`
+	Port          int           `json:"port" immutable:"true"`
+	Audit         Toggle        `json:"audit"`
+	Workspaces    Toggle        `json:"workspaces"`
+	Impersonation Impersonation `json:"impersonation"`
+	Lineage       Lineage       `json:"lineage"`
+	// AuthenticationType is userPassword, keyPair or oAuthClientCredentials.
+	AuthenticationType string `json:"authenticationType"`
+	// Username is the system account (autoBootstrap=false) or the privileged bootstrap
+	// user (autoBootstrap=true).
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty" secret:"true"`
+	// Role is the privileged role of the bootstrap (autoBootstrap=true only).
+	Role               string             `json:"role,omitempty"`
+	PrivateKey         *PrivateKey        `json:"privateKey,omitempty"`
+	PrivateKeyPassword string             `json:"privateKeyPassword,omitempty" secret:"true"`
+	OAuthClientConfig  *OAuthClientConfig `json:"oAuthClientConfig,omitempty"`
+}
+
+// Lineage is the Snowflake `lineage` object.
+type Lineage struct {
+	Enabled bool `json:"enabled"`
+	// IngestBatchSize is 1..1000, default 100 when enabled (a pointer so that an
+	// explicit 0 is refused rather than defaulted).
+	IngestBatchSize *int   `json:"ingestBatchSize,omitempty"`
+	TableFilter     string `json:"tableFilter,omitempty"`
+	TagFilter       string `json:"tagFilter,omitempty"`
+}
+
+// PrivateKey is the Snowflake `privateKey` object of key-pair authentication.
+type PrivateKey struct {
+	KeyName      string `json:"keyName,omitempty"`
+	UserFilename string `json:"userFilename,omitempty"`
+	// Content is the PEM text of a PKCS#8 RSA private key.
+	Content string `json:"content,omitempty" secret:"true"`
+}
+
+// OAuthClientConfig is the Snowflake `oAuthClientConfig` object.
+type OAuthClientConfig struct {
+	Provider                    string `json:"provider,omitempty"`
+	ClientID                    string `json:"clientId,omitempty"`
+	ClientSecret                string `json:"clientSecret,omitempty" secret:"true"`
+	AuthorityURL                string `json:"authorityUrl,omitempty"`
+	Scope                       string `json:"scope,omitempty"`
+	UseCertificate              bool   `json:"useCertificate"`
+	PublicCertificateThumbprint string `json:"publicCertificateThumbprint,omitempty"`
+	Resource                    string `json:"resource,omitempty"`
+}
+
+// Snowflake authentication types.
+const (
+	sfUserPassword = "userPassword"
+	sfKeyPair      = "keyPair"
+	sfOAuth        = "oAuthClientCredentials"
+)
+
+// Snowflake defaults and fixed names.
+const (
+	sfDefaultPort          = 443
+	sfDefaultRole          = "ACCOUNTADMIN"
+	sfDefaultImpersonation = "IMMUTA_IMPERSONATION"
+	sfDefaultBatchSize     = 100
+	sfKeyName              = "PRIV_KEY_FILE"
+	sfMaxIdent             = 255
+	sfMaxPassword          = 256
+	sfSystemSuffix         = "_SYSTEM"
+	sfAccountSuffix        = "_SYSTEM_ACCOUNT"
+	sfSharedDatabase       = "SNOWFLAKE"
+)
+
+// sfSchemas are the schemas the create script makes in the database, in order.
+var sfSchemas = []string{"IMMUTA_PROCEDURES", "IMMUTA_FUNCTIONS", "IMMUTA_SYSTEM", "IMMUTA_POLICIES"}
+
+// sfSystemRoles are Snowflake's built-in roles: the scripts must never create, own or
+// drop them.
+var sfSystemRoles = []string{"ACCOUNTADMIN", "ORGADMIN", "SECURITYADMIN", "SYSADMIN", "USERADMIN", "PUBLIC", "GLOBALORGADMIN"}
+
+// sfSetupPrivileges are what the runner of a create script needs (header).
+var sfSetupPrivileges = []string{
+	"CREATE DATABASE ON ACCOUNT WITH GRANT OPTION",
+	"CREATE ROLE ON ACCOUNT WITH GRANT OPTION",
+	"CREATE USER ON ACCOUNT WITH GRANT OPTION",
+	"MANAGE GRANTS ON ACCOUNT WITH GRANT OPTION",
+	"APPLY MASKING POLICY ON ACCOUNT WITH GRANT OPTION",
+	"APPLY ROW ACCESS POLICY ON ACCOUNT WITH GRANT OPTION",
+}
+
+// Defaults fills in the documented defaults: port 443, the bootstrap role ACCOUNTADMIN
+// (autoBootstrap only), the impersonation role and the lineage batch size when those
+// features are enabled, and the private key's keyName.
+func (c *Snowflake) Defaults(auto bool) {
+	if c.Port == 0 {
+		c.Port = sfDefaultPort
+	}
+	if auto && c.Role == "" {
+		c.Role = sfDefaultRole
+	}
+	if c.Impersonation.Enabled && c.Impersonation.Role == "" {
+		c.Impersonation.Role = sfDefaultImpersonation
+	}
+	if c.Lineage.Enabled && c.Lineage.IngestBatchSize == nil {
+		n := sfDefaultBatchSize
+		c.Lineage.IngestBatchSize = &n
+	}
+	if c.PrivateKey != nil && c.PrivateKey.KeyName == "" {
+		c.PrivateKey.KeyName = sfKeyName
+	}
+}
+
+// UniqueKey is the account host.
+func (c *Snowflake) UniqueKey() string { return strings.ToLower(c.Host) }
+
+// Validate reports every problem of a defaulted Snowflake config.
+func (c *Snowflake) Validate(v *Validator, auto bool) {
+	checkHost(v, "config.host", c.Host)
+	checkPort(v, "config.port", c.Port)
+	sfCheckName(v, "config.warehouse", c.Warehouse, sfMaxIdent)
+	if sfCheckName(v, "config.database", c.Database, sfMaxIdent-len(sfAccountSuffix)) {
+		if sfCanon(c.Database) == sfSharedDatabase {
+			v.Add("config.database", "must not be %s: that is Snowflake's shared database; name a new database for Immuta", sfSharedDatabase)
+		}
+	}
+	if c.Impersonation.Enabled || c.Impersonation.Role != "" {
+		if sfCheckName(v, "config.impersonation.role", c.Impersonation.Role, sfMaxIdent) {
+			r := sfCanon(c.Impersonation.Role)
+			switch {
+			case sfIsSystemRole(r):
+				v.Add("config.impersonation.role", "must not be a Snowflake system role (%s); name a new role", strings.Join(sfSystemRoles, ", "))
+			case c.Database != "" && r == sfCanon(c.Database+sfSystemSuffix):
+				v.Add("config.impersonation.role", "must differ from the system role %s (config.database + %s)", c.Database+sfSystemSuffix, sfSystemSuffix)
+			}
+		}
+	}
+	c.validateLineage(v)
+	if auto {
+		if v.Required("config.role", c.Role) {
+			sfCheckName(v, "config.role", c.Role, sfMaxIdent)
+		}
+	} else if c.Role != "" {
+		checkValue(v, "config.role", c.Role, sfMaxIdent)
+	}
+	if !v.Required("config.authenticationType", c.AuthenticationType) ||
+		!v.OneOf("config.authenticationType", c.AuthenticationType, sfUserPassword, sfKeyPair, sfOAuth) {
+		return
+	}
+	switch c.AuthenticationType {
+	case sfUserPassword:
+		c.validateUser(v, auto)
+		if v.Required("config.password", c.Password) {
+			sfCheckSecret(v, "config.password", c.Password, sfMaxPassword)
+		}
+	case sfKeyPair:
+		c.validateUser(v, auto)
+		c.validateKey(v)
+	case sfOAuth:
+		if auto {
+			v.Add("config.authenticationType", "must be %s or %s with autoBootstrap (the bootstrap needs a privileged user's credentials); %s needs autoBootstrap false", sfUserPassword, sfKeyPair, sfOAuth)
+		}
+		c.validateOAuth(v)
+	}
+}
+
+func (c *Snowflake) validateUser(v *Validator, auto bool) {
+	if !sfCheckName(v, "config.username", c.Username, sfMaxIdent) || auto {
+		return
+	}
+	if sfCanon(c.Username) == "SNOWFLAKE" {
+		v.Add("config.username", "must not be SNOWFLAKE (Snowflake's own service user)")
+	}
+}
+
+func (c *Snowflake) validateKey(v *Validator) {
+	if c.PrivateKeyPassword != "" {
+		sfCheckSecret(v, "config.privateKeyPassword", c.PrivateKeyPassword, 1024)
+	}
+	if c.PrivateKey == nil {
+		v.Add("config.privateKey", "is required for %s: {keyName: %s, userFilename, content}", sfKeyPair, sfKeyName)
+		return
+	}
+	if c.PrivateKey.KeyName != sfKeyName {
+		v.Add("config.privateKey.keyName", "must be %s (got %q)", sfKeyName, c.PrivateKey.KeyName)
+	}
+	if c.PrivateKey.UserFilename != "" {
+		checkValue(v, "config.privateKey.userFilename", c.PrivateKey.UserFilename, 1024)
+	}
+	if !v.Required(pathPrivateKey, c.PrivateKey.Content) {
+		return
+	}
+	if len(c.PrivateKey.Content) > 64<<10 {
+		v.Add(pathPrivateKey, "must be at most 64 KiB")
+		return
+	}
+	if v.Has(pathPrivateKeyPassword) {
+		return
+	}
+	if _, kerr := RSAPublicKeyBody(c.PrivateKey.Content, c.PrivateKeyPassword); kerr != nil {
+		v.Add(kerr.Path, "%s", kerr.Message)
+	}
+}
+
+func (c *Snowflake) validateOAuth(v *Validator) {
+	o := c.OAuthClientConfig
+	if o == nil {
+		v.Add("config.oAuthClientConfig", "is required for %s: {provider, clientId, clientSecret, authorityUrl, scope, useCertificate, publicCertificateThumbprint, resource}", sfOAuth)
+		return
+	}
+	const p = "config.oAuthClientConfig."
+	for _, f := range []struct{ name, val string }{
+		{"provider", o.Provider}, {"scope", o.Scope}, {"resource", o.Resource},
+	} {
+		if f.val != "" {
+			checkValue(v, p+f.name, f.val, 1024)
+		}
+	}
+	if v.Required(p+"clientId", o.ClientID) {
+		checkValue(v, p+"clientId", o.ClientID, 1024)
+	}
+	if v.Required(p+"authorityUrl", o.AuthorityURL) && checkValue(v, p+"authorityUrl", o.AuthorityURL, 2048) {
+		u, err := url.Parse(o.AuthorityURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			v.Add(p+"authorityUrl", "must be an https URL such as https://login.example.com/oauth2/token (got %q)", o.AuthorityURL)
+		}
+	}
+	if o.UseCertificate {
+		if v.Required(p+"publicCertificateThumbprint", o.PublicCertificateThumbprint) {
+			checkValue(v, p+"publicCertificateThumbprint", o.PublicCertificateThumbprint, 256)
+		}
+	} else if v.Required(p+"clientSecret", o.ClientSecret) {
+		sfCheckSecret(v, p+"clientSecret", o.ClientSecret, 4096)
+	}
+}
+
+func (c *Snowflake) validateLineage(v *Validator) {
+	l := c.Lineage
+	if l.IngestBatchSize != nil && (*l.IngestBatchSize < 1 || *l.IngestBatchSize > 1000) {
+		v.Add("config.lineage.ingestBatchSize", "must be between 1 and 1000 (got %d)", *l.IngestBatchSize)
+	}
+	for _, f := range []struct{ name, val string }{{"tableFilter", l.TableFilter}, {"tagFilter", l.TagFilter}} {
+		if f.val == "" {
+			continue
+		}
+		path := "config.lineage." + f.name
+		if !checkValue(v, path, f.val, 1024) {
+			continue
+		}
+		if _, err := regexp.Compile(f.val); err != nil {
+			msg := err.Error()
+			if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "error parsing regexp: ") {
+				msg = strings.TrimPrefix(msg[:i], "error parsing regexp: ")
+			}
+			v.Add(path, "must be a regular expression (Go RE2 syntax): %s", msg)
+		}
+	}
+}
+
+// sfCheckName validates a value used as a Snowflake identifier: required, no control
+// characters, at most max characters. It returns whether the value is usable.
+func sfCheckName(v *Validator, path, val string, max int) bool {
+	if !v.Required(path, val) {
+		return false
+	}
+	if !checkValue(v, path, val, 0) {
+		return false
+	}
+	if n := utf8.RuneCountInString(val); n > max {
+		if max < sfMaxIdent {
+			v.Add(path, "must be at most %d characters (the names derived from it, %s and %s, must fit Snowflake's %d)", max, sfSystemSuffix, sfAccountSuffix, sfMaxIdent)
+		} else {
+			v.Add(path, "must be at most %d characters", max)
+		}
+		return false
+	}
+	return true
+}
+
+// sfCheckSecret is checkValue for secrets: the message never shows the value, and
+// surrounding spaces are allowed (a password may legitimately have them).
+func sfCheckSecret(v *Validator, path, val string, max int) {
+	switch {
+	case !utf8.ValidString(val):
+		v.Add(path, "must be valid UTF-8")
+	case hasControl(val):
+		v.Add(path, "must not contain control characters (line breaks, tabs, NUL)")
+	case utf8.RuneCountInString(val) > max:
+		v.Add(path, "must be at most %d characters", max)
+	}
+}
+
+func sfIsSystemRole(canon string) bool {
+	for _, r := range sfSystemRoles {
+		if canon == r {
+			return true
+		}
+	}
+	return false
+}
+
+// sfUnquotedRE matches the names Snowflake accepts unquoted (and folds to upper case).
+var sfUnquotedRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
+
+// sfCanon is the name Snowflake stores for name: upper-cased when it is a valid unquoted
+// identifier, else unchanged. Models hold canonical names so that edits compare the
+// objects Snowflake has, not spellings.
+func sfCanon(name string) string {
+	if sfUnquotedRE.MatchString(name) {
+		return strings.ToUpper(name)
+	}
+	return name
+}
+
+// SnowflakeIdent quotes a Snowflake identifier (SCRIPTS.md section 2).
+func SnowflakeIdent(name string) (string, error) {
+	if name == "" || !utf8.ValidString(name) || hasControl(name) || utf8.RuneCountInString(name) > sfMaxIdent {
+		return "", errQuote("snowflake", "identifier", name)
+	}
+	return `"` + strings.ReplaceAll(sfCanon(name), `"`, `""`) + `"`, nil
+}
+
+// SnowflakeStr quotes a Snowflake string literal: backslashes doubled, then quotes.
+func SnowflakeStr(s string) (string, error) {
+	if !utf8.ValidString(s) || hasControl(s) {
+		return "", errQuote("snowflake", "string", s)
+	}
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'", nil
+}
+
+// Quoting returns Snowflake's quoting functions.
+func (c *Snowflake) Quoting() Quoting {
+	return Quoting{Ident: SnowflakeIdent, Str: SnowflakeStr}
+}
+
+// Model returns the objects a Snowflake create script makes (SCRIPTS.md section 4).
+func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
+	db := sfCanon(c.Database)
+	sys := sfCanon(c.Database + sfSystemSuffix)
+	wh := sfCanon(c.Warehouse)
+	for _, n := range []string{db, sys, wh} {
+		if _, err := SnowflakeIdent(n); err != nil {
+			return nil, err
+		}
+	}
+	q := func(n string) string { s, _ := SnowflakeIdent(n); return s }
+
+	runAs := "a role with the privileges listed below (e.g. ACCOUNTADMIN)"
+	if o.AutoBootstrap {
+		runAs = fmt.Sprintf("role %s (config.role) of the bootstrap user", q(c.Role))
+	}
+	m := &Model{
+		Create:     []PhaseSpec{{Name: "create", ConnectTo: "account", RunAs: runAs}},
+		Teardown:   []PhaseSpec{{Name: "cleanup", ConnectTo: "account", RunAs: fmt.Sprintf("the role that ran create, with role %s granted to it", q(sys))}},
+		Privileges: append([]string(nil), sfSetupPrivileges...),
+	}
+	add := func(obj Object) {
+		obj.Phase, obj.Teardown = "create", "cleanup"
+		m.Objects = append(m.Objects, obj)
+	}
+	roleID := "role:" + sys
+	dbID := "database:" + db
+	const whyDB = "config.database"
+
+	// The system role and the database with its schemas, all owned by the role.
+	add(Object{ID: roleID, Kind: "role", Why: whyDB + " (system role " + sys + ")",
+		Data: map[string]any{"Name": sys}})
+	add(Object{ID: dbID, Kind: "database", Why: whyDB,
+		Data: map[string]any{"Name": db}})
+	for _, s := range sfSchemas {
+		add(Object{ID: "schema:" + db + "." + s, Kind: "schema", Parents: []string{dbID}, Why: whyDB,
+			Data: map[string]any{"Database": db, "Name": s}})
+	}
+	for _, s := range sfSchemas {
+		add(Object{ID: "grant:ownership:schema:" + db + "." + s + ":role:" + sys, Kind: "schema-ownership",
+			Parents: []string{"schema:" + db + "." + s, dbID}, Why: whyDB + " (owned by " + sys + ")",
+			Data: map[string]any{"Database": db, "Schema": s, "Role": sys}})
+	}
+	add(Object{ID: "grant:ownership:database:" + db + ":role:" + sys, Kind: "database-ownership",
+		Parents: []string{dbID}, Why: whyDB + " (owned by " + sys + ")",
+		Data: map[string]any{"Database": db, "Role": sys}})
+
+	// The system account (none for OAuth: the OAuth client's user gets the role).
+	switch {
+	case o.AutoBootstrap || c.AuthenticationType != sfOAuth:
+		user, why := sfCanon(c.Username), "config.username"
+		if o.AutoBootstrap {
+			user, why = sfCanon(c.Database+sfAccountSuffix), "autoBootstrap (system account "+c.Database+sfAccountSuffix+")"
+		}
+		if _, err := SnowflakeIdent(user); err != nil {
+			return nil, err
+		}
+		userID := "user:" + user
+		add(Object{ID: userID, Kind: "user", Why: why + ", config.warehouse",
+			Data: map[string]any{"Name": user, "Role": sys, "Warehouse": wh, "Namespace": db}})
+		switch {
+		case o.AutoBootstrap:
+			pw := o.SystemPassword
+			if pw == "" {
+				pw = Redacted
+			} else {
+				m.Secrets = append(m.Secrets, pw)
+			}
+			add(Object{ID: "password:" + userID, Kind: "user-password", Parents: []string{userID},
+				Why: "autoBootstrap (generated password)", Data: map[string]any{"User": user, "Password": pw}})
+		case c.AuthenticationType == sfUserPassword:
+			m.Secrets = append(m.Secrets, c.Password)
+			add(Object{ID: "password:" + userID, Kind: "user-password", Parents: []string{userID},
+				Why: "config.password", Data: map[string]any{"User": user, "Password": c.Password}})
+		case c.AuthenticationType == sfKeyPair:
+			if c.PrivateKey == nil {
+				return nil, fmt.Errorf("snowflake: keyPair without privateKey")
+			}
+			pub, kerr := RSAPublicKeyBody(c.PrivateKey.Content, c.PrivateKeyPassword)
+			if kerr != nil {
+				return nil, kerr
+			}
+			add(Object{ID: "rsa-public-key:" + userID, Kind: "user-key", Parents: []string{userID},
+				Why:  "config.privateKey (its public key; the private key stays with Immuta)",
+				Data: map[string]any{"User": user, "PublicKey": pub}})
+		}
+		add(Object{ID: "grant:role:" + sys + ":user:" + user, Kind: "role-grant", Parents: []string{roleID, userID},
+			Why:  why + " (system role " + sys + ")",
+			Data: map[string]any{"Role": sys, "GranteeType": "USER", "Grantee": user}})
+	default:
+		id := ""
+		if c.OAuthClientConfig != nil {
+			id = c.OAuthClientConfig.ClientID
+		}
+		m.Notes = append(m.Notes, fmt.Sprintf("oAuthClientCredentials: no user is created; grant role %s to the Snowflake user of OAuth client %q (GRANT ROLE %s TO USER <that user>) and make it the user's default role", q(sys), id, q(sys)))
+	}
+
+	// Privileges of the system role.
+	add(Object{ID: "grant:usage:warehouse:" + wh + ":role:" + sys, Kind: "warehouse-grant", Parents: []string{roleID},
+		Why: "config.warehouse", Data: map[string]any{"Warehouse": wh, "Role": sys}})
+	accountGrant := func(priv, why string) {
+		add(Object{ID: "grant:" + strings.ToLower(strings.ReplaceAll(priv, " ", "-")) + ":account:role:" + sys,
+			Kind: "account-grant", Parents: []string{roleID}, Why: why,
+			Data: map[string]any{"Privilege": priv, "Role": sys}})
+	}
+	accountGrant("APPLY MASKING POLICY", "policy enforcement (masking policies)")
+	accountGrant("APPLY ROW ACCESS POLICY", "policy enforcement (row access policies)")
+	var imported []string
+	if c.Audit.Enabled {
+		imported = append(imported, "audit enabled")
+	}
+	if c.Lineage.Enabled {
+		imported = append(imported, "lineage enabled")
+	}
+	if len(imported) > 0 {
+		add(Object{ID: "grant:imported-privileges:database:" + sfSharedDatabase + ":role:" + sys, Kind: "imported-grant",
+			Parents: []string{roleID}, Why: strings.Join(imported, ", ") + " (reads SNOWFLAKE.ACCOUNT_USAGE)",
+			Data: map[string]any{"Database": sfSharedDatabase, "Role": sys}})
+	}
+	if c.Workspaces.Enabled {
+		accountGrant("CREATE DATABASE", "workspaces enabled (creates workspace databases)")
+	}
+	if c.Impersonation.Enabled {
+		r := sfCanon(c.Impersonation.Role)
+		if _, err := SnowflakeIdent(r); err != nil {
+			return nil, err
+		}
+		rID := "role:" + r
+		why := "impersonation enabled (config.impersonation.role)"
+		add(Object{ID: rID, Kind: "role", Why: why, Data: map[string]any{"Name": r}})
+		add(Object{ID: "grant:role:" + r + ":role:" + sys, Kind: "role-grant", Parents: []string{rID, roleID}, Why: why,
+			Data: map[string]any{"Role": r, "GranteeType": "ROLE", "Grantee": sys}})
+		add(Object{ID: "grant:ownership:role:" + r + ":role:" + sys, Kind: "role-ownership", Parents: []string{rID}, Why: why,
+			Data: map[string]any{"Name": r, "Role": sys}})
+	}
+
+	owned := "the database and its schemas"
+	if c.Impersonation.Enabled {
+		owned = "the database, its schemas and the impersonation role"
+	}
+	m.Notes = append(m.Notes, fmt.Sprintf("role %s owns %s: re-running create, an edit or a cleanup must run as a role that %s is granted to (GRANT ROLE %s TO ROLE <your role>)", q(sys), owned, q(sys), q(sys)))
+	return m, nil
+}

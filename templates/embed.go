@@ -1,0 +1,11 @@
+// Package templates embeds the SQL template bundles, one folder per platform
+// (templates/<platform>/*.sql.tmpl); files whose names start with "_" are partials.
+package templates
+
+import "embed"
+
+// FS holds every platform's templates. The glob (not a bare directory) keeps the
+// "_"-prefixed partials.
+//
+//go:embed */*.sql.tmpl
+var FS embed.FS
