@@ -1,0 +1,377 @@
+package platforms
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Redshift is the config of the Redshift type (API.md section 3).
+//
+// Scripts (SCRIPTS.md section 4): the system user `username`, the database `database`,
+// `REVOKE ALL ON DATABASE ... FROM PUBLIC`, TEMP and CREATE on the database for the user,
+// the schemas immuta_procedures, immuta_functions and immuta_system owned by the user
+// and, with impersonation, the group `impersonation.role` plus two SECURITY DEFINER
+// procedures that add a user to the group and remove it, executable by the system user.
+//
+// Authentication: with `userPassword` the user is created with the given password (plain
+// text following Redshift's rules, or pre-hashed `md5...`/`sha256|...`). With
+// `accessKey` the user `username` is still required: Immuta signs in with IAM
+// temporary credentials (GetClusterCredentials with DbUser = username), and an
+// IAM-authenticated session always maps to a database user, so the script creates that
+// user with `PASSWORD DISABLE` (no password sign-in at all). The access key itself never
+// reaches SQL; its id and region are validated here.
+//
+// autoBootstrap must be false (the decoder enforces it): Redshift scripts are always run
+// by a DBA.
+type Redshift struct {
+	Host               string        `json:"host" immutable:"true"`
+	Port               int           `json:"port,omitempty" immutable:"true"`
+	Database           string        `json:"database" immutable:"true"`
+	InitialDatabase    string        `json:"initialDatabase,omitempty"`
+	Impersonation      Impersonation `json:"impersonation"`
+	AuthenticationType string        `json:"authenticationType"`
+	Username           string        `json:"username,omitempty"`
+	Password           string        `json:"password,omitempty" secret:"true"`
+	AWSAccessKeyID     string        `json:"awsAccessKeyId,omitempty"`
+	AWSSecretAccessKey string        `json:"awsSecretAccessKey,omitempty" secret:"true"`
+	AWSRegion          string        `json:"awsRegion,omitempty"`
+}
+
+// Redshift defaults and fixed names.
+const (
+	redshiftDefaultPort            = 5439
+	redshiftDefaultInitialDatabase = "dev"
+	redshiftDefaultImpersonation   = "immuta_impersonation"
+	// redshiftMaxIdent is Redshift's limit on names, in bytes.
+	redshiftMaxIdent = 127
+	// redshiftRunAs is who runs every Redshift phase.
+	redshiftRunAs = "a superuser"
+)
+
+// redshiftSchemas are the schemas the system user owns, in create order.
+var redshiftSchemas = []string{"immuta_procedures", "immuta_functions", "immuta_system"}
+
+// redshiftProcSchema holds the impersonation procedures.
+const redshiftProcSchema = "immuta_procedures"
+
+// Defaults fills in port 5439, initialDatabase `dev` and, when impersonation is
+// enabled, the role `immuta_impersonation`.
+func (c *Redshift) Defaults(bool) {
+	if c.Port == 0 {
+		c.Port = redshiftDefaultPort
+	}
+	if c.InitialDatabase == "" {
+		c.InitialDatabase = redshiftDefaultInitialDatabase
+	}
+	if c.Impersonation.Enabled && c.Impersonation.Role == "" {
+		c.Impersonation.Role = redshiftDefaultImpersonation
+	}
+}
+
+var (
+	// redshiftKeyIDRE is the shape of a long-term AWS access key id (temporary ASIA keys
+	// need a session token, which the config has no field for).
+	redshiftKeyIDRE = regexp.MustCompile(`^AKIA[A-Z0-9]{16}$`)
+	// redshiftMD5RE is a pre-hashed md5 password: "md5" + md5(password + username).
+	redshiftMD5RE = regexp.MustCompile(`^md5[0-9a-fA-F]{32}$`)
+	// redshiftSHA256RE is a pre-hashed sha256 password: "sha256|digest" or
+	// "sha256|digest|salt" (hex or base64 parts).
+	redshiftSHA256RE = regexp.MustCompile(`^sha256\|[A-Za-z0-9+/=]{1,128}(\|[A-Za-z0-9+/=]{1,128})?$`)
+)
+
+// redshiftReservedDatabases cannot be the managed database: they are Redshift's own.
+var redshiftReservedDatabases = []string{"dev", "padb_harvest", "template0", "template1", "sys:internal"}
+
+// Validate reports every problem of the config, each with its path.
+func (c *Redshift) Validate(v *Validator, _ bool) {
+	checkHost(v, "config.host", c.Host)
+	checkPort(v, "config.port", c.Port)
+
+	dbOK := v.Required("config.database", c.Database) && checkRedshiftName(v, "config.database", c.Database)
+	initOK := checkRedshiftName(v, "config.initialDatabase", c.InitialDatabase)
+	if dbOK {
+		db := redshiftFold(c.Database)
+		for _, r := range redshiftReservedDatabases {
+			if db == r {
+				v.Add("config.database", "must not be %q: that database belongs to Redshift; name a new database the script creates", r)
+				dbOK = false
+				break
+			}
+		}
+	}
+	if dbOK && initOK && redshiftFold(c.Database) == redshiftFold(c.InitialDatabase) {
+		v.Add("config.database", "must differ from config.initialDatabase (%q): the scripts create and drop it", c.InitialDatabase)
+	}
+
+	if c.Impersonation.Role != "" && checkRedshiftName(v, "config.impersonation.role", c.Impersonation.Role) {
+		role := c.Impersonation.Role
+		switch {
+		case strings.Contains(role, "$"):
+			// The group name is written inside the $$-quoted procedure bodies.
+			v.Add("config.impersonation.role", "must not contain $ (it is written inside a procedure body)")
+		case redshiftFold(role) == "public":
+			v.Add("config.impersonation.role", "must not be PUBLIC")
+		}
+	}
+
+	// Both authentication types need the user the script creates.
+	c.validateUsername(v)
+	if !v.Required("config.authenticationType", c.AuthenticationType) ||
+		!v.OneOf("config.authenticationType", c.AuthenticationType, "userPassword", "accessKey") {
+		return
+	}
+	switch c.AuthenticationType {
+	case "userPassword":
+		if v.Required("config.password", c.Password) {
+			checkRedshiftPassword(v, "config.password", c.Password)
+		}
+		for _, f := range []struct{ path, val string }{
+			{"config.awsAccessKeyId", c.AWSAccessKeyID},
+			{"config.awsSecretAccessKey", c.AWSSecretAccessKey},
+			{"config.awsRegion", c.AWSRegion},
+		} {
+			if f.val != "" {
+				v.Add(f.path, "must be absent with authenticationType userPassword")
+			}
+		}
+	case "accessKey":
+		if c.Password != "" {
+			v.Add("config.password", "must be absent with authenticationType accessKey (the user signs in with IAM and has no password)")
+		}
+		if v.Required("config.awsAccessKeyId", c.AWSAccessKeyID) && !redshiftKeyIDRE.MatchString(c.AWSAccessKeyID) {
+			v.Add("config.awsAccessKeyId", "must be an AWS access key id: AKIA followed by 16 upper-case letters or digits")
+		}
+		if v.Required("config.awsSecretAccessKey", c.AWSSecretAccessKey) {
+			// Never echo the value: it is a secret.
+			if !utf8.ValidString(c.AWSSecretAccessKey) || hasControl(c.AWSSecretAccessKey) ||
+				len(c.AWSSecretAccessKey) > 128 || strings.TrimSpace(c.AWSSecretAccessKey) != c.AWSSecretAccessKey {
+				v.Add("config.awsSecretAccessKey", "must be an AWS secret access key (at most 128 printable characters)")
+			}
+		}
+		if v.Required("config.awsRegion", c.AWSRegion) && !awsRegionRE.MatchString(c.AWSRegion) {
+			v.Add("config.awsRegion", "must be an AWS region such as us-east-1 (got %q)", c.AWSRegion)
+		}
+	}
+}
+
+func (c *Redshift) validateUsername(v *Validator) {
+	if !v.Required("config.username", c.Username) || !checkRedshiftName(v, "config.username", c.Username) {
+		return
+	}
+	switch redshiftFold(c.Username) {
+	case "public", "rdsdb":
+		v.Add("config.username", "must not be %q: that name is reserved by Redshift", c.Username)
+	}
+}
+
+// checkRedshiftName applies the rules of a Redshift name: the common value rules, no
+// backslash, no double quote, at most 127 bytes.
+func checkRedshiftName(v *Validator, path, val string) bool {
+	if !checkValue(v, path, val, 0) {
+		return false
+	}
+	switch {
+	case strings.Contains(val, `\`):
+		v.Add(path, `must not contain \ (backslash)`)
+		return false
+	case strings.Contains(val, `"`):
+		v.Add(path, `must not contain " (double quote)`)
+		return false
+	case len(val) > redshiftMaxIdent:
+		v.Add(path, "must be at most %d bytes", redshiftMaxIdent)
+		return false
+	}
+	return true
+}
+
+// checkRedshiftPassword applies Redshift's password rules: 8 to 64 ASCII characters (codes
+// 33-126) with an upper-case letter, a lower-case letter and a digit, none of ' " \ / @;
+// or a pre-hashed md5/sha256 password. The engine also refuses $, so that no value can
+// close a dollar-quoted body. The value is never echoed.
+func checkRedshiftPassword(v *Validator, path, pw string) {
+	if redshiftMD5RE.MatchString(pw) || redshiftSHA256RE.MatchString(pw) {
+		return
+	}
+	const rule = `must be 8 to 64 characters with an upper-case letter, a lower-case letter and a digit, ` +
+		`using printable ASCII except space ' " \ / @ $ (or a pre-hashed md5<32 hex digits> or sha256|<digest>)`
+	if len(pw) < 8 || len(pw) > 64 {
+		v.Add(path, "%s", rule)
+		return
+	}
+	var upper, lower, digit bool
+	for i := 0; i < len(pw); i++ {
+		b := pw[i]
+		switch {
+		case b < 33 || b > 126 || strings.IndexByte(`'"\/@$`, b) >= 0:
+			v.Add(path, "%s", rule)
+			return
+		case b >= 'A' && b <= 'Z':
+			upper = true
+		case b >= 'a' && b <= 'z':
+			lower = true
+		case b >= '0' && b <= '9':
+			digit = true
+		}
+	}
+	if !upper || !lower || !digit {
+		v.Add(path, "%s", rule)
+	}
+}
+
+// UniqueKey is the host (host names are case-insensitive).
+func (c *Redshift) UniqueKey() string { return strings.ToLower(c.Host) }
+
+// redshiftFold folds a name the way Redshift does: ASCII letters to lower case (quoted
+// or not), everything else kept.
+func redshiftFold(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// RedshiftIdent quotes a Redshift identifier: folded to lower case (as Redshift folds
+// every name), wrapped in double quotes with any double quote doubled. Empty names,
+// control characters, backslashes and names over 127 bytes are refused.
+func RedshiftIdent(s string) (string, error) {
+	if s == "" || !utf8.ValidString(s) || hasControl(s) || strings.Contains(s, `\`) || len(s) > redshiftMaxIdent {
+		return "", errQuote("redshift", "identifier", s)
+	}
+	return `"` + strings.ReplaceAll(redshiftFold(s), `"`, `""`) + `"`, nil
+}
+
+// RedshiftStr quotes a Redshift string literal: wrapped in single quotes with any single
+// quote doubled. Backslashes are refused (Redshift may read them as escapes), and so is
+// $ (a string literal may sit inside a $$-quoted procedure body, which $$ would close),
+// as are control characters.
+func RedshiftStr(s string) (string, error) {
+	if !utf8.ValidString(s) || hasControl(s) || strings.ContainsAny(s, `\$`) {
+		return "", errQuote("redshift", "string", s)
+	}
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'", nil
+}
+
+// Quoting returns Redshift's quoting functions.
+func (c *Redshift) Quoting() Quoting { return Quoting{Ident: RedshiftIdent, Str: RedshiftStr} }
+
+// Model returns the Redshift objects, in create order:
+//
+//	initial-create (connected to initialDatabase): user U, then database D (user first,
+//	so that teardown can drop the database before the user);
+//	create (connected to D): with impersonation, group R; REVOKE ALL ON DATABASE D
+//	FROM PUBLIC; TEMP, CREATE on D for U; the three schemas owned by U; with
+//	impersonation, the procedures grant_impersonation and revoke_impersonation with
+//	their EXECUTE grants.
+//
+// Teardown: `cleanup` connected to D drops the procedures and schemas and revokes U's
+// database privileges (a user that holds privileges or owns objects cannot be dropped);
+// `post-cleanup` connected to initialDatabase drops D, then U, then R. Redshift has no
+// post-cleanup endpoint, so the registry's `delete` and `cleanup` operations both return
+// both phases.
+func (c *Redshift) Model(o ModelOptions) (*Model, error) {
+	if o.AutoBootstrap {
+		return nil, errors.New("redshift: autoBootstrap must be false")
+	}
+	if c.Database == "" || c.Username == "" || c.InitialDatabase == "" {
+		return nil, errors.New("redshift: model of an unvalidated config")
+	}
+	db := redshiftFold(c.Database)
+	user := redshiftFold(c.Username)
+	initial := redshiftFold(c.InitialDatabase)
+
+	m := &Model{
+		Create: []PhaseSpec{
+			{Name: "initial-create", ConnectTo: initial, RunAs: redshiftRunAs},
+			{Name: "create", ConnectTo: db, RunAs: redshiftRunAs},
+		},
+		Teardown: []PhaseSpec{
+			{Name: "cleanup", ConnectTo: db, RunAs: redshiftRunAs},
+			{Name: "post-cleanup", ConnectTo: initial, RunAs: redshiftRunAs},
+		},
+		Privileges: []string{
+			"superuser (CREATE USER, CREATE DATABASE and CREATE GROUP; the impersonation procedures are SECURITY DEFINER and run ALTER GROUP as their owner, the user who runs create)",
+		},
+		Notes: []string{
+			"create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a failed run, run cleanup before running create again",
+			fmt.Sprintf("run initial-create connected to database %s and create connected to database %s", initial, db),
+			"CREATE DATABASE cannot run inside a transaction block: run initial-create with autocommit on",
+			fmt.Sprintf("cleanup connects to database %s: if initial-create never created it, skip the cleanup phase and run post-cleanup only", db),
+		},
+	}
+
+	why := "system user (config.username)"
+	userData := map[string]any{"Name": user, "Password": "", "PasswordDisabled": false}
+	switch c.AuthenticationType {
+	case "userPassword":
+		userData["Password"] = c.Password
+		m.Secrets = append(m.Secrets, c.Password)
+		why = "system user (config.username, config.password)"
+	case "accessKey":
+		userData["PasswordDisabled"] = true
+		why = "system user (config.username) for IAM sign-in: PASSWORD DISABLE (authenticationType accessKey)"
+		m.Notes = append(m.Notes, fmt.Sprintf(
+			"authenticationType accessKey: the user %s has no password; the IAM identity of the access key needs redshift:GetClusterCredentials for database user %s on this cluster", user, user))
+	default:
+		return nil, fmt.Errorf("redshift: unknown authenticationType %q", c.AuthenticationType)
+	}
+
+	impWhy := "impersonation enabled (config.impersonation.role)"
+	role := redshiftFold(c.Impersonation.Role)
+	if c.Impersonation.Enabled {
+		// The group comes first in the list (it is still made in the create phase, after
+		// initial-create) so that post-cleanup, which drops in reverse order, runs
+		// DROP DATABASE, DROP USER, then DROP GROUP.
+		m.Objects = append(m.Objects, Object{ID: "group:" + role, Kind: "group", Phase: "create", Teardown: "post-cleanup",
+			Why: impWhy, Data: map[string]any{"Name": role}, TolerateMissing: true, NotRerunnable: true})
+	}
+	userID := "user:" + user
+	dbID := "database:" + db
+	m.Objects = append(m.Objects,
+		Object{ID: userID, Kind: "user", Phase: "initial-create", Teardown: "post-cleanup",
+			Why: why, Data: userData, NotRerunnable: true},
+		Object{ID: dbID, Kind: "database", Phase: "initial-create", Teardown: "post-cleanup",
+			Why: "managed database (config.database)", Data: map[string]any{"Name": db},
+			TolerateMissing: true, NotRerunnable: true},
+		Object{ID: "revoke:all:database:" + db + ":public", Kind: "database-revoke-public",
+			Phase: "create", Teardown: "cleanup", Parents: []string{dbID},
+			Why:  "only the system user may use the managed database (config.database)",
+			Data: map[string]any{"Database": db}},
+		Object{ID: "grant:temp,create:database:" + db + ":user:" + user, Kind: "database-grant",
+			Phase: "create", Teardown: "cleanup",
+			Why:  "system user may create schemas and temporary tables in the managed database (config.database, config.username)",
+			Data: map[string]any{"Database": db, "User": user},
+			// Revoked explicitly (not left to DROP DATABASE) so that DROP USER succeeds
+			// even if the database could not be dropped; REVOKE has no IF EXISTS and
+			// fails only when the user is already gone.
+			TolerateMissing: true},
+	)
+	for _, s := range redshiftSchemas {
+		m.Objects = append(m.Objects, Object{ID: "schema:" + s, Kind: "schema", Phase: "create", Teardown: "cleanup",
+			Why: "Immuta schemas owned by the system user (config.username)", Data: map[string]any{"Name": s, "Owner": user}})
+	}
+
+	if c.Impersonation.Enabled {
+		for _, p := range []struct{ name, action string }{
+			{"grant_impersonation", "ADD"}, {"revoke_impersonation", "DROP"},
+		} {
+			procID := "procedure:" + redshiftProcSchema + "." + p.name
+			m.Objects = append(m.Objects,
+				Object{ID: procID, Kind: "procedure", Phase: "create", Teardown: "cleanup", Why: impWhy,
+					Data: map[string]any{"Schema": redshiftProcSchema, "Name": p.name, "Group": role, "Action": p.action}},
+				Object{ID: "revoke:all:" + procID + ":public", Kind: "procedure-revoke-public", Phase: "create",
+					Teardown: "cleanup", Parents: []string{procID}, Why: impWhy,
+					Data: map[string]any{"Schema": redshiftProcSchema, "Name": p.name}},
+				Object{ID: "grant:execute:" + procID + ":user:" + user, Kind: "procedure-grant", Phase: "create",
+					Teardown: "cleanup", Parents: []string{procID}, Why: impWhy,
+					Data: map[string]any{"Schema": redshiftProcSchema, "Name": p.name, "User": user}},
+			)
+		}
+	}
+	return m, nil
+}
