@@ -1,0 +1,518 @@
+package platforms
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Synapse is the config of the "Azure Synapse Analytics" type (API.md section 3): an
+// existing dedicated SQL pool database that Immuta uses, with a login in master and a
+// user, schemas and roles in the database.
+type Synapse struct {
+	Host               string            `json:"host" immutable:"true"`
+	Port               int               `json:"port,omitempty" immutable:"true"`
+	Schema             string            `json:"schema"`
+	Database           string            `json:"database" immutable:"true"`
+	MetadataDelimiters SynapseDelimiters `json:"metadataDelimiters" immutable:"true"`
+	Username           string            `json:"username,omitempty"`
+	Password           string            `json:"password,omitempty" secret:"true"`
+	AuthenticationType string            `json:"authenticationType"`
+	OAuthClientConfig  *SynapseOAuth     `json:"oAuthClientConfig,omitempty"`
+	Impersonation      Impersonation     `json:"impersonation"`
+}
+
+// SynapseDelimiters are the delimiters Immuta uses in the metadata it stores; they are
+// written once into immuta_system.metadata and cannot change later.
+type SynapseDelimiters struct {
+	HashDelimiter    string `json:"hashDelimiter"`
+	HashKeyDelimiter string `json:"hashKeyDelimiter"`
+	ArrayDelimiter   string `json:"arrayDelimiter"`
+}
+
+// SynapseOAuth is the Microsoft Entra ID application Immuta connects as
+// (authenticationType oAuthClientSecret).
+type SynapseOAuth struct {
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret" secret:"true"`
+	AuthorityURL string `json:"authorityUrl"`
+	Resource     string `json:"resource,omitempty"`
+}
+
+// Synapse constants.
+const (
+	SynapseDefaultPort = 1433
+	// SynapseDefaultImpersonationRole is the impersonation role's default name.
+	SynapseDefaultImpersonationRole = "IMMUTA_IMPERSONATION"
+	// synapseMaxName is the length limit of T-SQL identifiers (sysname).
+	synapseMaxName = 128
+	// synapseSystemSuffix is appended to the database name to name the system account
+	// when autoBootstrap is true.
+	synapseSystemSuffix = "_SYSTEM_ACCOUNT"
+	// synapsePasswordPlaceholder is rendered for the system account's generated password
+	// when the caller did not supply it (autoBootstrap, offline generation).
+	synapsePasswordPlaceholder = "<SYSTEM_ACCOUNT_PASSWORD>"
+
+	synapseAuthPassword = "userPassword"
+	synapseAuthOAuth    = "oAuthClientSecret"
+)
+
+// The schemas Immuta owns in the database (besides the configured one).
+var synapseImmutaSchemas = []string{"immuta_system", "immuta_functions", "immuta_procedures"}
+
+// Defaults fills in port 1433, the default metadata delimiters (each absent one) and,
+// when impersonation is enabled, the role IMMUTA_IMPERSONATION.
+func (c *Synapse) Defaults(bool) {
+	if c.Port == 0 {
+		c.Port = SynapseDefaultPort
+	}
+	d := &c.MetadataDelimiters
+	if d.HashDelimiter == "" {
+		d.HashDelimiter = "|"
+	}
+	if d.HashKeyDelimiter == "" {
+		d.HashKeyDelimiter = "-"
+	}
+	if d.ArrayDelimiter == "" {
+		d.ArrayDelimiter = ","
+	}
+	if c.Impersonation.Enabled && c.Impersonation.Role == "" {
+		c.Impersonation.Role = SynapseDefaultImpersonationRole
+	}
+}
+
+// synapseLookalike reports characters that Windows "best fit" code-page conversion maps
+// to a T-SQL quote or bracket (U+02BC -> '): a script saved in a non-Unicode encoding
+// would otherwise turn them into real delimiters ("SQL smuggling").
+func synapseLookalike(r rune) bool {
+	switch r {
+	case '\u02b9', '\u02bc', '\u02c8', '\u2032', '\uff07', '\uff3b', '\uff3d':
+		return true
+	}
+	return false
+}
+
+func hasLookalike(s string) bool { return strings.IndexFunc(s, synapseLookalike) >= 0 }
+
+// synapseValue is checkValue plus the lookalike rule, for every value that reaches SQL.
+func synapseValue(v *Validator, path, val string, max int) bool {
+	if !checkValue(v, path, val, max) {
+		return false
+	}
+	if hasLookalike(val) {
+		v.Add(path, "must not contain characters that look like quotes or brackets (such as U+02BC or U+FF07)")
+		return false
+	}
+	return true
+}
+
+// synapseReserved are principal and schema names a config must not take: the fixed
+// principals and schemas of every database (database roles db_* are checked apart).
+var synapseReserved = []string{"dbo", "guest", "public", "sys", "INFORMATION_SCHEMA", "sa"}
+
+func synapseIsReserved(name string) bool {
+	for _, r := range synapseReserved {
+		if strings.EqualFold(name, r) {
+			return true
+		}
+	}
+	return len(name) >= 3 && strings.EqualFold(name[:3], "db_")
+}
+
+var guidRE = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
+
+// Validate reports every problem of the config with its path.
+func (c *Synapse) Validate(v *Validator, auto bool) {
+	checkHost(v, "config.host", c.Host)
+	checkPort(v, "config.port", c.Port)
+
+	if v.Required("config.database", c.Database) {
+		max := synapseMaxName
+		if auto {
+			max = synapseMaxName - len(synapseSystemSuffix)
+		}
+		if synapseValue(v, "config.database", c.Database, synapseMaxName) && auto &&
+			utf8.RuneCountInString(c.Database) > max {
+			v.Add("config.database", "must be at most %d characters with autoBootstrap (the system account %s must fit %d characters)",
+				max, "<database>"+synapseSystemSuffix, synapseMaxName)
+		}
+	}
+
+	if v.Required("config.schema", c.Schema) && synapseValue(v, "config.schema", c.Schema, synapseMaxName) {
+		for _, s := range synapseImmutaSchemas {
+			if strings.EqualFold(c.Schema, s) {
+				v.Add("config.schema", "must not be %s: Immuta manages that schema itself", s)
+			}
+		}
+		if synapseIsReserved(c.Schema) {
+			v.Add("config.schema", "must not be a system schema (dbo, guest, sys, INFORMATION_SCHEMA, db_*): give a schema for the policy-enforced views")
+		}
+	}
+
+	c.validateDelimiters(v)
+
+	authOK := v.Required("config.authenticationType", c.AuthenticationType) &&
+		v.OneOf("config.authenticationType", c.AuthenticationType, synapseAuthPassword, synapseAuthOAuth)
+	if authOK {
+		switch c.AuthenticationType {
+		case synapseAuthPassword:
+			c.validatePassword(v, auto)
+			if c.OAuthClientConfig != nil {
+				v.Add("config.oAuthClientConfig", "must be absent with authenticationType userPassword")
+			}
+		case synapseAuthOAuth:
+			c.validateOAuth(v)
+			if c.Username != "" {
+				v.Add("config.username", "must be absent with authenticationType oAuthClientSecret (the system account is the application clientId)")
+			}
+			if c.Password != "" {
+				v.Add("config.password", "must be absent with authenticationType oAuthClientSecret")
+			}
+		}
+	}
+
+	if c.Impersonation.Enabled {
+		path := "config.impersonation.role"
+		r := c.Impersonation.Role
+		if v.Required(path, r) && synapseValue(v, path, r, synapseMaxName) {
+			switch {
+			case synapseIsReserved(r):
+				v.Add(path, "must not be a fixed database role or principal (public, dbo, guest, sys, db_*)")
+			case authOK && strings.EqualFold(r, c.systemAccount(auto)):
+				v.Add(path, "must differ from the system account name %q (roles and users share one namespace)", c.systemAccount(auto))
+			}
+		}
+	}
+}
+
+func (c *Synapse) validateDelimiters(v *Validator) {
+	d := c.MetadataDelimiters
+	fields := []struct{ name, val string }{
+		{"hashDelimiter", d.HashDelimiter}, {"hashKeyDelimiter", d.HashKeyDelimiter}, {"arrayDelimiter", d.ArrayDelimiter},
+	}
+	ok := true
+	for _, f := range fields {
+		path := "config.metadataDelimiters." + f.name
+		r, size := utf8.DecodeRuneInString(f.val)
+		switch {
+		case f.val == "" || size != len(f.val) || r == utf8.RuneError:
+			v.Add(path, "must be exactly one character (got %q)", f.val)
+			ok = false
+		case unicode.IsControl(r) || unicode.IsSpace(r) || r == '\u2028' || r == '\u2029':
+			v.Add(path, "must be a visible character, not a space or control character")
+			ok = false
+		case strings.ContainsRune(`'"`+"`"+`[](){}`, r) || synapseLookalike(r):
+			v.Add(path, "must not be a quote or bracket character ' \" ` [ ] ( ) { } (got %q)", f.val)
+			ok = false
+		}
+	}
+	if !ok {
+		return
+	}
+	for i := range fields {
+		for j := 0; j < i; j++ {
+			if fields[i].val == fields[j].val {
+				v.Add("config.metadataDelimiters."+fields[i].name, "must differ from %s (both are %q): the delimiters must be distinct",
+					fields[j].name, fields[i].val)
+				break
+			}
+		}
+	}
+}
+
+func (c *Synapse) validatePassword(v *Validator, auto bool) {
+	if v.Required("config.username", c.Username) && checkValue(v, "config.username", c.Username, synapseMaxName) && !auto {
+		// Only the system account's name reaches SQL; the bootstrap user (auto) is only
+		// used to connect.
+		switch {
+		case hasLookalike(c.Username):
+			v.Add("config.username", "must not contain characters that look like quotes or brackets (such as U+02BC or U+FF07)")
+		case strings.ContainsRune(c.Username, '\\'):
+			v.Add("config.username", "must not contain a backslash: SQL logins cannot (got %q)", c.Username)
+		case synapseIsReserved(c.Username):
+			v.Add("config.username", "must not be a fixed principal name (sa, dbo, guest, public, sys, INFORMATION_SCHEMA, db_*)")
+		}
+	}
+	if !v.Required("config.password", c.Password) {
+		return
+	}
+	if auto {
+		// The bootstrap password is only used to connect: never rendered, no rules
+		// beyond being a plain value. Never echo it.
+		if hasControl(c.Password) {
+			v.Add("config.password", "must not contain control characters (line breaks, tabs, NUL)")
+		}
+		return
+	}
+	if !synapseValue(v, "config.password", c.Password, synapseMaxName) {
+		return
+	}
+	n := utf8.RuneCountInString(c.Password)
+	classes := 0
+	for _, f := range []func(rune) bool{unicode.IsUpper, unicode.IsLower, unicode.IsDigit, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}} {
+		if strings.IndexFunc(c.Password, f) >= 0 {
+			classes++
+		}
+	}
+	if n < 8 || classes < 3 {
+		v.Add("config.password", "must be 8 to 128 characters with at least three of: upper-case letters, lower-case letters, digits, symbols (Azure SQL password policy)")
+		return
+	}
+	if c.Username != "" && strings.Contains(strings.ToLower(c.Password), strings.ToLower(c.Username)) {
+		v.Add("config.password", "must not contain the username (Azure SQL password policy)")
+	}
+}
+
+func (c *Synapse) validateOAuth(v *Validator) {
+	o := c.OAuthClientConfig
+	if o == nil {
+		v.Add("config.oAuthClientConfig", "is required with authenticationType oAuthClientSecret: {clientId, clientSecret, authorityUrl, resource}")
+		return
+	}
+	p := "config.oAuthClientConfig."
+	if v.Required(p+"clientId", o.ClientID) && !guidRE.MatchString(o.ClientID) {
+		v.Add(p+"clientId", "must be the application (client) id, a GUID such as 00000000-0000-0000-0000-000000000000 (got %q)", o.ClientID)
+	}
+	if v.Required(p+"clientSecret", o.ClientSecret) && hasControl(o.ClientSecret) {
+		v.Add(p+"clientSecret", "must not contain control characters (line breaks, tabs, NUL)")
+	}
+	if v.Required(p+"authorityUrl", o.AuthorityURL) && checkValue(v, p+"authorityUrl", o.AuthorityURL, 2048) &&
+		(!strings.HasPrefix(o.AuthorityURL, "https://") || strings.ContainsAny(o.AuthorityURL, " ")) {
+		v.Add(p+"authorityUrl", "must be an https:// URL such as https://login.microsoftonline.com/<tenant id> (got %q)", o.AuthorityURL)
+	}
+	if o.Resource != "" {
+		checkValue(v, p+"resource", o.Resource, 2048)
+	}
+}
+
+// UniqueKey is the host (host names are case-insensitive).
+func (c *Synapse) UniqueKey() string { return strings.ToLower(c.Host) }
+
+// Quoting returns the T-SQL quoting functions.
+func (c *Synapse) Quoting() Quoting { return SynapseQuoting }
+
+// SynapseQuoting quotes identifiers as [x] with ] doubled and strings as N'x' with '
+// doubled. Both refuse control characters, invalid UTF-8 and quote lookalikes;
+// identifiers must be 1 to 128 characters.
+var SynapseQuoting = Quoting{Ident: synapseIdent, Str: synapseStr}
+
+func synapseIdent(s string) (string, error) {
+	if s == "" || utf8.RuneCountInString(s) > synapseMaxName || !utf8.ValidString(s) || hasControl(s) || hasLookalike(s) {
+		return "", errQuote("synapse", "identifier", s)
+	}
+	return "[" + strings.ReplaceAll(s, "]", "]]") + "]", nil
+}
+
+func synapseStr(s string) (string, error) {
+	if !utf8.ValidString(s) || hasControl(s) || hasLookalike(s) {
+		return "", errQuote("synapse", "string", s)
+	}
+	return "N'" + strings.ReplaceAll(s, "'", "''") + "'", nil
+}
+
+// SynapseUnquoteIdent reverses synapseIdent (for tests and tools).
+func SynapseUnquoteIdent(q string) (string, error) {
+	if len(q) < 2 || q[0] != '[' || q[len(q)-1] != ']' {
+		return "", fmt.Errorf("not a bracketed identifier: %q", q)
+	}
+	in := q[1 : len(q)-1]
+	var b strings.Builder
+	for i := 0; i < len(in); i++ {
+		if in[i] == ']' {
+			if i+1 >= len(in) || in[i+1] != ']' {
+				return "", fmt.Errorf("unescaped ] in %q", q)
+			}
+			i++
+		}
+		b.WriteByte(in[i])
+	}
+	return b.String(), nil
+}
+
+// SynapseUnquoteStr reverses synapseStr (for tests and tools).
+func SynapseUnquoteStr(q string) (string, error) {
+	if len(q) < 3 || q[:2] != "N'" || q[len(q)-1] != '\'' {
+		return "", fmt.Errorf("not an N'...' literal: %q", q)
+	}
+	in := q[2 : len(q)-1]
+	var b strings.Builder
+	for i := 0; i < len(in); i++ {
+		if in[i] == '\'' {
+			if i+1 >= len(in) || in[i+1] != '\'' {
+				return "", fmt.Errorf("unescaped ' in %q", q)
+			}
+			i++
+		}
+		b.WriteByte(in[i])
+	}
+	return b.String(), nil
+}
+
+// systemAccount is the name of the login/user Immuta connects as.
+func (c *Synapse) systemAccount(auto bool) string {
+	switch {
+	case auto:
+		return c.Database + synapseSystemSuffix
+	case c.AuthenticationType == synapseAuthOAuth && c.OAuthClientConfig != nil:
+		return c.OAuthClientConfig.ClientID
+	default:
+		return c.Username
+	}
+}
+
+// external reports whether the system account is a Microsoft Entra application (no
+// login, CREATE USER ... FROM EXTERNAL PROVIDER).
+func (c *Synapse) external(auto bool) bool {
+	return !auto && c.AuthenticationType == synapseAuthOAuth
+}
+
+// Model returns the objects of the Synapse scripts:
+//
+//	initial-create (master):  login U
+//	create (database):        user U; db_datareader, db_ddladmin;
+//	                          schemas immuta_system, immuta_functions, immuta_procedures
+//	                          with CONTROL for U; the metadata table and its row; the
+//	                          configured schema with CONTROL for U; impersonation: role R
+//	                          with ALTER for U and EXECUTE on immuta_procedures
+//	cleanup (database), post-cleanup (master): the reverse.
+//
+// Schemas and the role are owned by dbo, not by U: a user cannot be dropped while it
+// owns anything, so a username change (drop and create the user) or a teardown never
+// has to transfer ownership first; dbo ownership also keeps the ownership chain from
+// the policy-enforced views to the tables unbroken.
+func (c *Synapse) Model(o ModelOptions) (*Model, error) {
+	auto := o.AutoBootstrap
+	u := c.systemAccount(auto)
+	if u == "" {
+		return nil, fmt.Errorf("synapse: no system account name (config not validated)")
+	}
+	ext := c.external(auto)
+	master := "the workspace SQL admin (server admin login)"
+	dbRunner := fmt.Sprintf("a member of db_owner in %s (e.g. the workspace SQL admin)", c.Database)
+	if ext {
+		dbRunner = fmt.Sprintf("a Microsoft Entra member of db_owner in %s (e.g. the workspace's Entra admin)", c.Database)
+	}
+	m := &Model{
+		Create: []PhaseSpec{
+			{Name: string(OpInitialCreate), ConnectTo: "master", RunAs: master},
+			{Name: string(OpCreate), ConnectTo: c.Database, RunAs: dbRunner},
+		},
+		Teardown: []PhaseSpec{
+			{Name: string(OpCleanup), ConnectTo: c.Database, RunAs: dbRunner},
+			{Name: string(OpPostCleanup), ConnectTo: "master", RunAs: master},
+		},
+	}
+	add := func(obj Object) { m.Objects = append(m.Objects, obj) }
+	inDB := func(obj Object) Object {
+		obj.Phase, obj.Teardown = string(OpCreate), string(OpCleanup)
+		return obj
+	}
+	accountWhy := "config.username (the system account)"
+	switch {
+	case auto:
+		accountWhy = "autoBootstrap: the system account <database>_SYSTEM_ACCOUNT"
+	case ext:
+		accountWhy = "authenticationType oAuthClientSecret: the application config.oAuthClientConfig.clientId"
+	}
+
+	userID := "user:" + u
+	if ext {
+		add(inDB(Object{ID: userID, Kind: "external-user", Why: accountWhy, Data: map[string]any{"Name": u}}))
+	} else {
+		pw := c.Password
+		if auto {
+			pw = o.SystemPassword
+			if pw == "" {
+				pw = synapsePasswordPlaceholder
+			}
+		}
+		if pw != synapsePasswordPlaceholder {
+			m.Secrets = append(m.Secrets, pw)
+		}
+		add(Object{ID: "login:" + u, Kind: "login", Phase: string(OpInitialCreate), Teardown: string(OpPostCleanup),
+			Why: accountWhy, Data: map[string]any{"Name": u, "Password": pw}})
+		add(inDB(Object{ID: userID, Kind: "user", Why: accountWhy, Data: map[string]any{"Name": u, "Login": u}}))
+	}
+	for _, r := range []struct{ role, why string }{
+		{"db_datareader", "read the tables Immuta catalogs and protects"},
+		{"db_ddladmin", "create the policy-enforced views (config.schema)"},
+	} {
+		add(inDB(Object{ID: "member:" + r.role + ":" + u, Kind: "role-member", Parents: []string{userID},
+			Why: r.why, Data: map[string]any{"Role": r.role, "Member": u}}))
+	}
+	for _, s := range synapseImmutaSchemas {
+		add(inDB(Object{ID: "schema:" + s, Kind: "schema", Why: "Immuta's own objects (owned by dbo, so that the user can be renamed or dropped)",
+			Data: map[string]any{"Name": s, "Owner": "dbo"}}))
+	}
+	for _, s := range synapseImmutaSchemas {
+		add(inDB(Object{ID: "grant:CONTROL:schema:" + s + ":user:" + u, Kind: "grant-schema", Parents: []string{userID, "schema:" + s},
+			Why:  "the system account manages Immuta's own objects",
+			Data: map[string]any{"Privilege": "CONTROL", "Schema": s, "Grantee": u}}))
+	}
+	d := c.MetadataDelimiters
+	tableID := "table:immuta_system.metadata"
+	add(inDB(Object{ID: tableID, Kind: "metadata-table",
+		Why:  "config.metadataDelimiters (stored once: they cannot change later)",
+		Data: map[string]any{"Schema": "immuta_system", "Name": "metadata"}}))
+	add(inDB(Object{ID: "row:immuta_system.metadata", Kind: "metadata-row", Parents: []string{tableID},
+		Why: "config.metadataDelimiters (stored once: they cannot change later)",
+		Data: map[string]any{"Schema": "immuta_system", "Table": "metadata",
+			"HashDelimiter": d.HashDelimiter, "HashKeyDelimiter": d.HashKeyDelimiter, "ArrayDelimiter": d.ArrayDelimiter}}))
+	viewSchemaID := "schema:" + c.Schema
+	add(inDB(Object{ID: viewSchemaID, Kind: "view-schema",
+		Why:  "config.schema: policy-enforced views (owned by dbo for ownership chaining; created if missing, dropped only when empty)",
+		Data: map[string]any{"Name": c.Schema, "Owner": "dbo"}}))
+	add(inDB(Object{ID: "grant:CONTROL:schema:" + c.Schema + ":user:" + u, Kind: "grant-schema", Parents: []string{userID, viewSchemaID},
+		Why:  "config.schema: the system account manages the policy-enforced views",
+		Data: map[string]any{"Privilege": "CONTROL", "Schema": c.Schema, "Grantee": u}}))
+	if c.Impersonation.Enabled {
+		r := c.Impersonation.Role
+		roleID := "role:" + r
+		why := "impersonation enabled (config.impersonation.role)"
+		add(inDB(Object{ID: roleID, Kind: "role", Why: why, Data: map[string]any{"Name": r}}))
+		add(inDB(Object{ID: "grant:ALTER:role:" + r + ":user:" + u, Kind: "grant-role", Parents: []string{roleID, userID},
+			Why:  "impersonation: the system account adds and removes the members of " + r,
+			Data: map[string]any{"Privilege": "ALTER", "Role": r, "Grantee": u}}))
+		add(inDB(Object{ID: "grant:EXECUTE:schema:immuta_procedures:role:" + r, Kind: "grant-schema",
+			Parents: []string{roleID, "schema:immuta_procedures"}, Why: why,
+			Data: map[string]any{"Privilege": "EXECUTE", "Schema": "immuta_procedures", "Grantee": r}}))
+	}
+
+	m.Privileges = []string{
+		"initial-create, post-cleanup (master): CREATE LOGIN and ALTER ANY LOGIN (the workspace SQL admin has both)",
+		fmt.Sprintf("create, cleanup (%s): ALTER ANY USER, CREATE SCHEMA, ALTER ANY SCHEMA, CREATE ROLE, ALTER ANY ROLE, CREATE TABLE and GRANT on the database (membership of db_owner covers them)", c.Database),
+	}
+	if ext {
+		m.Privileges[0] = "initial-create, post-cleanup (master): none (both phases are empty)"
+	}
+	m.Notes = append(m.Notes,
+		"every create is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): the create phases can be run again",
+		"CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard",
+	)
+	if ext {
+		m.Notes = append(m.Notes, "oAuthClientSecret: the system account is the Microsoft Entra application "+u+
+			" (CREATE USER ... FROM EXTERNAL PROVIDER, which only a Microsoft Entra principal can run) with no login: the initial-create and post-cleanup phases are empty")
+	}
+	if auto {
+		m.Notes = append(m.Notes, "autoBootstrap: the config's credentials are the privileged bootstrap credentials (used once, never rendered); the system account is "+u+" with a generated password")
+		if o.SystemPassword == "" {
+			m.Notes = append(m.Notes, "the generated password was not supplied: replace "+synapsePasswordPlaceholder+" before running")
+		}
+	}
+	m.Notes = append(m.Notes,
+		"the schemas are owned by dbo and the role by the runner (dbo as the workspace admin): dropping the system account's user also removes its role memberships and grants",
+		"DROP SCHEMA fails while a schema holds objects: drop what Immuta created in immuta_system, immuta_functions and immuta_procedures first; the schema "+
+			c.Schema+" is dropped only when empty, so views left in it keep it in place",
+	)
+	if c.Impersonation.Enabled {
+		r := c.Impersonation.Role
+		m.Notes = append(m.Notes,
+			"impersonation: the system account adds the users allowed to impersonate to "+r+" (sp_addrolemember); members may execute the procedures in immuta_procedures that set the impersonated user in the session context. IMPERSONATE on individual users is not granted (the users are not known here)",
+			"DROP ROLE fails while "+r+" has members: remove them first (sp_droprolemember)")
+	}
+	return m, nil
+}
