@@ -1,0 +1,73 @@
+package render_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/openintegrations/integrations/platforms"
+	"github.com/openintegrations/integrations/render"
+)
+
+// largest returns, per platform, the golden payload whose create script (all phases)
+// has the most statements.
+func largest(b *testing.B, eng *render.Engine) map[string]*platforms.Payload {
+	b.Helper()
+	best := map[string]*platforms.Payload{}
+	size := map[string]int{}
+	for _, c := range loadCases(b) {
+		if c.wantErr {
+			continue
+		}
+		p, err := decodeFile(b, c.input)
+		if err != nil {
+			b.Fatal(err)
+		}
+		phases, err := eng.CreateAll(p, systemPassword(p))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := len(statements(phases)); n > size[c.platform] {
+			size[c.platform], best[c.platform] = n, p
+		}
+	}
+	return best
+}
+
+// BenchmarkRender renders + checks the largest create script of each platform, and
+// reports, measured in the same run, the ratio to a template-only render (the same
+// engine with the syntax checks switched off). Goal: ratio <= 3.0.
+func BenchmarkRender(b *testing.B) {
+	full := engine(b)
+	bare, err := render.New(func(string, string) (string, error) { return "", nil })
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, key := range []string{"snowflake", "redshift", "synapse"} {
+		p := largest(b, full)[key]
+		if p == nil {
+			b.Fatalf("no golden case for %s", key)
+		}
+		req := render.Request{Operation: platforms.OpCreate, Payload: p, SystemPassword: systemPassword(p)}
+		run := func(eng *render.Engine) func(*testing.B) {
+			return func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					if _, err := eng.Render(req); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		}
+		b.Run(key, func(b *testing.B) {
+			base := testing.Benchmark(run(bare))
+			run(full)(b)
+			b.StopTimer()
+			checked := testing.Benchmark(run(full))
+			ratio := float64(checked.NsPerOp()) / float64(base.NsPerOp())
+			b.ReportMetric(ratio, "ratio(render+check/template-only)")
+			b.ReportMetric(float64(base.NsPerOp())/1e3, "template-only-µs/script")
+			fmt.Printf("bench: %s render+check %.1f µs/script, template-only %.1f µs/script, ratio %.2f (goal <= 3.0)\n",
+				key, float64(checked.NsPerOp())/1e3, float64(base.NsPerOp())/1e3, ratio)
+		})
+	}
+}

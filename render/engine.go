@@ -1,0 +1,219 @@
+// Package render is the pure script engine: a validated payload (and, for edit, the old
+// one) and an operation in, a Script out (phases, statements with why and undo, and the
+// runnable text). It does no I/O and reads no environment; its only state is the
+// compiled, embedded templates of each platform.
+//
+// How a script is built: a platform's config returns a platforms.Model (phases and the
+// ordered objects a create makes); every object is rendered through the templates
+// "<kind>.create", "<kind>.drop" and "<kind>.alter" of templates/<platform>/; every
+// statement is then checked by package sqlcheck before the script is returned.
+package render
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"text/template"
+	"text/template/parse"
+
+	"github.com/Masterminds/sprig/v3"
+
+	"github.com/openintegrations/integrations/platforms"
+	"github.com/openintegrations/integrations/templates"
+)
+
+// Version is the generator version written in every script header.
+const Version = "0.1.0"
+
+// ErrCheck is matched (errors.Is) by every failure of the engine's own syntax checks:
+// a template produced SQL its dialect's checks refuse. It is an internal error (exit
+// code 3, HTTP 500), never output.
+var ErrCheck = errors.New("rendered sql failed its syntax check")
+
+// ErrUnsupported is matched by requests for an operation a type does not offer.
+var ErrUnsupported = errors.New("operation not supported")
+
+// ErrTemplate is matched by template failures (a quoting function refused a value that
+// validation let through, or a template bug): internal errors.
+var ErrTemplate = errors.New("template error")
+
+// CheckFunc checks one statement of a dialect and returns the shape that accepted it.
+type CheckFunc func(dialect, sql string) (string, error)
+
+// Engine holds the compiled templates of every scripted platform.
+type Engine struct {
+	sets  map[string]*templateSet
+	check CheckFunc
+}
+
+type templateSet struct {
+	plain, redacted *template.Template
+}
+
+// quoteFuncs are the functions whose output may reach SQL: an action that prints must
+// end in one of them.
+var quoteFuncs = map[string]bool{"ident": true, "str": true, "qname": true, "secret": true, "kw": true, "num": true}
+
+var kwRE = regexp.MustCompile(`^[A-Z][A-Z_ ]*$`)
+
+// New compiles the embedded templates of every scripted platform and verifies that
+// every printing action ends in a quoting function. check is the statement checker
+// (nil: sqlcheck's, see DefaultCheck).
+func New(check CheckFunc) (*Engine, error) {
+	if check == nil {
+		check = DefaultCheck
+	}
+	e := &Engine{sets: map[string]*templateSet{}, check: check}
+	for _, p := range platforms.All() {
+		if !p.HasScripts() {
+			continue
+		}
+		cfg, ok := p.NewConfig().(platforms.Scripted)
+		if !ok {
+			return nil, fmt.Errorf("%s: config has no script model", p.Type)
+		}
+		q := cfg.Quoting()
+		set := &templateSet{}
+		for _, redact := range []bool{false, true} {
+			t, err := parseSet(p.Key, funcs(q, redact))
+			if err != nil {
+				return nil, err
+			}
+			if redact {
+				set.redacted = t
+			} else {
+				set.plain = t
+			}
+		}
+		e.sets[p.Key] = set
+	}
+	return e, nil
+}
+
+func parseSet(key string, fm template.FuncMap) (*template.Template, error) {
+	files, err := fs.Glob(templates.FS, key+"/*.sql.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("templates/%s: no templates", key)
+	}
+	sort.Strings(files)
+	root := template.New(key).Option("missingkey=error").Funcs(fm)
+	for _, f := range files {
+		b, err := fs.ReadFile(templates.FS, f)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := root.New(path.Base(f)).Parse(string(b)); err != nil {
+			return nil, fmt.Errorf("templates/%s: %w", f, err)
+		}
+	}
+	for _, t := range root.Templates() {
+		if t.Tree == nil {
+			continue
+		}
+		if err := checkQuoted(t.Tree.Root); err != nil {
+			return nil, fmt.Errorf("templates/%s: template %q: %w", key, t.Name(), err)
+		}
+	}
+	return root, nil
+}
+
+// checkQuoted enforces "values only through the dialect's quoting functions".
+func checkQuoted(n parse.Node) error {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return nil
+		}
+		for _, c := range n.Nodes {
+			if err := checkQuoted(c); err != nil {
+				return err
+			}
+		}
+	case *parse.ActionNode:
+		if len(n.Pipe.Decl) > 0 {
+			return nil
+		}
+		cmds := n.Pipe.Cmds
+		last := cmds[len(cmds)-1]
+		if id, ok := last.Args[0].(*parse.IdentifierNode); ok && quoteFuncs[id.Ident] {
+			return nil
+		}
+		return fmt.Errorf("line %d: action %s prints a value without a quoting function (end it in ident, str, qname, secret, kw or num)", n.Line, n)
+	case *parse.IfNode:
+		return checkBranch(n.List, n.ElseList)
+	case *parse.RangeNode:
+		return checkBranch(n.List, n.ElseList)
+	case *parse.WithNode:
+		return checkBranch(n.List, n.ElseList)
+	}
+	return nil
+}
+
+func checkBranch(list, elseList *parse.ListNode) error {
+	if err := checkQuoted(list); err != nil {
+		return err
+	}
+	if elseList != nil {
+		return checkQuoted(elseList)
+	}
+	return nil
+}
+
+// funcs returns sprig's text functions without env, expandenv and getHostByName, plus
+// the dialect's quoting functions.
+func funcs(q platforms.Quoting, redact bool) template.FuncMap {
+	fm := sprig.TxtFuncMap()
+	for _, unsafe := range []string{"env", "expandenv", "getHostByName"} {
+		delete(fm, unsafe)
+	}
+	fm["ident"] = q.Ident
+	fm["str"] = q.Str
+	fm["qname"] = func(parts ...string) (string, error) {
+		out := make([]string, len(parts))
+		for i, p := range parts {
+			s, err := q.Ident(p)
+			if err != nil {
+				return "", err
+			}
+			out[i] = s
+		}
+		return strings.Join(out, "."), nil
+	}
+	fm["secret"] = func(s string) (string, error) {
+		if redact {
+			return q.Str(platforms.Redacted)
+		}
+		return q.Str(s)
+	}
+	fm["kw"] = func(s string) (string, error) {
+		if !kwRE.MatchString(s) {
+			return "", fmt.Errorf("kw: %q is not a keyword", s)
+		}
+		return s, nil
+	}
+	fm["num"] = func(v any) (string, error) {
+		switch n := v.(type) {
+		case int:
+			return strconv.Itoa(n), nil
+		case int64:
+			return strconv.FormatInt(n, 10), nil
+		}
+		return "", fmt.Errorf("num: %v is not an integer", v)
+	}
+	return fm
+}
+
+// Default returns the engine built from the embedded templates with sqlcheck's checks,
+// compiled once.
+func Default() (*Engine, error) { return defaultEngine() }
+
+var defaultEngine = sync.OnceValues(func() (*Engine, error) { return New(nil) })

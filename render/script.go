@@ -1,0 +1,495 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"text/template"
+
+	"github.com/openintegrations/integrations/platforms"
+)
+
+// Request is one render: an operation on a payload (and, for edit, the old payload).
+type Request struct {
+	Operation platforms.Operation
+	// Payload is the config to render (for edit: the new one).
+	Payload *platforms.Payload
+	// From is the old payload of an edit.
+	From *platforms.Payload
+	// Redact renders secrets as the <REDACTED> placeholder (review copies).
+	Redact bool
+	// SystemPassword is the generated system-account password of an automatic setup.
+	// Without it, payloads with autoBootstrap true are refused: the caller of a script
+	// endpoint runs the script itself.
+	SystemPassword string
+}
+
+// Script is a rendered script: the API's JSON body of a script response.
+type Script struct {
+	Type      string  `json:"type"`
+	Operation string  `json:"operation"`
+	Script    string  `json:"script"`
+	Phases    []Phase `json:"phases"`
+}
+
+// Phase is one connection's worth of statements.
+type Phase struct {
+	Name       string      `json:"name"`
+	ConnectTo  string      `json:"connectTo"`
+	RunAs      string      `json:"runAs"`
+	Statements []Statement `json:"statements"`
+}
+
+// Statement is one SQL statement with what produced it and what reverses it.
+type Statement struct {
+	SQL string `json:"sql"`
+	// Why names the feature or config field that produced the statement.
+	Why string `json:"why"`
+	// Undo is the statement that reverses this one; empty where a drop of a containing
+	// object covers it.
+	Undo string `json:"undo"`
+	// Effect is the engine's model of what the statement does (for the guarantees).
+	Effect Effect `json:"-"`
+	// Line is the statement's first line in Script.Script.
+	Line int `json:"-"`
+	// Shape is the closed-grammar shape that accepted the statement.
+	Shape string `json:"-"`
+}
+
+// Effect is what a statement does to the engine's model of the platform.
+type Effect struct {
+	// Op is "create", "drop" or "alter".
+	Op string
+	// Object is the platforms.Object ID.
+	Object string
+	// Parents are the IDs whose drop removes the object too.
+	Parents []string
+	// TolerateMissing: a drop with no IF EXISTS; "does not exist" is safe to ignore.
+	TolerateMissing bool
+	// NotRerunnable: a create with no IF NOT EXISTS.
+	NotRerunnable bool
+}
+
+// CheckError is a rendered statement that failed the engine's syntax checks.
+type CheckError struct {
+	Line, Col int
+	Statement string
+	Err       error
+}
+
+// Error implements error.
+func (e *CheckError) Error() string {
+	return fmt.Sprintf("%d:%d: %v (in %q)", e.Line, e.Col, e.Err, e.Statement)
+}
+
+// Is makes errors.Is(err, ErrCheck) true.
+func (e *CheckError) Is(target error) bool { return target == ErrCheck }
+
+// Unwrap returns the checker's error.
+func (e *CheckError) Unwrap() error { return e.Err }
+
+// Render renders req. Invalid requests give a *platforms.ValidationError (or
+// ErrUnsupported); a template or check failure is an internal error (ErrTemplate,
+// ErrCheck).
+func (e *Engine) Render(req Request) (*Script, error) {
+	p := req.Payload
+	if p == nil || p.Platform == nil {
+		return nil, errors.New("render: no payload")
+	}
+	plat := p.Platform
+	if !plat.HasScripts() {
+		return nil, fmt.Errorf("%w: %s has no scripts (scripts exist for Snowflake, Redshift and Azure Synapse Analytics)", ErrUnsupported, plat.Type)
+	}
+	if !plat.Supports(req.Operation) {
+		return nil, fmt.Errorf("%w: %s has no %s script; it supports %s", ErrUnsupported, plat.Type, req.Operation, opList(plat.ScriptOps))
+	}
+	if err := checkAuto(req, p, "autoBootstrap"); err != nil {
+		return nil, err
+	}
+	set := e.sets[plat.Key]
+	tmpl := set.plain
+	if req.Redact {
+		tmpl = set.redacted
+	}
+	r := &renderer{tmpl: tmpl}
+	newModel, err := model(p, req.SystemPassword)
+	if err != nil {
+		return nil, err
+	}
+	var phases []Phase
+	switch req.Operation {
+	case platforms.OpEdit:
+		if req.From == nil {
+			return nil, fmt.Errorf("%w: edit needs the old payload", ErrUnsupported)
+		}
+		if err := checkEdit(req.From, p); err != nil {
+			return nil, err
+		}
+		oldModel, err := model(req.From, req.SystemPassword)
+		if err != nil {
+			return nil, err
+		}
+		phases, err = r.edit(oldModel, newModel)
+		if err != nil {
+			return nil, err
+		}
+	case platforms.OpCreate, platforms.OpInitialCreate:
+		phases, err = r.create(newModel, string(req.Operation))
+	default:
+		phases, err = r.teardown(newModel, teardownPhases(plat, newModel, req.Operation))
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := &Script{Type: plat.Type, Operation: string(req.Operation), Phases: phases}
+	s.Script = text(s, plat, newModel)
+	if err := e.checkAll(s, plat.Dialect); err != nil {
+		return nil, err
+	}
+	if req.Redact {
+		for _, sec := range newModel.Secrets {
+			if len(sec) >= 6 && strings.Contains(s.Script, sec) {
+				return nil, fmt.Errorf("%w: a secret survived redaction", ErrTemplate)
+			}
+		}
+	}
+	return s, nil
+}
+
+func opList(ops []platforms.Operation) string {
+	s := make([]string, len(ops))
+	for i, o := range ops {
+		s[i] = string(o)
+	}
+	return strings.Join(s, ", ")
+}
+
+func checkAuto(req Request, p *platforms.Payload, path string) error {
+	if p.Auto() && req.SystemPassword == "" {
+		v := &platforms.ValidationError{Problems: []platforms.Problem{{Path: path,
+			Message: "must be false to generate a script: the caller runs the script (automatic setup runs it on the server)"}}}
+		return v
+	}
+	return nil
+}
+
+// checkEdit refuses edits of what cannot change.
+func checkEdit(old, new *platforms.Payload) error {
+	var probs []platforms.Problem
+	if old.Type != new.Type {
+		probs = append(probs, platforms.Problem{Path: "type", Message: fmt.Sprintf("cannot be changed (was %q)", old.Type)})
+	} else {
+		if old.Auto() != new.Auto() {
+			probs = append(probs, platforms.Problem{Path: "autoBootstrap", Message: fmt.Sprintf("cannot be changed (was %t)", old.Auto())})
+		}
+		for _, f := range platforms.ImmutableChanges(old.Config, new.Config) {
+			probs = append(probs, platforms.Problem{Path: f, Message: "cannot be changed after creation"})
+		}
+	}
+	if len(probs) > 0 {
+		return &platforms.ValidationError{Problems: probs}
+	}
+	return nil
+}
+
+func model(p *platforms.Payload, systemPassword string) (*platforms.Model, error) {
+	sc, ok := p.Config.(platforms.Scripted)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s has no scripts", ErrUnsupported, p.Type)
+	}
+	return sc.Model(platforms.ModelOptions{AutoBootstrap: p.Auto(), SystemPassword: systemPassword})
+}
+
+// teardownPhases picks the teardown phases an operation returns: delete all of them;
+// cleanup the one named cleanup (and, where the type has no post-cleanup operation,
+// the rest too, since nothing else would return them); post-cleanup the one named so.
+func teardownPhases(plat *platforms.Platform, m *platforms.Model, op platforms.Operation) []platforms.PhaseSpec {
+	switch op {
+	case platforms.OpDelete:
+		return m.Teardown
+	case platforms.OpCleanup:
+		if !plat.Supports(platforms.OpPostCleanup) {
+			return m.Teardown
+		}
+	}
+	for _, ph := range m.Teardown {
+		if ph.Name == string(op) {
+			return []platforms.PhaseSpec{ph}
+		}
+	}
+	return nil
+}
+
+type renderer struct {
+	tmpl *template.Template
+}
+
+// exec renders one template to one statement; "" when the template renders nothing or
+// does not exist and optional is set.
+func (r *renderer) exec(name string, data any, optional bool) (string, error) {
+	t := r.tmpl.Lookup(name)
+	if t == nil {
+		if optional {
+			return "", nil
+		}
+		return "", fmt.Errorf("%w: no template %q", ErrTemplate, name)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrTemplate, name, err)
+	}
+	return strings.TrimSpace(b.String()), nil
+}
+
+func (r *renderer) has(name string) bool { return r.tmpl.Lookup(name) != nil }
+
+func covered(o platforms.Object, ids map[string]bool) bool {
+	for _, p := range o.Parents {
+		if ids[p] {
+			return true
+		}
+	}
+	return false
+}
+
+func idSet(objs []platforms.Object) map[string]bool {
+	ids := make(map[string]bool, len(objs))
+	for _, o := range objs {
+		ids[o.ID] = true
+	}
+	return ids
+}
+
+// createStmt renders an object's create with its undo (the drop, unless covered).
+func (r *renderer) createStmt(o platforms.Object, ids map[string]bool) (Statement, error) {
+	sql, err := r.exec(o.Kind+".create", o.Data, false)
+	if err != nil {
+		return Statement{}, err
+	}
+	undo := ""
+	if !covered(o, ids) {
+		if undo, err = r.exec(o.Kind+".drop", o.Data, false); err != nil {
+			return Statement{}, err
+		}
+	}
+	return Statement{SQL: sql, Why: o.Why, Undo: undo, Effect: effect("create", o)}, nil
+}
+
+func (r *renderer) dropStmt(o platforms.Object) (Statement, error) {
+	sql, err := r.exec(o.Kind+".drop", o.Data, false)
+	if err != nil {
+		return Statement{}, err
+	}
+	undo, err := r.exec(o.Kind+".create", o.Data, false)
+	if err != nil {
+		return Statement{}, err
+	}
+	return Statement{SQL: sql, Why: o.Why, Undo: undo, Effect: effect("drop", o)}, nil
+}
+
+func effect(op string, o platforms.Object) Effect {
+	return Effect{Op: op, Object: o.ID, Parents: o.Parents, TolerateMissing: o.TolerateMissing, NotRerunnable: o.NotRerunnable}
+}
+
+func (r *renderer) create(m *platforms.Model, phase string) ([]Phase, error) {
+	ids := idSet(m.Objects)
+	var out []Phase
+	for _, spec := range m.Create {
+		if spec.Name != phase {
+			continue
+		}
+		ph := newPhase(spec)
+		for _, o := range m.Objects {
+			if o.Phase != spec.Name {
+				continue
+			}
+			st, err := r.createStmt(o, ids)
+			if err != nil {
+				return nil, err
+			}
+			if st.SQL != "" {
+				ph.Statements = append(ph.Statements, st)
+			}
+		}
+		out = append(out, ph)
+	}
+	return out, nil
+}
+
+// CreateAll renders the statements of every create phase in order (initial-create
+// then create): what a complete manual setup runs. The guarantee tests use it.
+func (e *Engine) CreateAll(p *platforms.Payload, systemPassword string) ([]Phase, error) {
+	m, err := model(p, systemPassword)
+	if err != nil {
+		return nil, err
+	}
+	r := &renderer{tmpl: e.sets[p.Platform.Key].plain}
+	var out []Phase
+	for _, spec := range m.Create {
+		phs, err := r.create(m, spec.Name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, phs...)
+	}
+	return out, nil
+}
+
+func newPhase(spec platforms.PhaseSpec) Phase {
+	return Phase{Name: spec.Name, ConnectTo: spec.ConnectTo, RunAs: spec.RunAs, Statements: []Statement{}}
+}
+
+func (r *renderer) teardown(m *platforms.Model, specs []platforms.PhaseSpec) ([]Phase, error) {
+	ids := idSet(m.Objects)
+	var out []Phase
+	for _, spec := range specs {
+		ph := newPhase(spec)
+		for i := len(m.Objects) - 1; i >= 0; i-- {
+			o := m.Objects[i]
+			if o.Teardown != spec.Name || covered(o, ids) {
+				continue
+			}
+			st, err := r.dropStmt(o)
+			if err != nil {
+				return nil, err
+			}
+			if st.SQL != "" {
+				ph.Statements = append(ph.Statements, st)
+			}
+		}
+		out = append(out, ph)
+	}
+	return out, nil
+}
+
+// edit computes the transition from the old model to the new one: objects only in the
+// old model are dropped (unless a dropped parent covers them), objects only in the new
+// one are created, objects in both whose data differ are altered (or dropped and
+// created again where the kind has no alter). The order is: drops of replaced objects,
+// creates (in create-phase order), alters, then drops of removed objects (in teardown
+// phase order), so that new objects exist before old ones are let go (a new system user
+// gets its grants before the old one is dropped). Consecutive statements on the same
+// connection form one phase.
+func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
+	oldBy := map[string]platforms.Object{}
+	for _, o := range old.Objects {
+		oldBy[o.ID] = o
+	}
+	newIDs := idSet(new.Objects)
+	replaced := map[string]bool{}
+	for _, o := range new.Objects {
+		if prev, ok := oldBy[o.ID]; ok && !reflect.DeepEqual(prev.Data, o.Data) && !r.has(o.Kind+".alter") {
+			replaced[o.ID] = true
+		}
+	}
+	type item struct {
+		spec platforms.PhaseSpec
+		st   Statement
+	}
+	specOf := func(specs []platforms.PhaseSpec, name string) platforms.PhaseSpec {
+		for _, s := range specs {
+			if s.Name == name {
+				return s
+			}
+		}
+		return platforms.PhaseSpec{Name: name}
+	}
+	phaseIndex := func(specs []platforms.PhaseSpec, name string) int {
+		for i, s := range specs {
+			if s.Name == name {
+				return i
+			}
+		}
+		return len(specs)
+	}
+	var items []item
+	dropped := map[string]bool{}
+	for _, o := range old.Objects {
+		if !newIDs[o.ID] || replaced[o.ID] {
+			dropped[o.ID] = true
+		}
+	}
+	// drops returns the drop statements of old objects selected by keep, in teardown
+	// phase order and reverse create order; a parent dropped in this edit covers its
+	// children.
+	drops := func(keep func(platforms.Object) bool) error {
+		for pi := 0; pi <= len(old.Teardown); pi++ {
+			for i := len(old.Objects) - 1; i >= 0; i-- {
+				o := old.Objects[i]
+				if phaseIndex(old.Teardown, o.Teardown) != pi || !dropped[o.ID] || !keep(o) || covered(o, dropped) {
+					continue
+				}
+				st, err := r.dropStmt(o)
+				if err != nil {
+					return err
+				}
+				items = append(items, item{specOf(old.Teardown, o.Teardown), st})
+			}
+		}
+		return nil
+	}
+	if err := drops(func(o platforms.Object) bool { return replaced[o.ID] }); err != nil {
+		return nil, err
+	}
+	// Creates, in create-phase order then object order.
+	for pi := 0; pi <= len(new.Create); pi++ {
+		for _, o := range new.Objects {
+			if phaseIndex(new.Create, o.Phase) != pi {
+				continue
+			}
+			if _, ok := oldBy[o.ID]; ok && !replaced[o.ID] {
+				continue
+			}
+			st, err := r.createStmt(o, newIDs)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, item{specOf(new.Create, o.Phase), st})
+		}
+	}
+	for _, o := range new.Objects {
+		prev, ok := oldBy[o.ID]
+		if !ok || replaced[o.ID] || reflect.DeepEqual(prev.Data, o.Data) {
+			continue
+		}
+		sql, err := r.exec(o.Kind+".alter", map[string]any{"Old": prev.Data, "New": o.Data}, false)
+		if err != nil {
+			return nil, err
+		}
+		undo, err := r.exec(o.Kind+".alter", map[string]any{"Old": o.Data, "New": prev.Data}, false)
+		if err != nil {
+			return nil, err
+		}
+		if sql == "" {
+			continue
+		}
+		items = append(items, item{specOf(new.Create, o.Phase), Statement{SQL: sql, Why: o.Why, Undo: undo, Effect: effect("alter", o)}})
+	}
+	if err := drops(func(o platforms.Object) bool { return !replaced[o.ID] }); err != nil {
+		return nil, err
+	}
+	// Consecutive statements on one connection form a phase.
+	var out []Phase
+	for _, it := range items {
+		if it.st.SQL == "" {
+			continue
+		}
+		if n := len(out); n == 0 || out[n-1].ConnectTo != it.spec.ConnectTo {
+			ph := newPhase(it.spec)
+			ph.Name = "edit"
+			out = append(out, ph)
+		}
+		out[len(out)-1].Statements = append(out[len(out)-1].Statements, it.st)
+	}
+	if len(out) > 1 {
+		for i := range out {
+			out[i].Name = fmt.Sprintf("edit-%d", i+1)
+		}
+	}
+	if out == nil {
+		out = []Phase{}
+	}
+	return out, nil
+}
