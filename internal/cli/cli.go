@@ -1,0 +1,302 @@
+// Package cli implements the `integrations` command: render, check and platforms
+// (SCRIPTS.md section 7). It is a thin front end over packages platforms, render and
+// sqlcheck; Run is the whole program, so tests drive it without building the binary.
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/openintegrations/integrations/internal/apierr"
+	"github.com/openintegrations/integrations/platforms"
+	"github.com/openintegrations/integrations/render"
+	"github.com/openintegrations/integrations/sqlcheck"
+)
+
+// Exit codes of SCRIPTS.md section 7.
+const (
+	ExitOK       = 0
+	ExitInvalid  = 1
+	ExitUsage    = 2
+	ExitInternal = 3
+)
+
+const usage = `usage: integrations <command> [flags]
+
+commands:
+  render     --operation OP [-f FILE|-] [--from OLD] [--format sql|json] [--redact] [-o OUT]
+             render a script from a payload file (JSON or YAML, the API's payload)
+  check      --dialect snowflake|redshift|synapse FILE.sql|-
+             run the engine's syntax checks on any script
+  platforms  list the integration types, their script operations and phases
+  version    print the generator version
+
+exit codes: 0 ok, 1 invalid input, 2 usage error, 3 internal or check failure
+`
+
+// Run runs the command line args (without the program name) and returns the exit code.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "render":
+		return runRender(args[1:], stdin, stdout, stderr)
+	case "check":
+		return runCheck(args[1:], stdin, stdout, stderr)
+	case "platforms":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "integrations platforms: takes no arguments\n")
+			return ExitUsage
+		}
+		return runPlatforms(stdout)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "integrations %s\n", render.Version)
+		return ExitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return ExitOK
+	case "serve", "keys":
+		fmt.Fprintf(stderr, "integrations %s: not available in this build yet (it comes with the API server)\n", args[0])
+		return ExitUsage
+	}
+	fmt.Fprintf(stderr, "integrations: unknown command %q%s\n\n%s", args[0], didYouMean(args[0], []string{"render", "check", "platforms", "version", "help"}), usage)
+	return ExitUsage
+}
+
+func didYouMean(s string, cands []string) string {
+	for _, c := range cands {
+		if strings.HasPrefix(c, s) || strings.HasPrefix(s, c) || levenshtein1(s, c) {
+			return fmt.Sprintf(" (did you mean %q?)", c)
+		}
+	}
+	return ""
+}
+
+// levenshtein1 reports whether a and b differ by at most one edit or one transposition.
+func levenshtein1(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if len(a) == len(b) {
+		diff := []int{}
+		for i := range a {
+			if a[i] != b[i] {
+				diff = append(diff, i)
+			}
+		}
+		return len(diff) == 1 || (len(diff) == 2 && diff[1] == diff[0]+1 && a[diff[0]] == b[diff[1]] && a[diff[1]] == b[diff[0]])
+	}
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if len(b)-len(a) != 1 {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i:] == b[i+1:]
+		}
+	}
+	return true
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("integrations "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// readInput reads FILE or stdin ("-").
+func readInput(name string, stdin io.Reader) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(io.LimitReader(stdin, 16<<20))
+	}
+	return os.ReadFile(name)
+}
+
+func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlags("render", stderr)
+	op := fs.String("operation", "", "operation: "+opNames())
+	file := fs.String("f", "-", "payload file (JSON or YAML), - for stdin")
+	from := fs.String("from", "", "old payload file, for --operation edit")
+	format := fs.String("format", "sql", "output format: sql or json")
+	redact := fs.Bool("redact", false, "replace secrets with a placeholder (review copies)")
+	out := fs.String("o", "", "write the output to this file instead of stdout")
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "integrations render: unexpected argument %q (give the payload with -f)\n", fs.Arg(0))
+		return ExitUsage
+	}
+	if *op == "" {
+		fmt.Fprintf(stderr, "integrations render: --operation is required (%s)\n", opNames())
+		return ExitUsage
+	}
+	operation, err := platforms.ParseOperation(*op)
+	if err != nil {
+		fmt.Fprintf(stderr, "integrations render: %v\n", err)
+		return ExitUsage
+	}
+	if *format != "sql" && *format != "json" {
+		fmt.Fprintf(stderr, "integrations render: --format must be sql or json (got %q)\n", *format)
+		return ExitUsage
+	}
+	if (*from != "") != (operation == platforms.OpEdit) {
+		fmt.Fprintf(stderr, "integrations render: --from OLD is required with --operation edit, and only with it\n")
+		return ExitUsage
+	}
+	if *from == "-" && *file == "-" {
+		fmt.Fprintf(stderr, "integrations render: only one of -f and --from can read stdin\n")
+		return ExitUsage
+	}
+	fail := func(err error) int {
+		code := ExitInternal
+		var ve *platforms.ValidationError
+		if errors.As(err, &ve) || errors.Is(err, render.ErrUnsupported) {
+			code = ExitInvalid
+		}
+		if *format == "json" {
+			writeJSON(stderr, apierr.From(err))
+		} else if code == ExitInternal {
+			fmt.Fprintf(stderr, "integrations render: internal error: %v\n", err)
+		} else {
+			fmt.Fprintln(stderr, err)
+		}
+		return code
+	}
+	load := func(name string) (*platforms.Payload, int) {
+		data, err := readInput(name, stdin)
+		if err != nil {
+			fmt.Fprintf(stderr, "integrations render: %v\n", err)
+			return nil, ExitInvalid
+		}
+		display := name
+		if name == "-" {
+			display = "<stdin>"
+		}
+		p, err := platforms.Decode(data, display)
+		if err != nil {
+			return nil, fail(err)
+		}
+		return p, ExitOK
+	}
+	payload, code := load(*file)
+	if code != ExitOK {
+		return code
+	}
+	req := render.Request{Operation: operation, Payload: payload, Redact: *redact}
+	if operation == platforms.OpEdit {
+		if req.From, code = load(*from); code != ExitOK {
+			return code
+		}
+	}
+	eng, err := render.Default()
+	if err != nil {
+		return fail(err)
+	}
+	script, err := eng.Render(req)
+	if err != nil {
+		return fail(err)
+	}
+	var buf bytes.Buffer
+	if *format == "json" {
+		writeJSON(&buf, script)
+	} else {
+		buf.WriteString(script.Script)
+	}
+	if *out != "" {
+		if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+			fmt.Fprintf(stderr, "integrations render: %v\n", err)
+			return ExitInternal
+		}
+		return ExitOK
+	}
+	_, _ = stdout.Write(buf.Bytes())
+	return ExitOK
+}
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func opNames() string {
+	s := make([]string, len(platforms.Operations))
+	for i, o := range platforms.Operations {
+		s[i] = string(o)
+	}
+	return strings.Join(s, ", ")
+}
+
+func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlags("check", stderr)
+	dialect := fs.String("dialect", "", "snowflake, redshift or synapse")
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	if *dialect == "" || fs.NArg() != 1 {
+		fmt.Fprintf(stderr, "usage: integrations check --dialect snowflake|redshift|synapse FILE.sql|-\n")
+		return ExitUsage
+	}
+	d, err := sqlcheck.ParseDialect(*dialect)
+	if err != nil {
+		fmt.Fprintf(stderr, "integrations check: %v\n", err)
+		return ExitUsage
+	}
+	name := fs.Arg(0)
+	src, err := readInput(name, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "integrations check: %v\n", err)
+		return ExitInvalid
+	}
+	if name == "-" {
+		name = "<stdin>"
+	}
+	problems := sqlcheck.CheckScript(d, string(src))
+	for _, p := range problems {
+		fmt.Fprintf(stderr, "%s:%d:%d: %s\n", name, p.Pos.Line, p.Pos.Col, p.Msg)
+	}
+	if len(problems) > 0 {
+		return ExitInvalid
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", name)
+	return ExitOK
+}
+
+func runPlatforms(stdout io.Writer) int {
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TYPE\tKEY\tAUTOBOOTSTRAP\tSCRIPT OPERATIONS\tPHASES")
+	for _, p := range platforms.All() {
+		auto := "true or false"
+		switch p.AutoBootstrap {
+		case platforms.AutoBootstrapMustBeFalse:
+			auto = "false"
+		case platforms.AutoBootstrapAbsent:
+			auto = "absent"
+		}
+		ops, phases := "-", "-"
+		if p.HasScripts() {
+			s := make([]string, len(p.ScriptOps))
+			for i, o := range p.ScriptOps {
+				s[i] = string(o)
+			}
+			ops = strings.Join(s, ", ")
+			phases = p.PhasesDoc
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Type, p.Key, auto, ops, phases)
+	}
+	_ = tw.Flush()
+	return ExitOK
+}
