@@ -1,0 +1,41 @@
+# Targets: build, test, check (vet + lint + tests), golden (rewrite golden files),
+# bench (speed ratios), oracle (independent parsers over the golden corpus), fuzz.
+GO ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME ?= 15s
+
+.PHONY: build test check vet lint golden bench oracle fuzz clean
+
+build:
+	$(GO) build -o bin/integrations ./cmd/integrations
+
+test:
+	$(GO) test -race -shuffle=on ./...
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	$(GO) run $(STATICCHECK) ./...
+
+check: vet lint test
+
+golden:
+	$(GO) test ./render/ -run 'TestGolden' -update
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./render/ | tee bin/bench.txt
+	bash bench/cli-vs-sqlfluff.sh
+
+oracle:
+	bash oracle/run.sh golden
+
+fuzz:
+	for t in FuzzTokenizeSnowflake FuzzTokenizeRedshift FuzzTokenizeSynapse; do \
+		$(GO) test ./sqlcheck/ -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
+	for t in FuzzSnowflakeQuoting FuzzRedshiftQuoting FuzzSynapseQuoting; do \
+		$(GO) test ./platforms/ -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
+	$(GO) test ./render/ -run '^$$' -fuzz '^FuzzInjection$$' -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf bin
