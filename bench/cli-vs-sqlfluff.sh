@@ -22,5 +22,5 @@ t0=$(now)
 sqlfluff parse --dialect snowflake "$out" >/dev/null
 t1=$(now)
 fluff_ns=$(( t1 - t0 ))
-awk -v c="$cli_ns" -v f="$fluff_ns" -v in="$input" 'BEGIN {
-  printf "bench: cli render of %s %.1f ms, sqlfluff parse %.1f ms, cli is %.0fx faster (goal >= 20x)\n", in, c/1e6, f/1e6, f/c }'
+awk -v c="$cli_ns" -v f="$fluff_ns" -v inp="$input" 'BEGIN {
+  printf "bench: cli render of %s %.1f ms, sqlfluff parse %.1f ms, cli is %.0fx faster (goal >= 20x)\n", inp, c/1e6, f/1e6, f/c }'
