@@ -129,6 +129,16 @@ type namedPayload struct {
 	p    *platforms.Payload
 }
 
+// eachPayload runs f as a subtest for every successful golden payload.
+func eachPayload(t *testing.T, f func(t *testing.T, np namedPayload)) {
+	t.Helper()
+	for _, list := range payloads(t) {
+		for _, np := range list {
+			t.Run(np.name, func(t *testing.T) { f(t, np) })
+		}
+	}
+}
+
 func mustRender(t *testing.T, eng *render.Engine, op platforms.Operation, p *platforms.Payload) *render.Script {
 	t.Helper()
 	s, err := eng.Render(render.Request{Operation: op, Payload: p, SystemPassword: systemPassword(p)})
@@ -160,67 +170,59 @@ func createAll(t *testing.T, eng *render.Engine, p *platforms.Payload) []render.
 // equals cleanup (+ post-cleanup) statement for statement.
 func TestSymmetry(t *testing.T) {
 	eng := engine(t)
-	for _, list := range payloads(t) {
-		for _, np := range list {
-			t.Run(np.name, func(t *testing.T) {
-				create := createAll(t, eng, np.p)
-				if len(create) == 0 {
-					t.Fatal("create makes nothing")
-				}
-				ids := modelIDs(create)
-				st := newState()
-				for _, s := range create {
-					if err := st.apply(s, ids); err != nil {
-						t.Fatalf("create: %v", err)
-					}
-				}
-				del := statements(mustRender(t, eng, platforms.OpDelete, np.p).Phases)
-				for _, s := range del {
-					if err := st.apply(s, ids); err != nil {
-						t.Fatalf("delete: %v", err)
-					}
-				}
-				if left := st.ids(); len(left) > 0 {
-					t.Fatalf("delete left %v behind", left)
-				}
-				td := teardownAll(t, eng, np.p)
-				if len(td) != len(del) {
-					t.Fatalf("cleanup (+ post-cleanup) has %d statements, delete %d", len(td), len(del))
-				}
-			})
+	eachPayload(t, func(t *testing.T, np namedPayload) {
+		create := createAll(t, eng, np.p)
+		if len(create) == 0 {
+			t.Fatal("create makes nothing")
 		}
-	}
+		ids := modelIDs(create)
+		st := newState()
+		for _, s := range create {
+			if err := st.apply(s, ids); err != nil {
+				t.Fatalf("create: %v", err)
+			}
+		}
+		del := statements(mustRender(t, eng, platforms.OpDelete, np.p).Phases)
+		for _, s := range del {
+			if err := st.apply(s, ids); err != nil {
+				t.Fatalf("delete: %v", err)
+			}
+		}
+		if left := st.ids(); len(left) > 0 {
+			t.Fatalf("delete left %v behind", left)
+		}
+		td := teardownAll(t, eng, np.p)
+		if len(td) != len(del) {
+			t.Fatalf("cleanup (+ post-cleanup) has %d statements, delete %d", len(td), len(del))
+		}
+	})
 }
 
 // TestCleanupAfterAnyFailure: for every prefix of the create statements, cleanup (+
 // post-cleanup) succeeds and removes everything the prefix made.
 func TestCleanupAfterAnyFailure(t *testing.T) {
 	eng := engine(t)
-	for _, list := range payloads(t) {
-		for _, np := range list {
-			t.Run(np.name, func(t *testing.T) {
-				create := createAll(t, eng, np.p)
-				ids := modelIDs(create)
-				cleanup := teardownAll(t, eng, np.p)
-				for k := 0; k <= len(create); k++ {
-					st := newState()
-					for _, s := range create[:k] {
-						if err := st.apply(s, ids); err != nil {
-							t.Fatalf("create prefix %d: %v", k, err)
-						}
-					}
-					for _, s := range cleanup {
-						if err := st.apply(s, ids); err != nil {
-							t.Fatalf("after %d create statements, cleanup fails: %v", k, err)
-						}
-					}
-					if left := st.ids(); len(left) > 0 {
-						t.Fatalf("after %d create statements, cleanup left %v", k, left)
-					}
+	eachPayload(t, func(t *testing.T, np namedPayload) {
+		create := createAll(t, eng, np.p)
+		ids := modelIDs(create)
+		cleanup := teardownAll(t, eng, np.p)
+		for k := 0; k <= len(create); k++ {
+			st := newState()
+			for _, s := range create[:k] {
+				if err := st.apply(s, ids); err != nil {
+					t.Fatalf("create prefix %d: %v", k, err)
 				}
-			})
+			}
+			for _, s := range cleanup {
+				if err := st.apply(s, ids); err != nil {
+					t.Fatalf("after %d create statements, cleanup fails: %v", k, err)
+				}
+			}
+			if left := st.ids(); len(left) > 0 {
+				t.Fatalf("after %d create statements, cleanup left %v", k, left)
+			}
 		}
-	}
+	})
 }
 
 // TestEditEquivalence: create(old) + edit(old -> new) leaves the objects create(new)
@@ -273,39 +275,35 @@ func TestEditEquivalence(t *testing.T) {
 // guard, and then the header says the script is not re-runnable.
 func TestRerunnable(t *testing.T) {
 	eng := engine(t)
-	for _, list := range payloads(t) {
-		for _, np := range list {
-			t.Run(np.name, func(t *testing.T) {
-				create := createAll(t, eng, np.p)
-				ids := modelIDs(create)
-				st := newState()
-				for _, s := range create {
-					if err := st.apply(s, ids); err != nil {
-						t.Fatal(err)
-					}
-				}
-				notRerunnable := false
-				for _, s := range create {
-					if err := st.apply(s, ids); err != nil {
-						if !s.Effect.NotRerunnable {
-							t.Errorf("second run fails on a statement not marked not re-runnable: %v", err)
-						}
-						notRerunnable = true
-					}
-				}
-				if notRerunnable {
-					for _, op := range []platforms.Operation{platforms.OpCreate, platforms.OpInitialCreate} {
-						if !np.p.Platform.Supports(op) {
-							continue
-						}
-						if s := mustRender(t, eng, op, np.p); !strings.Contains(strings.ToLower(s.Script), "not re-runnable") {
-							t.Errorf("%s header does not say the script is not re-runnable", op)
-						}
-					}
-				}
-			})
+	eachPayload(t, func(t *testing.T, np namedPayload) {
+		create := createAll(t, eng, np.p)
+		ids := modelIDs(create)
+		st := newState()
+		for _, s := range create {
+			if err := st.apply(s, ids); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
+		notRerunnable := false
+		for _, s := range create {
+			if err := st.apply(s, ids); err != nil {
+				if !s.Effect.NotRerunnable {
+					t.Errorf("second run fails on a statement not marked not re-runnable: %v", err)
+				}
+				notRerunnable = true
+			}
+		}
+		if notRerunnable {
+			for _, op := range []platforms.Operation{platforms.OpCreate, platforms.OpInitialCreate} {
+				if !np.p.Platform.Supports(op) {
+					continue
+				}
+				if s := mustRender(t, eng, op, np.p); !strings.Contains(strings.ToLower(s.Script), "not re-runnable") {
+					t.Errorf("%s header does not say the script is not re-runnable", op)
+				}
+			}
+		}
+	})
 }
 
 // TestDeterministic: the same input gives the same bytes, also from parallel renders.
