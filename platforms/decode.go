@@ -62,19 +62,6 @@ func Decode(data []byte, file string) (*Payload, error) {
 	return p, nil
 }
 
-// DecodeConfig decodes only a config object (the DELETE body, or a config given alone)
-// into cfg, strictly, with paths prefixed by prefix.
-func DecodeConfig(data []byte, file, prefix string, cfg any) error {
-	root, isJSON, perr := parseTree(data)
-	if perr != nil {
-		return &ValidationError{File: file, Problems: []Problem{*perr}}
-	}
-	d := &decoder{pos: map[string]pos{}, json: isJSON}
-	d.v = newValidator(d.pos)
-	d.value(root, reflect.ValueOf(cfg).Elem(), prefix, 0)
-	return d.v.Err(file)
-}
-
 func (d *decoder) payload(root *yaml.Node, p *Payload) {
 	v := d.v
 	d.pos[""] = pos{root.Line, root.Column}

@@ -167,7 +167,7 @@ func Lookup(typ string) (*Platform, error) {
 	for _, p := range registry {
 		cands = append(cands, p.Key)
 	}
-	best := closest(typ, cands)
+	best := Closest(typ, cands)
 	for _, p := range registry {
 		if best == p.Key {
 			best = p.Type
@@ -187,15 +187,15 @@ func ByKey(k string) (*Platform, bool) {
 }
 
 func suggest(s string, names []string) string {
-	if b := closest(s, names); b != "" {
+	if b := Closest(s, names); b != "" {
 		return fmt.Sprintf(" (did you mean %q?)", b)
 	}
 	return ""
 }
 
-// closest returns the candidate nearest to s (case-insensitive edit distance) when it is
-// near enough to be a plausible typo, else "".
-func closest(s string, cands []string) string {
+// Closest returns the candidate nearest to s (case-insensitive edit distance) when it is
+// near enough to be a plausible typo, else "": the did-you-mean of every error message.
+func Closest(s string, cands []string) string {
 	best, bestD := "", -1
 	ls := strings.ToLower(s)
 	for _, c := range cands {

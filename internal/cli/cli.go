@@ -73,40 +73,10 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func didYouMean(s string, cands []string) string {
-	for _, c := range cands {
-		if strings.HasPrefix(c, s) || strings.HasPrefix(s, c) || levenshtein1(s, c) {
-			return fmt.Sprintf(" (did you mean %q?)", c)
-		}
+	if c := platforms.Closest(s, cands); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
 	}
 	return ""
-}
-
-// levenshtein1 reports whether a and b differ by at most one edit or one transposition.
-func levenshtein1(a, b string) bool {
-	if a == b {
-		return true
-	}
-	if len(a) == len(b) {
-		diff := []int{}
-		for i := range a {
-			if a[i] != b[i] {
-				diff = append(diff, i)
-			}
-		}
-		return len(diff) == 1 || (len(diff) == 2 && diff[1] == diff[0]+1 && a[diff[0]] == b[diff[1]] && a[diff[1]] == b[diff[0]])
-	}
-	if len(a) > len(b) {
-		a, b = b, a
-	}
-	if len(b)-len(a) != 1 {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i:] == b[i+1:]
-		}
-	}
-	return true
 }
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
