@@ -46,7 +46,16 @@ type Config interface {
 // rejects unknown fields, fills in defaults and validates it. Every problem is reported
 // in one *ValidationError whose problems carry line:col in data; file names the input in
 // diagnostics.
-func Decode(data []byte, file string) (*Payload, error) {
+func Decode(data []byte, file string) (*Payload, error) { return decode(data, file, false) }
+
+// DecodeIntegration is Decode for the body of POST or PUT /integrations: the config's
+// credentials are those of an account that already exists (the caller ran the create
+// script, or the server generates the system account), so the password policies that
+// apply when a script sets a password are not applied; every other rule is. The script
+// endpoints and the CLI use Decode.
+func DecodeIntegration(data []byte) (*Payload, error) { return decode(data, "", true) }
+
+func decode(data []byte, file string, existing bool) (*Payload, error) {
 	root, isJSON, perr := parseTree(data)
 	if perr != nil {
 		return nil, &ValidationError{File: file, Problems: []Problem{*perr}}
@@ -54,6 +63,7 @@ func Decode(data []byte, file string) (*Payload, error) {
 	d := &decoder{pos: map[string]pos{}, json: isJSON}
 	p := &Payload{}
 	v := newValidator(d.pos)
+	v.existing = existing
 	d.v = v
 	d.payload(root, p)
 	if err := v.Err(file); err != nil {

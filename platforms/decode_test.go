@@ -92,17 +92,17 @@ func TestDecodeErrors(t *testing.T) {
 			"f:1:56: config.awsRegion: is required",
 			"f:1:56: config.name: is required",
 		}},
-		{"s3 every problem", "type: Native S3\nautoBootstrap: true\nconfig:\n  name: x\n  awsAccountId: 12\n  awsRegion: mars\n  nope: 1\n", []string{
+		{"s3 every problem", "type: Native S3\nautoBootstrap: true\nconfig:\n  name: x\n  awsAccountId: 12x\n  awsRegion: mars\n  nope: 1\n", []string{
 			"f:2:16: autoBootstrap: must be false for Native S3",
 			"f:4:3: config.authenticationType: is required",
 			"f:4:3: config.awsLocationPath: is required",
 			"f:4:3: config.awsLocationRole: is required",
-			`f:5:17: config.awsAccountId: must be 12 digits (got "12")`,
+			`f:5:17: config.awsAccountId: must be up to 12 digits (got "12x")`,
 			`f:6:14: config.awsRegion: must be an AWS region such as us-east-1 (got "mars")`,
 			`f:7:3: config.nope: unknown field; accepted: name, awsAccountId, awsRegion, awsLocationRole, awsLocationPath, authenticationType, awsRoleToAssume, awsAccessKeyId, awsSecretAccessKey`,
 		}},
-		{"s3 rules", "type: Native S3\nautoBootstrap: false\nconfig:\n  name: x\n  awsAccountId: 12\n  awsRegion: mars\n  awsLocationRole: arn\n  awsLocationPath: /tmp\n  authenticationType: key\n", []string{
-			`f:5:17: config.awsAccountId: must be 12 digits (got "12")`,
+		{"s3 rules", "type: Native S3\nautoBootstrap: false\nconfig:\n  name: x\n  awsAccountId: 12x\n  awsRegion: mars\n  awsLocationRole: arn\n  awsLocationPath: /tmp\n  authenticationType: key\n", []string{
+			`f:5:17: config.awsAccountId: must be up to 12 digits (got "12x")`,
 			`f:6:14: config.awsRegion: must be an AWS region such as us-east-1 (got "mars")`,
 			"f:7:20: config.awsLocationRole: must be an IAM role ARN such as arn:aws:iam::123456789012:role/name",
 			`f:8:20: config.awsLocationPath: must start with s3:// (got "/tmp")`,

@@ -62,7 +62,15 @@ func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 type Validator struct {
 	problems []Problem
 	pos      map[string]pos
+	// existing: the config's credentials are of an account that already exists
+	// (DecodeIntegration); password policies of script-created accounts do not apply.
+	existing bool
 }
+
+// ScriptPasswords reports whether passwords are checked against the platform's password
+// policy: true unless the payload describes an account that already exists (an
+// integration record rather than a script to render).
+func (v *Validator) ScriptPasswords() bool { return !v.existing }
 
 type pos struct{ line, col int }
 

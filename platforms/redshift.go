@@ -126,7 +126,11 @@ func (c *Redshift) Validate(v *Validator, _ bool) {
 	switch c.AuthenticationType {
 	case "userPassword":
 		if v.Required("config.password", c.Password) {
-			checkRedshiftPassword(v, "config.password", c.Password)
+			if v.ScriptPasswords() {
+				checkRedshiftPassword(v, "config.password", c.Password)
+			} else if hasControl(c.Password) {
+				v.Add("config.password", "must not contain control characters (line breaks, tabs, NUL)")
+			}
 		}
 		for _, f := range []struct{ path, val string }{
 			{"config.awsAccessKeyId", c.AWSAccessKeyID},

@@ -23,13 +23,13 @@ type Snowflake struct {
 	AuthenticationType string `json:"authenticationType"`
 	// Username is the system account (autoBootstrap=false) or the privileged bootstrap
 	// user (autoBootstrap=true).
-	Username string `json:"username,omitempty"`
-	Password string `json:"password,omitempty" secret:"true"`
+	Username string `json:"username,omitempty" bootstrap:"true"`
+	Password string `json:"password,omitempty" secret:"true" bootstrap:"true"`
 	// Role is the privileged role of the bootstrap (autoBootstrap=true only).
 	Role               string             `json:"role,omitempty"`
-	PrivateKey         *PrivateKey        `json:"privateKey,omitempty"`
-	PrivateKeyPassword string             `json:"privateKeyPassword,omitempty" secret:"true"`
-	OAuthClientConfig  *OAuthClientConfig `json:"oAuthClientConfig,omitempty"`
+	PrivateKey         *PrivateKey        `json:"privateKey,omitempty" bootstrap:"true"`
+	PrivateKeyPassword string             `json:"privateKeyPassword,omitempty" secret:"true" bootstrap:"true"`
+	OAuthClientConfig  *OAuthClientConfig `json:"oAuthClientConfig,omitempty" bootstrap:"true"`
 }
 
 // Lineage is the Snowflake `lineage` object.

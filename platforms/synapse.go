@@ -17,10 +17,10 @@ type Synapse struct {
 	Schema             string            `json:"schema"`
 	Database           string            `json:"database" immutable:"true"`
 	MetadataDelimiters SynapseDelimiters `json:"metadataDelimiters" immutable:"true"`
-	Username           string            `json:"username,omitempty"`
-	Password           string            `json:"password,omitempty" secret:"true"`
+	Username           string            `json:"username,omitempty" bootstrap:"true"`
+	Password           string            `json:"password,omitempty" secret:"true" bootstrap:"true"`
 	AuthenticationType string            `json:"authenticationType"`
-	OAuthClientConfig  *SynapseOAuth     `json:"oAuthClientConfig,omitempty"`
+	OAuthClientConfig  *SynapseOAuth     `json:"oAuthClientConfig,omitempty" bootstrap:"true"`
 	Impersonation      Impersonation     `json:"impersonation"`
 }
 
@@ -238,8 +238,9 @@ func (c *Synapse) validatePassword(v *Validator, auto bool) {
 	if !v.Required("config.password", c.Password) {
 		return
 	}
-	if auto {
-		// The bootstrap password is only used to connect: never rendered, no rules
+	if auto || !v.ScriptPasswords() {
+		// The bootstrap password (auto), or the password of an existing system account
+		// (an integration record), is only used to connect: never rendered, no rules
 		// beyond being a plain value. Never echo it.
 		if hasControl(c.Password) {
 			v.Add("config.password", "must not contain control characters (line breaks, tabs, NUL)")

@@ -124,7 +124,7 @@ func (e *Engine) Render(req Request) (*Script, error) {
 		if req.From == nil {
 			return nil, fmt.Errorf("%w: edit needs the old payload", ErrUnsupported)
 		}
-		if err := checkEdit(req.From, p); err != nil {
+		if err := CheckEdit(req.From, p); err != nil {
 			return nil, err
 		}
 		oldModel, err := model(req.From, req.SystemPassword)
@@ -175,8 +175,10 @@ func checkAuto(req Request, p *platforms.Payload, path string) error {
 	return nil
 }
 
-// checkEdit refuses edits of what cannot change.
-func checkEdit(old, new *platforms.Payload) error {
+// CheckEdit refuses an edit from old to new that changes what cannot change: the type,
+// autoBootstrap, or a field tagged immutable. Every such field is a problem of the
+// returned *platforms.ValidationError. The server's PUT uses it too.
+func CheckEdit(old, new *platforms.Payload) error {
 	var probs []platforms.Problem
 	if old.Type != new.Type {
 		probs = append(probs, platforms.Problem{Path: "type", Message: fmt.Sprintf("cannot be changed (was %q)", old.Type)})
