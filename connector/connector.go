@@ -1,0 +1,240 @@
+// Package connector is the server's only way to reach a data platform: the validation
+// tests of API.md section 6, running generated scripts, and checking a manual setup.
+//
+// Each platform has a fixed, ordered catalogue of named tests (Catalogue). Validate runs
+// the ones that apply to the payload (automatic-only tests are skipped for manual setups
+// and vice versa; impersonation tests are skipped when impersonation is off) through a
+// Connector. With no connector (the server's --offline mode) every test that needs the
+// platform is skipped with a message saying so.
+//
+// The live drivers come in a later version; this package has the interface, the
+// catalogue, Offline, and Fake, an in-process connector whose outcomes tests choose.
+package connector
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/openintegrations/integrations/platforms"
+	"github.com/openintegrations/integrations/render"
+)
+
+// The status strings of a test and of a whole validation.
+const (
+	Passed  = "passed"
+	Failed  = "failed"
+	Warning = "warning"
+	Skipped = "skipped"
+)
+
+// Test is one validation test's outcome, as the API shows it.
+type Test struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	// Message says what is wrong and how to fix it (failed, warning) or why the test
+	// was skipped.
+	Message string `json:"message,omitempty"`
+	// Result is the seed's `"result": []` of some Snowflake tests.
+	Result json.RawMessage `json:"result,omitempty"`
+}
+
+// Results is the API's validationResults object.
+type Results struct {
+	Status string `json:"status"`
+	Tests  []Test `json:"validationTests"`
+}
+
+// Failed reports whether any test failed.
+func (r Results) Failed() bool { return r.Status == Failed }
+
+// Applies says for which setups a test runs.
+type Applies int
+
+// When a test applies.
+const (
+	Always Applies = iota
+	AutomaticOnly
+	ManualOnly
+)
+
+// Spec is one entry of a platform's test catalogue.
+type Spec struct {
+	Name    string
+	Applies Applies
+	// Impersonation tests are skipped when the config's impersonation is off.
+	Impersonation bool
+	// EmptyResult adds the seed's `"result": []` to the outcome.
+	EmptyResult bool
+	// CreateOnly tests check that what a create makes is not there yet; edits and
+	// deletes skip them.
+	CreateOnly bool
+}
+
+var catalogue = map[string][]Spec{
+	"Snowflake": {
+		{Name: "Initial Validation: Basic Connection Test"},
+		{Name: "Initial Validation: Default Warehouse Access Test", EmptyResult: true},
+		{Name: "Initial Validation: Validate access to Privileged Role", Applies: AutomaticOnly, EmptyResult: true},
+		{Name: "Validate Automatic: Database Does Not Exist", Applies: AutomaticOnly, CreateOnly: true},
+		{Name: "Validate Automatic: Impersonation Role Does Not Exist", Applies: AutomaticOnly, Impersonation: true, CreateOnly: true},
+		{Name: "Validate Automatic Bootstrap User Grants", Applies: AutomaticOnly},
+	},
+	"Redshift": {
+		{Name: "Initial Validation: Basic Connection Test"},
+		{Name: "Initial Validation: Database Access Test"},
+		{Name: "Validate Manual: System User Privileges"},
+		{Name: "Validate Manual: Impersonation Group Exists", Impersonation: true},
+	},
+	"Azure Synapse Analytics": {
+		{Name: "Initial Validation: Basic Connection Test"},
+		{Name: "Initial Validation: Dedicated SQL Pool Access Test"},
+		{Name: "Validate Automatic: Schema Does Not Exist", Applies: AutomaticOnly, CreateOnly: true},
+		{Name: "Validate Automatic: Impersonation Role Does Not Exist", Applies: AutomaticOnly, Impersonation: true, CreateOnly: true},
+		{Name: "Validate Automatic Bootstrap User Grants", Applies: AutomaticOnly},
+		{Name: "Validate Manual: System Account Permissions", Applies: ManualOnly},
+		{Name: "Validate Manual: Impersonation Role Exists", Applies: ManualOnly, Impersonation: true},
+	},
+	"Google BigQuery": {
+		{Name: "Initial Validation: Service Account Credential Test"},
+		{Name: "Initial Validation: Project Access Test"},
+		{Name: "Initial Validation: Role Permissions Test"},
+	},
+	"Native S3": {
+		{Name: "Initial Validation: AWS Credentials Test"},
+		{Name: "Initial Validation: S3 Access Grants Instance Test"},
+		{Name: "Initial Validation: Location Role Test"},
+	},
+	"Trino": nil,
+}
+
+// Catalogue returns the ordered test list of an integration type.
+func Catalogue(typ string) []Spec { return catalogue[typ] }
+
+// Credentials is what a connector uses to reach the platform beyond the payload's
+// config: the system account the server holds for an automatic setup.
+type Credentials struct {
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+}
+
+// Connector reaches one data platform. Implementations must honour ctx (the server
+// gives every call a timeout) and must never put a secret into an error.
+type Connector interface {
+	// Check runs the named test of the catalogue for payload p. nil means passed; an
+	// error wrapping ErrWarning is a warning; any other error is a failure whose text
+	// says what is wrong and how to fix it.
+	Check(ctx context.Context, test string, p *platforms.Payload) error
+	// Run executes the script's phases in order, each on its own connection
+	// (Phase.ConnectTo), with the payload's credentials (the bootstrap user's for an
+	// automatic setup). It stops at the first failing statement and returns a *RunError.
+	Run(ctx context.Context, s *render.Script, p *platforms.Payload) error
+	// Verify checks, as the system account, that what the create script makes is in
+	// place (op create or edit) or gone (op delete).
+	Verify(ctx context.Context, op platforms.Operation, p *platforms.Payload, sys Credentials) error
+}
+
+// ErrWarning marks a Check error as a warning rather than a failure.
+var ErrWarning = errors.New("warning")
+
+// RunError is a script statement that failed on the platform.
+type RunError struct {
+	Phase string
+	// Index is the statement's 1-based position within the phase.
+	Index int
+	Err   error
+}
+
+// Error implements error.
+func (e *RunError) Error() string {
+	return fmt.Sprintf("phase %s, statement %d: %v", e.Phase, e.Index, e.Err)
+}
+
+// Unwrap returns the platform's error.
+func (e *RunError) Unwrap() error { return e.Err }
+
+// OfflineMessage is the message of every test skipped because the server runs offline.
+const OfflineMessage = "skipped: the server runs with --offline, so nothing was checked on the platform; run it with platform connectivity to run this test"
+
+// Validate runs the tests of p's catalogue that apply to op (create, edit or delete),
+// each with timeout, through c (nil: offline). It never fails as a whole: a test that
+// cannot run is failed with a message.
+func Validate(ctx context.Context, c Connector, op platforms.Operation, p *platforms.Payload, timeout time.Duration) Results {
+	specs := Catalogue(p.Type)
+	tests := make([]Test, 0, len(specs))
+	auto := p.Auto()
+	for _, s := range specs {
+		t := Test{Name: s.Name}
+		if s.EmptyResult {
+			t.Result = json.RawMessage("[]")
+		}
+		switch {
+		case s.Applies == AutomaticOnly && !auto:
+			t.Status, t.Message = Skipped, "skipped: applies to automatic setup only"
+		case s.Applies == ManualOnly && auto:
+			t.Status, t.Message = Skipped, "skipped: applies to manual setup only"
+		case s.CreateOnly && op != platforms.OpCreate:
+			t.Status, t.Message = Skipped, "skipped: applies when creating only"
+		case s.Impersonation && !impersonationOn(p):
+			t.Status = Skipped
+		case c == nil:
+			t.Status, t.Message = Skipped, OfflineMessage
+		default:
+			tctx, cancel := context.WithTimeout(ctx, timeout)
+			err := c.Check(tctx, s.Name, p)
+			cancel()
+			switch {
+			case err == nil:
+				t.Status = Passed
+			case errors.Is(err, ErrWarning):
+				t.Status, t.Message = Warning, err.Error()
+			case errors.Is(err, context.DeadlineExceeded):
+				t.Status, t.Message = Failed, fmt.Sprintf("the platform did not answer within %s; check that it is reachable from the server and try again", timeout)
+			default:
+				t.Status, t.Message = Failed, err.Error()
+			}
+		}
+		tests = append(tests, t)
+	}
+	return Summarize(tests)
+}
+
+// Summarize computes the overall status: failed if any test failed, else warning if any
+// warned, else passed; skipped when every test was skipped.
+func Summarize(tests []Test) Results {
+	r := Results{Status: Passed, Tests: tests}
+	if r.Tests == nil {
+		r.Tests = []Test{}
+	}
+	skipped := 0
+	for _, t := range tests {
+		switch t.Status {
+		case Failed:
+			r.Status = Failed
+		case Warning:
+			if r.Status != Failed {
+				r.Status = Warning
+			}
+		case Skipped:
+			skipped++
+		}
+	}
+	if len(tests) > 0 && skipped == len(tests) {
+		r.Status = Skipped
+	}
+	return r
+}
+
+func impersonationOn(p *platforms.Payload) bool {
+	switch c := p.Config.(type) {
+	case *platforms.Snowflake:
+		return c.Impersonation.Enabled
+	case *platforms.Redshift:
+		return c.Impersonation.Enabled
+	case *platforms.Synapse:
+		return c.Impersonation.Enabled
+	}
+	return false
+}

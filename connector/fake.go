@@ -1,0 +1,114 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/openintegrations/integrations/platforms"
+	"github.com/openintegrations/integrations/render"
+)
+
+// Fake is an in-process Connector whose outcomes are chosen by its fields. The zero
+// value passes every test and runs every script; the server's --sandbox mode uses it
+// so that clients can be tried against the API without a platform. Safe for
+// concurrent use.
+type Fake struct {
+	mu sync.Mutex
+	// Fail maps a test name to the failure message Check returns.
+	Fail map[string]string
+	// Warn maps a test name to the warning message Check returns.
+	Warn map[string]string
+	// RunErr maps a script operation to the error Run returns for it.
+	RunErr map[platforms.Operation]error
+	// VerifyErr maps an operation to the error Verify returns for it.
+	VerifyErr map[platforms.Operation]error
+	// Gate, when set, makes Run and Verify wait until it is closed (or ctx ends): tests
+	// use it to hold an integration in creating, editing or deleting.
+	Gate chan struct{}
+	calls []string
+}
+
+// Set changes the fake's fields under its lock (use it once workers may be running).
+func (f *Fake) Set(change func(f *Fake)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f)
+}
+
+// Calls returns what the fake was asked to do, in order ("check:NAME", "run:OP",
+// "verify:OP").
+func (f *Fake) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *Fake) record(s string) {
+	f.mu.Lock()
+	f.calls = append(f.calls, s)
+	f.mu.Unlock()
+}
+
+func (f *Fake) wait(ctx context.Context) error {
+	f.mu.Lock()
+	g := f.Gate
+	f.mu.Unlock()
+	if g == nil {
+		return nil
+	}
+	select {
+	case <-g:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Check implements Connector.
+func (f *Fake) Check(_ context.Context, test string, _ *platforms.Payload) error {
+	f.record("check:" + test)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if msg, ok := f.Fail[test]; ok {
+		return errors.New(msg)
+	}
+	if msg, ok := f.Warn[test]; ok {
+		return &warning{msg}
+	}
+	return nil
+}
+
+// Run implements Connector.
+func (f *Fake) Run(ctx context.Context, s *render.Script, _ *platforms.Payload) error {
+	f.record("run:" + s.Operation)
+	if err := f.wait(ctx); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.RunErr[platforms.Operation(s.Operation)]; err != nil {
+		phase := ""
+		if len(s.Phases) > 0 {
+			phase = s.Phases[0].Name
+		}
+		return &RunError{Phase: phase, Index: 1, Err: err}
+	}
+	return nil
+}
+
+// Verify implements Connector.
+func (f *Fake) Verify(ctx context.Context, op platforms.Operation, _ *platforms.Payload, _ Credentials) error {
+	f.record("verify:" + string(op))
+	if err := f.wait(ctx); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.VerifyErr[op]
+}
+
+type warning struct{ msg string }
+
+func (w *warning) Error() string { return w.msg }
+func (w *warning) Unwrap() error { return ErrWarning }
