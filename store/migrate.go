@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// sqliteMigrations holds the SQLite schema, one file per version: NNNN_name.sql,
+// numbered from 0001 without gaps. A file, once released, is never edited: a change
+// is a new file.
+//
+//go:embed migrations/sqlite/*.sql
+var sqliteMigrations embed.FS
+
+// migration is one schema version.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+var migrationName = regexp.MustCompile(`^([0-9]{4})_[a-z0-9_]+\.sql$`)
+
+// loadMigrations reads the migrations in dir of fsys, ordered by version, and checks
+// that they are numbered 1, 2, ... without gaps or duplicates.
+func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	var ms []migration
+	for _, e := range entries {
+		m := migrationName.FindStringSubmatch(e.Name())
+		if m == nil || e.IsDir() {
+			return nil, fmt.Errorf("migrations: %s is not named NNNN_name.sql", e.Name())
+		}
+		v, _ := strconv.Atoi(m[1])
+		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("migrations: %w", err)
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migrations: %s: expected version %04d (versions start at 1 without gaps or duplicates)", m.name, i+1)
+		}
+	}
+	if len(ms) == 0 {
+		return nil, fmt.Errorf("migrations: none in %s", dir)
+	}
+	return ms, nil
+}
+
+// migrate brings the schema of db up to the last of ms, each migration in its own
+// write transaction recorded in schema_migrations. It refuses a database whose schema
+// is newer than ms know.
+func migrate(ctx context.Context, db *sql.DB, ms []migration) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at INTEGER NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	var current int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	latest := ms[len(ms)-1].version
+	if current > latest {
+		return fmt.Errorf("database schema version %d is newer than this binary knows (%d): use a newer integrations binary", current, latest)
+	}
+	for _, m := range ms {
+		if m.version <= current {
+			continue
+		}
+		if err := applyMigration(ctx, db, m); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+func applyMigration(ctx context.Context, db *sql.DB, m migration) error {
+	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (the writer's _txlock)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// Another process may have applied it while this one waited for the write lock.
+	var done bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.version).Scan(&done); err != nil {
+		return err
+	}
+	if done {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.version, m.name, time.Now().UnixMicro()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
