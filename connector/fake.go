@@ -25,7 +25,7 @@ type Fake struct {
 	VerifyErr map[platforms.Operation]error
 	// Gate, when set, makes Run and Verify wait until it is closed (or ctx ends): tests
 	// use it to hold an integration in creating, editing or deleting.
-	Gate chan struct{}
+	Gate  chan struct{}
 	calls []string
 }
 
