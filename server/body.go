@@ -1,0 +1,106 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// maxBody is the request body limit of API.md section 1.
+const maxBody = 1 << 20
+
+// readBody reads a JSON or YAML request body (at most 1 MiB: 413 beyond). A body with
+// no Content-Type is sniffed by the decoder; any other media type is a 400.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil {
+			return nil, errorf(http.StatusBadRequest, "malformed Content-Type header; send application/json or application/yaml")
+		}
+		switch mt {
+		case "application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml":
+		default:
+			return nil, errorf(http.StatusBadRequest, "unsupported Content-Type %s; send application/json or application/yaml", mt)
+		}
+	}
+	if r.ContentLength > maxBody {
+		return nil, tooLarge()
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge()
+		}
+		return nil, errorf(http.StatusBadRequest, "could not read the request body")
+	}
+	// A body labelled JSON must be JSON (the decoder would otherwise read it as YAML).
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		t := bytes.TrimLeft(data, " \t\r\n")
+		if len(t) > 0 && t[0] != '{' && t[0] != '[' && !emptyBody(data) {
+			return nil, errorf(http.StatusBadRequest, "the body is not a JSON object (Content-Type is application/json)")
+		}
+	}
+	return data, nil
+}
+
+func tooLarge() error {
+	return errorf(http.StatusRequestEntityTooLarge, "request body is larger than the 1 MiB limit")
+}
+
+// emptyBody reports whether data holds nothing but white space.
+func emptyBody(data []byte) bool { return len(bytes.TrimSpace(data)) == 0 }
+
+// queryBool reads a boolean query parameter: absent is false; true/false only.
+func queryBool(r *http.Request, name string) (bool, error) {
+	vals, ok := r.URL.Query()[name]
+	if !ok {
+		return false, nil
+	}
+	if len(vals) != 1 {
+		return false, errorf(http.StatusBadRequest, "query parameter %s must be given once, as true or false", name)
+	}
+	switch vals[0] {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, errorf(http.StatusBadRequest, "query parameter %s must be true or false", name)
+}
+
+// scriptMediaType picks the script response's media type from the Accept header:
+// application/sql or text/plain for the bare script text when the client prefers them
+// (by q value), else application/json, the default.
+func scriptMediaType(r *http.Request) string {
+	best, bestQ := "application/json", 0.0
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if v, ok := params["q"]; ok {
+			if q, err = strconv.ParseFloat(v, 64); err != nil {
+				continue
+			}
+		}
+		switch mt {
+		case "application/json", "*/*", "application/*":
+			mt = "application/json"
+		case "text/plain", "text/*":
+			mt = "text/plain"
+		case "application/sql":
+		default:
+			continue
+		}
+		if q > bestQ {
+			best, bestQ = mt, q
+		}
+	}
+	return best
+}

@@ -1,0 +1,591 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/openintegrations/integrations/connector"
+	"github.com/openintegrations/integrations/lifecycle"
+	"github.com/openintegrations/integrations/platforms"
+	"github.com/openintegrations/integrations/render"
+	"github.com/openintegrations/integrations/store"
+)
+
+// The exact messages of API.md section 5.
+const (
+	msgValidationFailed     = "Validation of prerequisite setup failed. Unable to create integration."
+	msgEditValidationFailed = "Validation of prerequisite setup failed. Unable to edit integration."
+	msgDelValidationFailed  = "Validation of prerequisite setup failed. Unable to delete integration."
+	msgNeedCredentials      = "Integrations that are automatically configured require privileged credentials to disable. Please provide them in your payload."
+	msgNoCredentials        = "Credentials are not required for disable unless the integration was configured automatically. If you need to update your integration credentials, use PUT to update the integration before disabling."
+	msgOfflineAuto          = "Automatic setup needs platform connectivity, but the server runs with --offline. Set autoBootstrap to false and run the scripts yourself, or run the server without --offline."
+)
+
+func notFound(id string) error {
+	return errorf(http.StatusNotFound, "No Integration found with ID %s.", id)
+}
+
+// parseID reads the path's {id}: a positive decimal number. Anything else is answered
+// like an unknown id (API.md section 1).
+func parseID(r *http.Request, lowerCase bool) (int64, error) {
+	raw := r.PathValue("id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 || raw[0] == '+' || raw[0] == '0' {
+		if len(raw) > 64 {
+			raw = raw[:64] + "..."
+		}
+		if lowerCase {
+			return 0, errorf(http.StatusNotFound, "No integration found with ID %s.", raw)
+		}
+		return 0, notFound(raw)
+	}
+	return id, nil
+}
+
+// load reads the integration of the path's {id}; DELETE's 404 says "integration" in
+// lower case, as the seed documents.
+func (s *Server) load(r *http.Request, lowerCase bool) (*store.Integration, error) {
+	id, err := parseID(r, lowerCase)
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.store.Get(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		if lowerCase {
+			return nil, errorf(http.StatusNotFound, "No integration found with ID %d.", id)
+		}
+		return nil, notFound(strconv.FormatInt(id, 10))
+	}
+	return in, err
+}
+
+// view is the integration object of API.md section 4, fields in the seed's order.
+type view struct {
+	ID                string           `json:"id"`
+	Status            lifecycle.Status `json:"status"`
+	ValidationResults json.RawMessage  `json:"validationResults"`
+	Type              string           `json:"type"`
+	AutoBootstrap     *bool            `json:"autoBootstrap,omitempty"`
+	Config            any              `json:"config,omitempty"`
+	Message           string           `json:"message,omitempty"`
+}
+
+// accepted is the body of an accepted POST, PUT or DELETE.
+type accepted struct {
+	ID                string            `json:"id"`
+	Status            lifecycle.Status  `json:"status"`
+	ValidationResults connector.Results `json:"validationResults"`
+}
+
+// dryRunBody is the body of a dryRun.
+type dryRunBody struct {
+	ValidationResults connector.Results `json:"validationResults"`
+}
+
+// trinoConfig is what GET shows for a Trino integration.
+type trinoConfig struct {
+	APIKey               string `json:"apiKey"`
+	ConfigurationSnippet string `json:"configurationSnippet"`
+}
+
+// held is the JSON of store.Integration.Credentials: what the server itself holds.
+type held struct {
+	// SystemPassword is the generated system-account password of an automatic setup.
+	SystemPassword string `json:"systemPassword,omitempty"`
+	// APIKey is the Trino cluster's key.
+	APIKey string `json:"apiKey,omitempty"`
+}
+
+func heldOf(in *store.Integration) (held, error) {
+	var h held
+	if len(in.Credentials) == 0 {
+		return h, nil
+	}
+	err := json.Unmarshal(in.Credentials, &h)
+	return h, err
+}
+
+func (s *Server) view(r *http.Request, in *store.Integration) (*view, error) {
+	v := &view{
+		ID: strconv.FormatInt(in.ID, 10), Status: in.Status, Type: in.Type,
+		AutoBootstrap: in.AutoBootstrap, ValidationResults: in.ValidationResults, Message: in.Message,
+	}
+	if len(v.ValidationResults) == 0 {
+		v.ValidationResults = json.RawMessage(`{"status":"skipped","validationTests":[]}`)
+	}
+	if in.Type == "Trino" {
+		h, err := heldOf(in)
+		if err != nil {
+			return nil, err
+		}
+		// Until the background work has made the key (status creating): an empty config.
+		v.Config = struct{}{}
+		if h.APIKey != "" {
+			v.Config = trinoConfig{APIKey: h.APIKey, ConfigurationSnippet: trinoSnippet(r, h.APIKey)}
+		}
+		return v, nil
+	}
+	p, err := platforms.Restore(in.Type, in.AutoBootstrap, in.Config)
+	if err != nil {
+		return nil, err
+	}
+	v.Config = platforms.Redact(p.Config)
+	return v, nil
+}
+
+// trinoSnippet is the access-control properties text the Trino cluster installs. The
+// base URL is the one the client used to reach this server (scheme from TLS or a
+// proxy's X-Forwarded-Proto).
+func trinoSnippet(r *http.Request, key string) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	host := r.Host
+	if !validHost(host) {
+		host = "localhost"
+	}
+	return "access-control.name=immuta\nimmuta.base-url=" + scheme + "://" + host + "\nimmuta.apikey=" + key + "\n"
+}
+
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for _, c := range h {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-:[]", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
+	all, err := s.store.List(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]*view, 0, len(all))
+	for _, in := range all {
+		v, err := s.view(r, in)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request) {
+	in, err := s.load(r, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v, err := s.view(r, in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
+	in, err := s.load(r, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		ID     int64            `json:"id"`
+		Status lifecycle.Status `json:"status"`
+	}{in.ID, in.Status})
+}
+
+// decodePayload reads and validates a POST or PUT body (forScript: a script
+// endpoint's body, whose passwords a script will set, so their policies apply).
+func decodePayload(w http.ResponseWriter, r *http.Request, forScript bool) (*platforms.Payload, error) {
+	data, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	if forScript {
+		return platforms.Decode(data, "")
+	}
+	return platforms.DecodeIntegration(data)
+}
+
+// uniq is one unique key of a payload and how a conflict message names it.
+type uniq struct{ key, what string }
+
+// uniqueKeys lists what must be unique among live integrations of p's type (API.md
+// section 3).
+func uniqueKeys(p *platforms.Payload) []uniq {
+	switch c := p.Config.(type) {
+	case *platforms.Snowflake:
+		return []uniq{{p.Type + "|host|" + c.UniqueKey(), "on host " + c.Host}}
+	case *platforms.Redshift:
+		return []uniq{{p.Type + "|host|" + c.UniqueKey(), "on host " + c.Host}}
+	case *platforms.Synapse:
+		return []uniq{{p.Type + "|host|" + c.UniqueKey(), "on host " + c.Host}}
+	case *platforms.BigQuery:
+		return []uniq{{p.Type + "|dataset|" + c.UniqueKey(), "for project and dataset " + c.UniqueKey()}}
+	case *platforms.S3:
+		return []uniq{
+			{p.Type + "|name|" + c.Name, fmt.Sprintf("with name %q", c.Name)},
+			{p.Type + "|path|" + c.AWSLocationPath, "for location " + c.AWSLocationPath},
+		}
+	}
+	return []uniq{{p.Type + "|cluster", "on this server"}}
+}
+
+func keysOf(us []uniq) []string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = u.key
+	}
+	return out
+}
+
+// conflict turns a store conflict into the seed's 409 message.
+func conflict(p *platforms.Payload, err error) error {
+	var ce *store.ConflictError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	what := "with the same unique settings"
+	for _, u := range uniqueKeys(p) {
+		if u.key == ce.Key {
+			what = u.what
+		}
+	}
+	return errorf(http.StatusConflict, "%s integration already exists %s (id = %d)", p.Type, what, ce.ExistingID)
+}
+
+// precheckConflict finds a live integration holding one of p's keys (for dryRun, which
+// stores nothing; real writes rely on the store's constraint).
+func (s *Server) precheckConflict(r *http.Request, p *platforms.Payload, self int64) error {
+	all, err := s.store.List(r.Context())
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, k := range keysOf(uniqueKeys(p)) {
+		want[k] = true
+	}
+	for _, in := range all {
+		if in.ID == self || !in.Status.Live() {
+			continue
+		}
+		for _, k := range in.Keys {
+			if want[k] {
+				return conflict(p, &store.ConflictError{Key: k, ExistingID: in.ID})
+			}
+		}
+	}
+	return nil
+}
+
+// validate runs the validation tests for op; a failure is the 422 of API.md section 5.
+func (s *Server) validate(r *http.Request, op platforms.Operation, p *platforms.Payload, failMsg string) (connector.Results, error) {
+	res := connector.Validate(r.Context(), s.connectorFor(p.Type), op, p, s.checkTimeout)
+	if res.Failed() {
+		return res, &httpError{status: http.StatusUnprocessableEntity, message: failMsg, results: &res}
+	}
+	return res, nil
+}
+
+// storedConfig is the JSON kept for a payload's config: bootstrap credentials of an
+// automatic setup are removed (they are used once and held in memory only).
+func storedConfig(p *platforms.Payload) (json.RawMessage, error) {
+	if p.Config == nil {
+		return nil, nil
+	}
+	cfg := p.Config
+	if p.Auto() {
+		cfg = platforms.StripBootstrap(cfg)
+	}
+	return json.Marshal(cfg)
+}
+
+func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
+	dry, err := queryBool(r, "dryRun")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, err := decodePayload(w, r, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if p.Auto() && s.Offline() {
+		s.writeError(w, r, errorf(http.StatusUnprocessableEntity, msgOfflineAuto))
+		return
+	}
+	if err := s.precheckConflict(r, p, 0); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.validate(r, platforms.OpCreate, p, msgValidationFailed)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if dry {
+		writeJSON(w, http.StatusOK, dryRunBody{res})
+		return
+	}
+	cfg, err := storedConfig(p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	results, _ := json.Marshal(res)
+	in := &store.Integration{
+		Type: p.Type, AutoBootstrap: p.AutoBootstrap, Status: lifecycle.Creating,
+		Config: cfg, ValidationResults: results, Keys: keysOf(uniqueKeys(p)),
+	}
+	if err := s.store.Create(r.Context(), in); err != nil {
+		s.writeError(w, r, conflict(p, err))
+		return
+	}
+	s.enqueue(job{kind: platforms.OpCreate, id: in.ID, payload: p})
+	writeJSON(w, http.StatusOK, accepted{strconv.FormatInt(in.ID, 10), in.Status, res})
+}
+
+func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) {
+	dry, err := queryBool(r, "dryRun")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	in, err := s.load(r, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, err := decodePayload(w, r, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := sameIdentity(in, p); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !lifecycle.Allowed(in.Status, lifecycle.Edit) {
+		s.writeError(w, r, errorf(http.StatusConflict, "Unable to edit integration with ID %d in current state %s.", in.ID, in.Status))
+		return
+	}
+	if p.Auto() && s.Offline() {
+		s.writeError(w, r, errorf(http.StatusUnprocessableEntity, msgOfflineAuto))
+		return
+	}
+	if err := s.precheckConflict(r, p, in.ID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.validate(r, platforms.OpEdit, p, msgEditValidationFailed)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if dry {
+		writeJSON(w, http.StatusOK, dryRunBody{res})
+		return
+	}
+	pending, err := storedConfig(p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	next, _ := lifecycle.Next(in.Status, lifecycle.Edit)
+	in.Status, in.Message, in.Pending = next, "", pending
+	in.ValidationResults, _ = json.Marshal(res)
+	// While the edit runs the integration holds its old and its new keys.
+	in.Keys = union(in.Keys, keysOf(uniqueKeys(p)))
+	if err := s.store.Update(r.Context(), in); err != nil {
+		s.writeError(w, r, s.raced(r, in.ID, err, "edit", p))
+		return
+	}
+	s.enqueue(job{kind: platforms.OpEdit, id: in.ID, payload: p})
+	writeJSON(w, http.StatusOK, accepted{strconv.FormatInt(in.ID, 10), in.Status, res})
+}
+
+// raced maps an Update error of a request: a lost race is the 409 of the state the
+// winner left.
+func (s *Server) raced(r *http.Request, id int64, err error, verb string, p *platforms.Payload) error {
+	switch {
+	case errors.Is(err, store.ErrStale):
+		cur, gerr := s.store.Get(r.Context(), id)
+		if gerr != nil {
+			return gerr
+		}
+		return errorf(http.StatusConflict, "Unable to %s integration with ID %d in current state %s.", verb, id, cur.Status)
+	case errors.Is(err, store.ErrConflict) && p != nil:
+		return conflict(p, err)
+	}
+	return err
+}
+
+// sameIdentity refuses a PUT (or edit script) that changes the type, autoBootstrap or a
+// field that cannot change after creation, naming every such field (render.CheckEdit).
+func sameIdentity(in *store.Integration, p *platforms.Payload) error {
+	if p.Type != in.Type {
+		return &httpError{status: http.StatusBadRequest,
+			message: fmt.Sprintf("type: cannot be changed (was %q)", in.Type),
+			details: []platforms.Problem{{Path: "type", Message: fmt.Sprintf("cannot be changed (was %q)", in.Type)}}}
+	}
+	old, err := platforms.Restore(in.Type, in.AutoBootstrap, in.Config)
+	if err != nil {
+		return err
+	}
+	return render.CheckEdit(old, p)
+}
+
+func boolOf(b *bool) bool { return b != nil && *b }
+
+func union(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range append(append([]string(nil), a...), b...) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) {
+	dry, err := queryBool(r, "dryRun")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	force, err := queryBool(r, "forceDisable")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	in, err := s.load(r, true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	data, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	busy := func() error {
+		return errorf(http.StatusConflict, "Unable to delete integration with ID %d in current state %s.", in.ID, in.Status)
+	}
+	if force {
+		if !lifecycle.Allowed(in.Status, lifecycle.ForceDisable) {
+			s.writeError(w, r, busy())
+			return
+		}
+		res := storedResults(in)
+		if dry {
+			writeJSON(w, http.StatusOK, dryRunBody{res})
+			return
+		}
+		in.Status, _ = lifecycle.Next(in.Status, lifecycle.ForceDisable)
+		in.Message = "disabled with forceDisable: remove the integration's objects from the platform yourself (POST /integrations/" + strconv.FormatInt(in.ID, 10) + "/scripts/delete gives the script)"
+		in.Pending = nil
+		if err := s.store.Update(r.Context(), in); err != nil {
+			s.writeError(w, r, s.raced(r, in.ID, err, "delete", nil))
+			return
+		}
+		writeJSON(w, http.StatusOK, accepted{strconv.FormatInt(in.ID, 10), in.Status, res})
+		return
+	}
+	if !lifecycle.Allowed(in.Status, lifecycle.Delete) {
+		s.writeError(w, r, busy())
+		return
+	}
+	stored, err := platforms.Restore(in.Type, in.AutoBootstrap, in.Config)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p := stored
+	switch {
+	case stored.Auto() && emptyBody(data):
+		s.writeError(w, r, errorf(http.StatusBadRequest, msgNeedCredentials))
+		return
+	case !stored.Auto() && !emptyBody(data):
+		s.writeError(w, r, errorf(http.StatusBadRequest, msgNoCredentials))
+		return
+	case stored.Auto():
+		if s.Offline() {
+			s.writeError(w, r, errorf(http.StatusUnprocessableEntity, msgOfflineAuto+" To remove the integration without the platform, use forceDisable=true."))
+			return
+		}
+		if p, err = platforms.MergeCredentials(stored, data); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	res, err := s.validate(r, platforms.OpDelete, p, msgDelValidationFailed)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if dry {
+		writeJSON(w, http.StatusOK, dryRunBody{res})
+		return
+	}
+	in.Status, _ = lifecycle.Next(in.Status, lifecycle.Delete)
+	in.Message, in.Pending = "", nil
+	in.ValidationResults, _ = json.Marshal(res)
+	if err := s.store.Update(r.Context(), in); err != nil {
+		s.writeError(w, r, s.raced(r, in.ID, err, "delete", nil))
+		return
+	}
+	s.enqueue(job{kind: platforms.OpDelete, id: in.ID, payload: p})
+	writeJSON(w, http.StatusOK, accepted{strconv.FormatInt(in.ID, 10), in.Status, res})
+}
+
+func storedResults(in *store.Integration) connector.Results {
+	var res connector.Results
+	if err := json.Unmarshal(in.ValidationResults, &res); err != nil || res.Status == "" {
+		return connector.Summarize(nil)
+	}
+	return res
+}
+
+func (s *Server) regenerate(w http.ResponseWriter, r *http.Request) {
+	in, err := s.load(r, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	plat, err := platforms.Lookup(in.Type)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !plat.Regenerate {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "regenerate is only for Trino integrations: a %s integration has no API key to regenerate", in.Type))
+		return
+	}
+	if in.Status != lifecycle.Enabled {
+		s.writeError(w, r, errorf(http.StatusConflict, "Unable to regenerate the API key of integration with ID %d in current state %s.", in.ID, in.Status))
+		return
+	}
+	key, err := s.rotateTrinoKey(r.Context(), in.ID)
+	if err != nil {
+		s.writeError(w, r, s.raced(r, in.ID, err, "regenerate the API key of", nil))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"newKey": key})
+}

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/openintegrations/integrations/server/openapi"
+)
+
+// route is one entry of the routing table.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routeTable is every route the server answers, in the seed's order: the one place
+// that maps a method and path to a handler.
+func (s *Server) routeTable() []route {
+	a := s.auth
+	return []route{
+		{"GET /integrations", a(s.listIntegrations)},
+		{"POST /integrations", a(s.createIntegration)},
+		{"DELETE /integrations/{id}", a(s.deleteIntegration)},
+		{"GET /integrations/{id}", a(s.getIntegration)},
+		{"PUT /integrations/{id}", a(s.updateIntegration)},
+		{"POST /integrations/{id}/regenerate", a(s.regenerate)},
+		{"GET /integrations/{id}/status", a(s.getStatus)},
+		{"POST /integrations/scripts/cleanup", a(s.scriptOp("cleanup"))},
+		{"POST /integrations/scripts/create", a(s.scriptOp("create"))},
+		{"POST /integrations/{id}/scripts/delete", a(s.scriptDelete)},
+		{"POST /integrations/{id}/scripts/edit", a(s.scriptEdit)},
+		{"POST /integrations/scripts/initial-create", a(s.scriptOp("initial-create"))},
+		{"POST /integrations/scripts/post-cleanup", a(s.scriptOp("post-cleanup"))},
+
+		{"GET /healthz", http.HandlerFunc(s.healthz)},
+		{"GET /readyz", http.HandlerFunc(s.readyz)},
+		{"GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})},
+		{"GET /openapi.json", openapi.Handler()},
+	}
+}
+
+// RoutePatterns lists the method and path of every route ("GET /integrations", ...).
+func (s *Server) RoutePatterns() []string {
+	var out []string
+	for _, r := range s.routeTable() {
+		out = append(out, r.pattern)
+	}
+	return out
+}
+
+// routes builds the mux. Paths answered with a method they do not have get 405 with the
+// error body and an Allow header; unknown paths get 404 with the error body.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	methods := map[string][]string{}
+	for _, r := range s.routeTable() {
+		mux.Handle(r.pattern, r.handler)
+		method, path, _ := strings.Cut(r.pattern, " ")
+		methods[path] = append(methods[path], method)
+	}
+	for path, ms := range methods {
+		sort.Strings(ms)
+		allow := strings.Join(ms, ", ")
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			s.writeError(w, r, errorf(http.StatusMethodNotAllowed, "method %s is not allowed on %s; allowed: %s", r.Method, path, allow))
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, errorf(http.StatusNotFound, "no route %s %s; the API's routes are listed at /openapi.json", r.Method, r.URL.Path))
+	})
+	return s.observe(mux)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.Ping(r.Context()); err != nil {
+		s.log.WarnContext(r.Context(), "store not reachable", "err", err)
+		s.writeError(w, r, errorf(http.StatusServiceUnavailable, "the store is not reachable"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

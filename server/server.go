@@ -1,0 +1,119 @@
+// Package server is the Integrations API over HTTP (API.md): the thirteen routes of the
+// seed under /integrations, the operational routes (/healthz, /readyz, /metrics,
+// /openapi.json), the lifecycle of API.md section 5 and the background work that drives
+// it. It is thin: payloads are decoded and validated by package platforms, scripts come
+// from package render, statuses move only as package lifecycle allows, persistence is a
+// store.Store and platforms are reached through connector.Connector.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/openintegrations/integrations/connector"
+	"github.com/openintegrations/integrations/render"
+	"github.com/openintegrations/integrations/store"
+)
+
+// Options configures a Server.
+type Options struct {
+	// Store is required.
+	Store store.Store
+	// Connector returns the connector of an integration type. Nil means offline
+	// (API.md section 6): platform tests are skipped, manual setups are enabled after
+	// the static checks and automatic setup is refused with 422.
+	Connector func(typ string) connector.Connector
+	// Logger receives structured logs (default: discard).
+	Logger *slog.Logger
+	// Registerer receives the Prometheus metrics (default: a new registry).
+	Registry *prometheus.Registry
+	// CheckTimeout bounds each validation test (default 30s).
+	CheckTimeout time.Duration
+	// WorkTimeout bounds each background job (default 10m).
+	WorkTimeout time.Duration
+	// Workers is the number of background jobs run at once (default 4).
+	Workers int
+}
+
+// Server serves the API. Create it with New, call Start to resume work left by a
+// previous run and start the workers, serve Handler, and call Close when done.
+type Server struct {
+	store   store.Store
+	conn    func(string) connector.Connector
+	engine  *render.Engine
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	metrics *metrics
+	handler http.Handler
+
+	checkTimeout, workTimeout time.Duration
+
+	jobs     chan job
+	workers  int
+	wg       sync.WaitGroup
+	jobCtx   context.Context
+	stop     context.CancelFunc
+	quit     chan struct{}
+	stopOnce sync.Once
+	mu       sync.Mutex
+	started  bool
+}
+
+// New builds a server from opts.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("server: a store is required")
+	}
+	eng, err := render.Default()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		store:        opts.Store,
+		conn:         opts.Connector,
+		engine:       eng,
+		log:          opts.Logger,
+		reg:          opts.Registry,
+		checkTimeout: opts.CheckTimeout,
+		workTimeout:  opts.WorkTimeout,
+		workers:      opts.Workers,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.reg == nil {
+		s.reg = prometheus.NewRegistry()
+	}
+	if s.checkTimeout <= 0 {
+		s.checkTimeout = 30 * time.Second
+	}
+	if s.workTimeout <= 0 {
+		s.workTimeout = 10 * time.Minute
+	}
+	if s.workers <= 0 {
+		s.workers = 4
+	}
+	s.metrics = newMetrics(s.reg)
+	s.jobs = make(chan job, 1024)
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler of every route.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Offline reports whether the server runs without platform connectors.
+func (s *Server) Offline() bool { return s.conn == nil }
+
+func (s *Server) connectorFor(typ string) connector.Connector {
+	if s.conn == nil {
+		return nil
+	}
+	return s.conn(typ)
+}
