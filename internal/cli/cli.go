@@ -1,5 +1,5 @@
-// Package cli implements the `integrations` command: render, check and platforms
-// (SCRIPTS.md section 7). It is a thin front end over packages platforms, render and
+// Package cli implements the `integrations` command: render, check, platforms, serve
+// and keys (SCRIPTS.md section 7). It is a thin front end over packages platforms, render and
 // sqlcheck; Run is the whole program, so tests drive it without building the binary.
 package cli
 
@@ -36,6 +36,11 @@ commands:
   check      --dialect snowflake|redshift|synapse FILE.sql|-
              run the engine's syntax checks on any script
   platforms  list the integration types, their script operations and phases
+  serve      [--addr 127.0.0.1:8080] [--db FILE|sqlite:FILE] [--offline|--sandbox]
+             the API server (env INTEGRATIONS_ADDR, INTEGRATIONS_DB, INTEGRATIONS_ADMIN_KEY,
+             INTEGRATIONS_SECRET_KEY)
+  keys       create --name NAME [--permission APPLICATION_ADMIN] [--db URL] | list | revoke ID|NAME
+             manage API keys
   version    print the generator version
 
 exit codes: 0 ok, 1 invalid input, 2 usage error, 3 internal or check failure
@@ -64,11 +69,12 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return ExitOK
-	case "serve", "keys":
-		fmt.Fprintf(stderr, "integrations %s: not available in this build yet (it comes with the API server)\n", args[0])
-		return ExitUsage
+	case "serve":
+		return runServe(args[1:], stderr)
+	case "keys":
+		return runKeys(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "integrations: unknown command %q%s\n\n%s", args[0], didYouMean(args[0], []string{"render", "check", "platforms", "version", "help"}), usage)
+	fmt.Fprintf(stderr, "integrations: unknown command %q%s\n\n%s", args[0], didYouMean(args[0], []string{"render", "check", "platforms", "serve", "keys", "version", "help"}), usage)
 	return ExitUsage
 }
 

@@ -1,0 +1,287 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/openintegrations/integrations/connector"
+	"github.com/openintegrations/integrations/server"
+	"github.com/openintegrations/integrations/store"
+)
+
+// Environment variables of SCRIPTS.md section 7 (and the secret key of the store).
+const (
+	EnvAddr     = "INTEGRATIONS_ADDR"
+	EnvDB       = "INTEGRATIONS_DB"
+	EnvAdminKey = "INTEGRATIONS_ADMIN_KEY"
+)
+
+const (
+	defaultAddr = "127.0.0.1:8080"
+	defaultDB   = "./integrations.db"
+)
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// openStore opens the store of dsn with the secret key from INTEGRATIONS_SECRET_KEY or
+// the key file beside a SQLite store (created on first use).
+func openStore(ctx context.Context, dsn string, stderr io.Writer) (store.Store, error) {
+	key, created, err := store.LoadKey(os.Getenv(store.SecretKeyEnv), store.KeyFilePath(dsn))
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		fmt.Fprintf(stderr, "integrations: created the secret key file %s (mode 0600); keep it with the database, which cannot be read without it\n", store.KeyFilePath(dsn))
+	}
+	return store.Open(ctx, dsn, store.Options{Key: key})
+}
+
+// ensureAdminKey makes sure the store has an admin key: the one INTEGRATIONS_ADMIN_KEY
+// gives, or, for a store with no key at all, a new one printed once to stderr.
+func ensureAdminKey(ctx context.Context, st store.Store, stderr io.Writer) error {
+	if k := os.Getenv(EnvAdminKey); k != "" {
+		got, err := st.Authenticate(ctx, k)
+		if err == nil {
+			if !got.Has(store.PermissionAdmin) {
+				return fmt.Errorf("%s names a key without the %s permission", EnvAdminKey, store.PermissionAdmin)
+			}
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		_, _, err = st.CreateAPIKey(ctx, store.APIKeySpec{Name: "admin (" + EnvAdminKey + ")", Permissions: []string{store.PermissionAdmin}, Plaintext: k})
+		if err != nil {
+			return fmt.Errorf("%s: %w", EnvAdminKey, err)
+		}
+		return nil
+	}
+	keys, err := st.ListAPIKeys(ctx)
+	if err != nil || len(keys) > 0 {
+		return err
+	}
+	_, plain, err := st.CreateAPIKey(ctx, store.APIKeySpec{Name: "admin", Permissions: []string{store.PermissionAdmin}})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "integrations: new store: admin API key (shown once, keep it): %s\n", plain)
+	return nil
+}
+
+func runServe(args []string, stderr io.Writer) int {
+	fs := newFlags("serve", stderr)
+	addr := fs.String("addr", envOr(EnvAddr, defaultAddr), "listen address (env "+EnvAddr+")")
+	db := fs.String("db", envOr(EnvDB, defaultDB), "store: a SQLite file path or sqlite:PATH (env "+EnvDB+")")
+	offline := fs.Bool("offline", false, "no platform connectivity: platform tests are skipped, automatic setup is refused")
+	sandbox := fs.Bool("sandbox", false, "simulate every platform in memory (all tests pass, scripts \"run\"): for trying clients, never for real integrations")
+	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests and jobs get to finish on SIGTERM/SIGINT")
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "integrations serve: unexpected argument %q\n", fs.Arg(0))
+		return ExitUsage
+	}
+	if *offline && *sandbox {
+		fmt.Fprintln(stderr, "integrations serve: --offline and --sandbox exclude each other")
+		return ExitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+
+	st, err := openStore(ctx, *db, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
+		return ExitInvalid
+	}
+	defer st.Close()
+	if err := ensureAdminKey(ctx, st, stderr); err != nil {
+		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
+		return ExitInvalid
+	}
+	opts := server.Options{Store: st, Logger: log}
+	switch {
+	case *sandbox:
+		fake := &connector.Fake{}
+		opts.Connector = func(string) connector.Connector { return fake }
+		log.Warn("sandbox: every platform is simulated in memory; nothing is checked or created on a real platform")
+	case !*offline:
+		log.Warn("live platform connectors are not part of this build yet: running offline (platform tests skipped, automatic setup refused); --sandbox simulates the platforms")
+	}
+	srv, err := server.New(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
+		return ExitInternal
+	}
+	if err := srv.Start(ctx); err != nil {
+		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
+		return ExitInternal
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
+		return ExitUsage
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", redactDSN(*db))
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
+		return ExitInternal
+	case <-ctx.Done():
+	}
+	stop()
+	log.Info("shutting down: finishing in-flight requests and jobs", "timeout", grace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), *grace)
+	defer cancel()
+	code := ExitOK
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("shutdown: requests still running were cut off", "err", err)
+		code = ExitInternal
+	}
+	if err := srv.Close(sctx); err != nil {
+		log.Warn("shutdown: jobs still running were interrupted; the next start resumes or fails them", "err", err)
+	}
+	log.Info("stopped")
+	return code
+}
+
+// redactDSN hides a password in a database URL before it is logged.
+func redactDSN(dsn string) string {
+	if at := strings.LastIndex(dsn, "@"); at > 0 {
+		if scheme := strings.Index(dsn, "://"); scheme > 0 && scheme < at {
+			return dsn[:scheme+3] + "<REDACTED>" + dsn[at:]
+		}
+	}
+	return dsn
+}
+
+func runKeys(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: integrations keys create --name NAME [--permission APPLICATION_ADMIN] [--db URL] | list [--db URL] | revoke [--db URL] ID|NAME")
+		return ExitUsage
+	}
+	sub := args[0]
+	fs := newFlags("keys "+sub, stderr)
+	db := fs.String("db", envOr(EnvDB, defaultDB), "store (env "+EnvDB+")")
+	var name string
+	var perms multiFlag
+	if sub == "create" {
+		fs.StringVar(&name, "name", "", "a name for the key (required)")
+		fs.Var(&perms, "permission", "a permission to grant (repeatable): "+store.PermissionAdmin)
+	}
+	switch sub {
+	case "create", "list", "revoke":
+	default:
+		fmt.Fprintf(stderr, "integrations keys: unknown subcommand %q%s (create, list, revoke)\n", sub, didYouMean(sub, []string{"create", "list", "revoke"}))
+		return ExitUsage
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return ExitUsage
+	}
+	ctx := context.Background()
+	switch {
+	case sub == "create" && name == "":
+		fmt.Fprintln(stderr, "integrations keys create: --name is required")
+		return ExitUsage
+	case sub == "revoke" && fs.NArg() != 1:
+		fmt.Fprintln(stderr, "integrations keys revoke: give one key ID or name")
+		return ExitUsage
+	case sub != "revoke" && fs.NArg() > 0:
+		fmt.Fprintf(stderr, "integrations keys %s: unexpected argument %q\n", sub, fs.Arg(0))
+		return ExitUsage
+	}
+	for _, p := range perms {
+		if p != store.PermissionAdmin {
+			fmt.Fprintf(stderr, "integrations keys create: unknown permission %q (known: %s)\n", p, store.PermissionAdmin)
+			return ExitUsage
+		}
+	}
+	st, err := openStore(ctx, *db, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "integrations keys: %v\n", err)
+		return ExitInvalid
+	}
+	defer st.Close()
+	switch sub {
+	case "create":
+		k, plain, err := st.CreateAPIKey(ctx, store.APIKeySpec{Name: name, Permissions: perms})
+		if err != nil {
+			fmt.Fprintf(stderr, "integrations keys create: %v\n", err)
+			return ExitInvalid
+		}
+		fmt.Fprintf(stderr, "created key %s (%s); it is shown once:\n", k.ID, permString(k.Permissions))
+		fmt.Fprintln(stdout, plain)
+	case "list":
+		keys, err := st.ListAPIKeys(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "integrations keys list: %v\n", err)
+			return ExitInternal
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tPERMISSIONS\tCREATED\tREVOKED")
+		for _, k := range keys {
+			revoked := "-"
+			if k.RevokedAt != nil {
+				revoked = k.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, permString(k.Permissions), k.CreatedAt.Format(time.RFC3339), revoked)
+		}
+		_ = tw.Flush()
+	case "revoke":
+		if err := st.RevokeAPIKey(ctx, fs.Arg(0)); err != nil {
+			fmt.Fprintf(stderr, "integrations keys revoke: %v\n", err)
+			return ExitInvalid
+		}
+		fmt.Fprintf(stderr, "revoked %s\n", fs.Arg(0))
+	}
+	return ExitOK
+}
+
+func permString(p []string) string {
+	if len(p) == 0 {
+		return "none"
+	}
+	return strings.Join(p, ",")
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+
+// Set implements flag.Value.
+func (m *multiFlag) Set(v string) error {
+	*m = append(*m, v)
+	return nil
+}
+
+var _ flag.Value = (*multiFlag)(nil)
