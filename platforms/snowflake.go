@@ -317,10 +317,28 @@ var sfUnquotedRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
 // identifier, else unchanged. Models hold canonical names so that edits compare the
 // objects Snowflake has, not spellings.
 func sfCanon(name string) string {
-	if sfUnquotedRE.MatchString(name) {
+	if sfUnquoted(name) {
 		return strings.ToUpper(name)
 	}
 	return name
+}
+
+// sfUnquoted is sfUnquotedRE.MatchString without the regexp engine (it runs for every
+// identifier of every script; FuzzSnowflakeQuoting checks that the two agree).
+func sfUnquoted(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c == '_':
+		case i > 0 && (c >= '0' && c <= '9' || c == '$'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // SnowflakeIdent quotes a Snowflake identifier (SCRIPTS.md section 2).

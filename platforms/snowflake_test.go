@@ -376,8 +376,14 @@ func FuzzSnowflakeQuoting(f *testing.F) {
 	for _, a := range sfAdversarial {
 		f.Add(a)
 	}
+	f.Add("a1$")
+	f.Add("1a")
+	f.Add("_")
 	f.Fuzz(func(t *testing.T, s string) {
 		checkSnowflakeRoundTrip(t, s)
+		if sfUnquoted(s) != sfUnquotedRE.MatchString(s) {
+			t.Fatalf("sfUnquoted(%q) = %v, regexp says %v", s, sfUnquoted(s), !sfUnquoted(s))
+		}
 		if utf8.ValidString(s) && !hasControl(s) {
 			if _, err := SnowflakeStr(s); err != nil {
 				t.Fatalf("Str refused a valid value %q", s)

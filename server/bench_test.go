@@ -132,6 +132,7 @@ func fetch(b *testing.B, req *http.Request) []byte {
 // serving a body of the same size (goals >= 0.5 and >= 0.2), and GET with 10,000
 // stored integrations as a ratio to GET with 10 (goal >= 0.8).
 func BenchmarkServer(b *testing.B) {
+	TuneGC() // as `integrations serve` runs
 	const conc, d = 4, 1500 * time.Millisecond
 	small, admin, smallID := benchEnv(b, 10)
 	get := func(base, id, key string) func() *http.Request {

@@ -62,16 +62,27 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // writeJSON writes v as JSON with status.
 // HTML escaping is off so that "<REDACTED>" reads as the seed shows it.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := encodeJSON(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body = []byte(`{"statusCode":500,"error":"Internal Server Error","message":"internal error: response encoding failed"}` + "\n")
+	}
+	writeBody(w, status, body)
+}
+
+// encodeJSON encodes v as one line of JSON without HTML escaping.
+func encodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"statusCode":500,"error":"Internal Server Error","message":"internal error: response encoding failed"}` + "\n")
-	}
+	err := enc.Encode(v)
+	return buf.Bytes(), err
+}
+
+// writeBody writes an encoded JSON body.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }

@@ -188,12 +188,26 @@ func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// Trino's body depends on the request's host (the snippet's base URL): not cached.
+	cacheable := in.Type != "Trino"
+	if body, ok := s.views.get(in.ID, in.Version); ok && cacheable {
+		writeBody(w, http.StatusOK, body)
+		return
+	}
 	v, err := s.view(r, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	body, err := encodeJSON(v)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if cacheable {
+		s.views.put(in.ID, in.Version, body)
+	}
+	writeBody(w, http.StatusOK, body)
 }
 
 func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {

@@ -390,6 +390,7 @@ func (s *Server) setHeld(ctx context.Context, id int64, change func(*held)) erro
 func (s *Server) rotateTrinoKey(ctx context.Context, id int64) (string, error) {
 	_, key, err := s.store.RotateIntegrationKey(ctx, id, store.APIKeySpec{
 		Name: "trino-integration-" + strconv.FormatInt(id, 10), IntegrationID: id})
+	s.auths.reset() // the old key stops working at once
 	if err != nil {
 		return "", err
 	}

@@ -97,6 +97,8 @@ func isSQLiteCode(err error, code int) bool {
 type sqliteStore struct {
 	w, r   *sql.DB
 	sealer *Sealer
+	// getStmt and authStmt are the prepared hot-path reads (Get, Authenticate).
+	getStmt, authStmt *sql.Stmt
 }
 
 const busyTimeoutMS = 5000
@@ -175,6 +177,14 @@ func openSQLite(ctx context.Context, p string, sealer *Sealer) (_ Store, err err
 	s.r.SetConnMaxLifetime(0)
 	s.r.SetConnMaxIdleTime(0)
 	if err := s.r.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("open sqlite database %s: %w", p, err)
+	}
+	// The two statements every request runs are prepared once (per reader connection):
+	// compiling SQL costs more than running a point lookup.
+	if s.getStmt, err = s.r.PrepareContext(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE id = ?`); err != nil {
+		return nil, fmt.Errorf("open sqlite database %s: %w", p, err)
+	}
+	if s.authStmt, err = s.r.PrepareContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ?`); err != nil {
 		return nil, fmt.Errorf("open sqlite database %s: %w", p, err)
 	}
 	return s, nil
@@ -457,7 +467,7 @@ func (s *sqliteStore) scanIntegration(sc scanner) (*Integration, error) {
 
 // Get implements Store.
 func (s *sqliteStore) Get(ctx context.Context, id int64) (*Integration, error) {
-	in, err := s.scanIntegration(s.r.QueryRowContext(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE id = ?`, id))
+	in, err := s.scanIntegration(s.getStmt.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("integration %d: %w", id, ErrNotFound)
 	}
@@ -658,7 +668,7 @@ func (s *sqliteStore) Authenticate(ctx context.Context, key string) (*APIKey, er
 		return nil, fmt.Errorf("API key: %w", ErrNotFound)
 	}
 	h := hashKey(key)
-	k, stored, err := scanAPIKey(s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ?`, h))
+	k, stored, err := scanAPIKey(s.authStmt.QueryRowContext(ctx, h))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("API key: %w", ErrNotFound)
 	}
@@ -747,6 +757,11 @@ func (s *sqliteStore) Ping(ctx context.Context) error {
 // Close implements Store.
 func (s *sqliteStore) Close() error {
 	var errs []error
+	for _, st := range []*sql.Stmt{s.getStmt, s.authStmt} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}

@@ -105,6 +105,7 @@ func runServe(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	server.TuneGC()
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
 	st, err := openStore(ctx, *db, stderr)
