@@ -55,6 +55,16 @@ func Decode(data []byte, file string) (*Payload, error) { return decode(data, fi
 // endpoints and the CLI use Decode.
 func DecodeIntegration(data []byte) (*Payload, error) { return decode(data, "", true) }
 
+// DecodeExisting is DecodeIntegration for a named input (file names positions).
+func DecodeExisting(data []byte, file string) (*Payload, error) { return decode(data, file, true) }
+
+// DecodeFor decodes the payload of a script operation: the password policies apply
+// only when the operation's script sets passwords (create, initial-create, edit);
+// teardown scripts only drop, so the seed's cleanup examples with short passwords work.
+func DecodeFor(op Operation, data []byte, file string) (*Payload, error) {
+	return decode(data, file, !op.SetsPasswords())
+}
+
 func decode(data []byte, file string, existing bool) (*Payload, error) {
 	root, isJSON, perr := parseTree(data)
 	if perr != nil {

@@ -27,6 +27,12 @@ const (
 // Operations lists every operation in a stable order.
 var Operations = []Operation{OpCreate, OpInitialCreate, OpEdit, OpDelete, OpCleanup, OpPostCleanup}
 
+// SetsPasswords reports whether the operation's scripts can set a password (create,
+// initial-create, edit), so the platform's password policy applies to its payload.
+func (o Operation) SetsPasswords() bool {
+	return o == OpCreate || o == OpInitialCreate || o == OpEdit
+}
+
 // ParseOperation returns the operation named s.
 func ParseOperation(s string) (Operation, error) {
 	for _, op := range Operations {

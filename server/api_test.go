@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openintegrations/integrations/connector"
 	"github.com/openintegrations/integrations/lifecycle"
@@ -180,6 +181,17 @@ func TestAuth(t *testing.T) {
 	if logs := e.logs.String(); strings.Contains(logs, e.admin) || strings.Contains(logs, weak) {
 		t.Error("an API key reached the logs")
 	}
+	// A key revoked by another process (the CLI) stops working within the auth TTL.
+	k, plain, err := e.st.CreateAPIKey(t.Context(), store.APIKeySpec{Name: "temp", Permissions: []string{store.PermissionAdmin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, e.do(req{method: "GET", path: "/integrations", key: plain}), http.StatusOK)
+	if err := e.st.RevokeAPIKey(t.Context(), k.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(150 * time.Millisecond)
+	expect(t, e.do(req{method: "GET", path: "/integrations", key: plain}), http.StatusUnauthorized)
 }
 
 func TestNotFoundWording(t *testing.T) {

@@ -9,15 +9,16 @@ import (
 	"github.com/openintegrations/integrations/store"
 )
 
-// authTTL bounds how long a successful API key lookup is reused. A key revoked by
-// another process (`integrations keys revoke`, another replica) stops working within
-// authTTL; keys this server rotates (Trino regenerate) stop at once, because the
-// rotation empties the cache.
-const authTTL = 2 * time.Second
+// DefaultAuthTTL bounds how long a successful API key lookup is reused. A key revoked
+// by another process (`integrations keys revoke`, another replica) stops working within
+// it; keys this server rotates (Trino regenerate) stop at once, because the rotation
+// empties the cache.
+const DefaultAuthTTL = 2 * time.Second
 
 // authCache remembers recently authenticated keys by the SHA-256 of the key (never the
 // key itself). Failed lookups are not cached, so new keys work at once.
 type authCache struct {
+	ttl     time.Duration
 	mu      sync.Mutex
 	entries map[[32]byte]authEntry
 }
@@ -41,12 +42,15 @@ func (c *authCache) get(plain string) (*store.APIKey, [32]byte, bool) {
 }
 
 func (c *authCache) put(h [32]byte, k *store.APIKey) {
+	if c.ttl <= 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil || len(c.entries) >= authCacheMax {
 		c.entries = map[[32]byte]authEntry{}
 	}
-	c.entries[h] = authEntry{key: k, expires: time.Now().Add(authTTL)}
+	c.entries[h] = authEntry{key: k, expires: time.Now().Add(c.ttl)}
 }
 
 // reset forgets every key (after this server changed keys).

@@ -222,15 +222,11 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
 	}{in.ID, in.Status})
 }
 
-// decodePayload reads and validates a POST or PUT body (forScript: a script
-// endpoint's body, whose passwords a script will set, so their policies apply).
-func decodePayload(w http.ResponseWriter, r *http.Request, forScript bool) (*platforms.Payload, error) {
+// decodePayload reads and validates a POST or PUT body.
+func decodePayload(w http.ResponseWriter, r *http.Request) (*platforms.Payload, error) {
 	data, err := readBody(w, r)
 	if err != nil {
 		return nil, err
-	}
-	if forScript {
-		return platforms.Decode(data, "")
 	}
 	return platforms.DecodeIntegration(data)
 }
@@ -282,25 +278,18 @@ func conflict(p *platforms.Payload, err error) error {
 	return errorf(http.StatusConflict, "%s integration already exists %s (id = %d)", p.Type, what, ce.ExistingID)
 }
 
-// precheckConflict finds a live integration holding one of p's keys (for dryRun, which
-// stores nothing; real writes rely on the store's constraint).
+// precheckConflict finds a live integration (other than self) holding one of p's keys,
+// so that a conflict is reported before the platform tests run and by a dry run, which
+// stores nothing. Writes do not rely on it: the store's constraint decides races.
 func (s *Server) precheckConflict(r *http.Request, p *platforms.Payload, self int64) error {
-	all, err := s.store.List(r.Context())
+	keys := keysOf(uniqueKeys(p))
+	holders, err := s.store.KeyHolders(r.Context(), keys)
 	if err != nil {
 		return err
 	}
-	want := map[string]bool{}
-	for _, k := range keysOf(uniqueKeys(p)) {
-		want[k] = true
-	}
-	for _, in := range all {
-		if in.ID == self || !in.Status.Live() {
-			continue
-		}
-		for _, k := range in.Keys {
-			if want[k] {
-				return conflict(p, &store.ConflictError{Key: k, ExistingID: in.ID})
-			}
+	for _, k := range keys {
+		if id, ok := holders[k]; ok && id != self {
+			return conflict(p, &store.ConflictError{Key: k, ExistingID: id})
 		}
 	}
 	return nil
@@ -334,7 +323,7 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p, err := decodePayload(w, r, false)
+	p, err := decodePayload(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -385,7 +374,7 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p, err := decodePayload(w, r, false)
+	p, err := decodePayload(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

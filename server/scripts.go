@@ -17,7 +17,7 @@ func (s *Server) scriptOp(op platforms.Operation) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		p, err := decodePayload(w, r, true)
+		p, err := decodeScriptPayload(w, r, op)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -39,7 +39,7 @@ func (s *Server) scriptEdit(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p, err := decodePayload(w, r, true)
+	p, err := decodeScriptPayload(w, r, platforms.OpEdit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -121,4 +121,13 @@ func (s *Server) writeScript(w http.ResponseWriter, r *http.Request, req render.
 		return
 	}
 	writeJSON(w, http.StatusOK, script)
+}
+
+// decodeScriptPayload reads and validates a script endpoint's body for op.
+func decodeScriptPayload(w http.ResponseWriter, r *http.Request, op platforms.Operation) (*platforms.Payload, error) {
+	data, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return platforms.DecodeFor(op, data, "")
 }

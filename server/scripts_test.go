@@ -39,6 +39,12 @@ func TestScriptEndpoints(t *testing.T) {
 		{name: "synapse post-cleanup", path: "/integrations/scripts/post-cleanup",
 			body:   strings.ReplaceAll(seed(t, "post_integrations_scripts_post-cleanup_azuresynapseanalytics"), "abc1234", "Str0ng-Passw0rd!"),
 			status: 200, contentType: "application/json", contains: []string{"DROP LOGIN"}},
+		// Teardown scripts set no password (only the JSON undo of a drop, which is the
+		// create statement, shows it): the seed's examples work as given.
+		{name: "seed synapse post-cleanup", path: "/integrations/scripts/post-cleanup", body: seed(t, "post_integrations_scripts_post-cleanup_azuresynapseanalytics"),
+			headers: []string{"Accept: text/plain"}, status: 200, contentType: "text/plain", contains: []string{"DROP LOGIN"}, absent: []string{"abc1234"}},
+		{name: "seed synapse initial-create", path: "/integrations/scripts/initial-create", body: seed(t, "post_integrations_scripts_initial-create_azuresynapseanalytics"),
+			status: 400, contains: []string{"Azure SQL password policy"}},
 		// The seed's own password is refused where a script would set it.
 		{name: "seed redshift password", path: "/integrations/scripts/create", body: seed(t, "post_integrations_scripts_create_redshift"), status: 400,
 			contains: []string{`"path":"config.password"`}, absent: []string{"abc1234"}},

@@ -41,6 +41,9 @@ type Options struct {
 	WorkTimeout time.Duration
 	// Workers is the number of background jobs run at once (default 4).
 	Workers int
+	// AuthTTL is how long a successful API key lookup is reused (default
+	// DefaultAuthTTL; negative: never).
+	AuthTTL time.Duration
 }
 
 // Server serves the API. Create it with New, call Start to resume work left by a
@@ -104,6 +107,10 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.workers <= 0 {
 		s.workers = 4
+	}
+	s.auths.ttl = opts.AuthTTL
+	if s.auths.ttl == 0 {
+		s.auths.ttl = DefaultAuthTTL
 	}
 	s.metrics = newMetrics(s.reg)
 	s.jobs = make(chan job, 1024)

@@ -498,6 +498,33 @@ func (s *sqliteStore) list(ctx context.Context, where string, args ...any) ([]*I
 }
 
 // List implements Store.
+// KeyHolders implements Store.
+func (s *sqliteStore) KeyHolders(ctx context.Context, keys []string) (map[string]int64, error) {
+	out := map[string]int64{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	q := `SELECT key, integration_id FROM integration_keys WHERE key IN (?` + strings.Repeat(`, ?`, len(keys)-1) + `)`
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("key holders: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var id int64
+		if err := rows.Scan(&k, &id); err != nil {
+			return nil, fmt.Errorf("key holders: %w", err)
+		}
+		out[k] = id
+	}
+	return out, rows.Err()
+}
+
 func (s *sqliteStore) List(ctx context.Context) ([]*Integration, error) {
 	return s.list(ctx, `status <> ?`, string(lifecycle.Deleted))
 }

@@ -102,6 +102,10 @@ type Store interface {
 	List(ctx context.Context) ([]*Integration, error)
 	// ListByStatus returns the integrations in any of the statuses, ordered by id.
 	ListByStatus(ctx context.Context, statuses ...lifecycle.Status) ([]*Integration, error)
+	// KeyHolders returns, for each of keys that a live integration holds, that
+	// integration's id (keys nobody holds are absent). Writes never rely on it (the
+	// store enforces uniqueness itself); it lets a dry run report a conflict.
+	KeyHolders(ctx context.Context, keys []string) (map[string]int64, error)
 	// Update writes in (every field but ID and CreatedAt) if the stored version is still
 	// in.Version, then sets in.Version to the new version. It returns ErrNotFound,
 	// ErrStale, or a *ConflictError when in.Keys collide with another live integration.

@@ -150,7 +150,7 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return code
 	}
-	load := func(name string) (*platforms.Payload, int) {
+	load := func(name string, op platforms.Operation) (*platforms.Payload, int) {
 		data, err := readInput(name, stdin)
 		if err != nil {
 			fmt.Fprintf(stderr, "integrations render: %v\n", err)
@@ -160,19 +160,20 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if name == "-" {
 			display = "<stdin>"
 		}
-		p, err := platforms.Decode(data, display)
+		p, err := platforms.DecodeFor(op, data, display)
 		if err != nil {
 			return nil, fail(err)
 		}
 		return p, ExitOK
 	}
-	payload, code := load(*file)
+	payload, code := load(*file, operation)
 	if code != ExitOK {
 		return code
 	}
 	req := render.Request{Operation: operation, Payload: payload, Redact: *redact}
 	if operation == platforms.OpEdit {
-		if req.From, code = load(*from); code != ExitOK {
+		// The old payload's passwords are not set by the edit: no policy applies.
+		if req.From, code = load(*from, platforms.OpDelete); code != ExitOK {
 			return code
 		}
 	}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NoLostUpdates", testNoLostUpdates},
 		{"Uniqueness", testUniqueness},
 		{"RacingCreates", testRacingCreates},
+		{"KeyHolders", testKeyHolders},
 		{"APIKeyCreate", testAPIKeyCreate},
 		{"APIKeyAuthenticateWrong", testAPIKeyAuthenticateWrong},
 		{"APIKeyList", testAPIKeyList},
@@ -1014,5 +1015,25 @@ func testCanceledContext(t *testing.T, s store.Store) {
 	list, _ := s.ListByStatus(ctx(t), lifecycle.Statuses...)
 	if len(list) != 1 || list[0].Version != 1 || list[0].Message != in.Message {
 		t.Fatalf("canceled writes changed the store: %d integrations", len(list))
+	}
+}
+
+func testKeyHolders(t *testing.T, s store.Store) {
+	a := mustCreate(t, s, sample("a", "h1", "h2"))
+	b := mustCreate(t, s, sample("b", "h3"))
+	got, err := s.KeyHolders(ctx(t), []string{"h1", "h3", "nobody"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["h1"] != a.ID || got["h3"] != b.ID {
+		t.Fatalf("KeyHolders = %v, want h1:%d h3:%d", got, a.ID, b.ID)
+	}
+	// A released key has no holder.
+	setStatus(t, s, b.ID, lifecycle.Deleted)
+	if got, err := s.KeyHolders(ctx(t), []string{"h3"}); err != nil || len(got) != 0 {
+		t.Fatalf("after delete: %v %v", got, err)
+	}
+	if got, err := s.KeyHolders(ctx(t), nil); err != nil || len(got) != 0 {
+		t.Fatalf("no keys: %v %v", got, err)
 	}
 }
