@@ -48,12 +48,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Details = he.details
 		body.ValidationResults = he.results
 		if he.cause != nil {
-			s.log.ErrorContext(r.Context(), "request failed", "err", he.cause)
+			s.log.ErrorContext(r.Context(), "request failed", "request_id", r.Context().Value(ctxRequestID), "err", he.cause)
 		}
 	case errors.Is(err, platforms.ErrInvalid), errors.Is(err, platforms.ErrUnknownType):
 		body.Body = apierr.From(err)
 	default:
-		s.log.ErrorContext(r.Context(), "internal error", "err", err)
+		s.log.ErrorContext(r.Context(), "internal error", "request_id", r.Context().Value(ctxRequestID), "err", err)
 		body.Body = apierr.New(http.StatusInternalServerError, "internal error; the request id in the X-Request-Id header identifies it in the server log")
 	}
 	writeJSON(w, body.StatusCode, body)

@@ -23,12 +23,6 @@ const (
 	ctxAPIKey
 )
 
-// requestID returns the request's id (set by the outer middleware).
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(ctxRequestID).(string)
-	return id
-}
-
 // recorder captures the status and size of a response for logs and metrics.
 type recorder struct {
 	http.ResponseWriter
