@@ -164,62 +164,59 @@ func validHost(h string) bool {
 	return true
 }
 
-func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) error {
 	all, err := s.store.List(r.Context())
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	out := make([]*view, 0, len(all))
 	for _, in := range all {
 		v, err := s.view(r, in)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		out = append(out, v)
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request) error {
 	in, err := s.load(r, false)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	// Trino's body depends on the request's host (the snippet's base URL): not cached.
 	cacheable := in.Type != "Trino"
 	if body, ok := s.views.get(in.ID, in.Version); ok && cacheable {
 		writeBody(w, http.StatusOK, body)
-		return
+		return nil
 	}
 	v, err := s.view(r, in)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	body, err := encodeJSON(v)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if cacheable {
 		s.views.put(in.ID, in.Version, body)
 	}
 	writeBody(w, http.StatusOK, body)
+	return nil
 }
 
-func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) error {
 	in, err := s.load(r, false)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, struct {
 		ID     int64            `json:"id"`
 		Status lifecycle.Status `json:"status"`
 	}{in.ID, in.Status})
+	return nil
 }
 
 // decodePayload reads and validates a POST or PUT body.
@@ -295,6 +292,29 @@ func (s *Server) precheckConflict(r *http.Request, p *platforms.Payload, self in
 	return nil
 }
 
+// admit runs what POST and PUT check before anything is stored: automatic setup needs
+// a connector, no live integration (other than self) may hold p's unique keys, and the
+// validation tests of op must not fail (the 422 of API.md section 5).
+func (s *Server) admit(r *http.Request, op platforms.Operation, p *platforms.Payload, self int64, failMsg string) (connector.Results, error) {
+	if p.Auto() && s.Offline() {
+		return connector.Results{}, errorf(http.StatusUnprocessableEntity, msgOfflineAuto)
+	}
+	if err := s.precheckConflict(r, p, self); err != nil {
+		return connector.Results{}, err
+	}
+	return s.validate(r, op, p, failMsg)
+}
+
+// dryRun ends a request that stops before storing anything: with err, or with the
+// dryRun body of the validation results.
+func dryRun(w http.ResponseWriter, res connector.Results, err error) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, dryRunBody{res})
+	return nil
+}
+
 // validate runs the validation tests for op; a failure is the 422 of API.md section 5.
 func (s *Server) validate(r *http.Request, op platforms.Operation, p *platforms.Payload, failMsg string) (connector.Results, error) {
 	res := connector.Validate(r.Context(), s.connectorFor(p.Type), op, p, s.checkTimeout)
@@ -317,38 +337,22 @@ func storedConfig(p *platforms.Payload) (json.RawMessage, error) {
 	return json.Marshal(cfg)
 }
 
-func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error {
 	dry, err := queryBool(r, "dryRun")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	p, err := decodePayload(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	if p.Auto() && s.Offline() {
-		s.writeError(w, r, errorf(http.StatusUnprocessableEntity, msgOfflineAuto))
-		return
-	}
-	if err := s.precheckConflict(r, p, 0); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	res, err := s.validate(r, platforms.OpCreate, p, msgValidationFailed)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if dry {
-		writeJSON(w, http.StatusOK, dryRunBody{res})
-		return
+	res, err := s.admit(r, platforms.OpCreate, p, 0, msgValidationFailed)
+	if err != nil || dry {
+		return dryRun(w, res, err)
 	}
 	cfg, err := storedConfig(p)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	results, _ := json.Marshal(res)
 	in := &store.Integration{
@@ -356,58 +360,39 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
 		Config: cfg, ValidationResults: results, Keys: keysOf(uniqueKeys(p)),
 	}
 	if err := s.store.Create(r.Context(), in); err != nil {
-		s.writeError(w, r, conflict(p, err))
-		return
+		return conflict(p, err)
 	}
 	s.enqueue(job{kind: platforms.OpCreate, id: in.ID, payload: p})
 	writeJSON(w, http.StatusOK, accepted{strconv.FormatInt(in.ID, 10), in.Status, res})
+	return nil
 }
 
-func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) error {
 	dry, err := queryBool(r, "dryRun")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	in, err := s.load(r, false)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	p, err := decodePayload(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if err := sameIdentity(in, p); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if !lifecycle.Allowed(in.Status, lifecycle.Edit) {
-		s.writeError(w, r, errorf(http.StatusConflict, "Unable to edit integration with ID %d in current state %s.", in.ID, in.Status))
-		return
+		return errorf(http.StatusConflict, "Unable to edit integration with ID %d in current state %s.", in.ID, in.Status)
 	}
-	if p.Auto() && s.Offline() {
-		s.writeError(w, r, errorf(http.StatusUnprocessableEntity, msgOfflineAuto))
-		return
-	}
-	if err := s.precheckConflict(r, p, in.ID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	res, err := s.validate(r, platforms.OpEdit, p, msgEditValidationFailed)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if dry {
-		writeJSON(w, http.StatusOK, dryRunBody{res})
-		return
+	res, err := s.admit(r, platforms.OpEdit, p, in.ID, msgEditValidationFailed)
+	if err != nil || dry {
+		return dryRun(w, res, err)
 	}
 	pending, err := storedConfig(p)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	next, _ := lifecycle.Next(in.Status, lifecycle.Edit)
 	in.Status, in.Message, in.Pending = next, "", pending
@@ -415,11 +400,11 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) {
 	// While the edit runs the integration holds its old and its new keys.
 	in.Keys = union(in.Keys, keysOf(uniqueKeys(p)))
 	if err := s.store.Update(r.Context(), in); err != nil {
-		s.writeError(w, r, s.raced(r, in.ID, err, "edit", p))
-		return
+		return s.raced(r, in.ID, err, "edit", p)
 	}
 	s.enqueue(job{kind: platforms.OpEdit, id: in.ID, payload: p})
 	writeJSON(w, http.StatusOK, accepted{strconv.FormatInt(in.ID, 10), in.Status, res})
+	return nil
 }
 
 // raced maps an Update error of a request: a lost race is the 409 of the state the
@@ -467,95 +452,77 @@ func union(a, b []string) []string {
 	return out
 }
 
-func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) error {
 	dry, err := queryBool(r, "dryRun")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	force, err := queryBool(r, "forceDisable")
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	in, err := s.load(r, true)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	data, err := readBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	busy := func() error {
 		return errorf(http.StatusConflict, "Unable to delete integration with ID %d in current state %s.", in.ID, in.Status)
 	}
 	if force {
 		if !lifecycle.Allowed(in.Status, lifecycle.ForceDisable) {
-			s.writeError(w, r, busy())
-			return
+			return busy()
 		}
 		res := storedResults(in)
 		if dry {
-			writeJSON(w, http.StatusOK, dryRunBody{res})
-			return
+			return dryRun(w, res, nil)
 		}
 		in.Status, _ = lifecycle.Next(in.Status, lifecycle.ForceDisable)
 		in.Message = "disabled with forceDisable: remove the integration's objects from the platform yourself (POST /integrations/" + strconv.FormatInt(in.ID, 10) + "/scripts/delete gives the script)"
 		in.Pending = nil
 		if err := s.store.Update(r.Context(), in); err != nil {
-			s.writeError(w, r, s.raced(r, in.ID, err, "delete", nil))
-			return
+			return s.raced(r, in.ID, err, "delete", nil)
 		}
 		writeJSON(w, http.StatusOK, accepted{strconv.FormatInt(in.ID, 10), in.Status, res})
-		return
+		return nil
 	}
 	if !lifecycle.Allowed(in.Status, lifecycle.Delete) {
-		s.writeError(w, r, busy())
-		return
+		return busy()
 	}
 	stored, err := platforms.Restore(in.Type, in.AutoBootstrap, in.Config)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	p := stored
 	switch {
 	case stored.Auto() && emptyBody(data):
-		s.writeError(w, r, errorf(http.StatusBadRequest, msgNeedCredentials))
-		return
+		return errorf(http.StatusBadRequest, msgNeedCredentials)
 	case !stored.Auto() && !emptyBody(data):
-		s.writeError(w, r, errorf(http.StatusBadRequest, msgNoCredentials))
-		return
+		return errorf(http.StatusBadRequest, msgNoCredentials)
 	case stored.Auto():
 		if s.Offline() {
-			s.writeError(w, r, errorf(http.StatusUnprocessableEntity, msgOfflineAuto+" To remove the integration without the platform, use forceDisable=true."))
-			return
+			return errorf(http.StatusUnprocessableEntity, msgOfflineAuto+" To remove the integration without the platform, use forceDisable=true.")
 		}
 		if p, err = platforms.MergeCredentials(stored, data); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 	}
 	res, err := s.validate(r, platforms.OpDelete, p, msgDelValidationFailed)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if dry {
-		writeJSON(w, http.StatusOK, dryRunBody{res})
-		return
+	if err != nil || dry {
+		return dryRun(w, res, err)
 	}
 	in.Status, _ = lifecycle.Next(in.Status, lifecycle.Delete)
 	in.Message, in.Pending = "", nil
 	in.ValidationResults, _ = json.Marshal(res)
 	if err := s.store.Update(r.Context(), in); err != nil {
-		s.writeError(w, r, s.raced(r, in.ID, err, "delete", nil))
-		return
+		return s.raced(r, in.ID, err, "delete", nil)
 	}
 	s.enqueue(job{kind: platforms.OpDelete, id: in.ID, payload: p})
 	writeJSON(w, http.StatusOK, accepted{strconv.FormatInt(in.ID, 10), in.Status, res})
+	return nil
 }
 
 func storedResults(in *store.Integration) connector.Results {
@@ -566,29 +533,25 @@ func storedResults(in *store.Integration) connector.Results {
 	return res
 }
 
-func (s *Server) regenerate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) regenerate(w http.ResponseWriter, r *http.Request) error {
 	in, err := s.load(r, false)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	plat, err := platforms.Lookup(in.Type)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if !plat.Regenerate {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "regenerate is only for Trino integrations: a %s integration has no API key to regenerate", in.Type))
-		return
+		return errorf(http.StatusBadRequest, "regenerate is only for Trino integrations: a %s integration has no API key to regenerate", in.Type)
 	}
 	if in.Status != lifecycle.Enabled {
-		s.writeError(w, r, errorf(http.StatusConflict, "Unable to regenerate the API key of integration with ID %d in current state %s.", in.ID, in.Status))
-		return
+		return errorf(http.StatusConflict, "Unable to regenerate the API key of integration with ID %d in current state %s.", in.ID, in.Status)
 	}
 	key, err := s.rotateTrinoKey(r.Context(), in.ID)
 	if err != nil {
-		s.writeError(w, r, s.raced(r, in.ID, err, "regenerate the API key of", nil))
-		return
+		return s.raced(r, in.ID, err, "regenerate the API key of", nil)
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"newKey": key})
+	return nil
 }

@@ -19,7 +19,7 @@ type route struct {
 // routeTable is every route the server answers, in the seed's order: the one place
 // that maps a method and path to a handler.
 func (s *Server) routeTable() []route {
-	a := s.auth
+	a := func(h handler) http.Handler { return s.auth(s.handle(h)) }
 	return []route{
 		{"GET /integrations", a(s.listIntegrations)},
 		{"POST /integrations", a(s.createIntegration)},
@@ -39,6 +39,18 @@ func (s *Server) routeTable() []route {
 		{"GET /readyz", http.HandlerFunc(s.readyz)},
 		{"GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})},
 		{"GET /openapi.json", openapi.Handler()},
+	}
+}
+
+// handler is an API handler: it writes its response, or returns the error that
+// writeError (the one error adapter) turns into the error body.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
 	}
 }
 
