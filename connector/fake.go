@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
@@ -25,8 +26,11 @@ type Fake struct {
 	VerifyErr map[platforms.Operation]error
 	// Gate, when set, makes Run and Verify wait until it is closed (or ctx ends): tests
 	// use it to hold an integration in creating, editing or deleting.
-	Gate  chan struct{}
-	calls []string
+	Gate chan struct{}
+	// Latency, when set, makes Run and Verify take that long (or until ctx ends), like
+	// a real platform would.
+	Latency time.Duration
+	calls   []string
 }
 
 // Set changes the fake's fields under its lock (use it once workers may be running).
@@ -52,8 +56,17 @@ func (f *Fake) record(s string) {
 
 func (f *Fake) wait(ctx context.Context) error {
 	f.mu.Lock()
-	g := f.Gate
+	g, d := f.Gate, f.Latency
 	f.mu.Unlock()
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	if g == nil {
 		return nil
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/openintegrations/integrations/lifecycle"
 	"github.com/openintegrations/integrations/store"
+	"github.com/openintegrations/integrations/store/storetest"
 )
 
 // throughput sends requests made by mk from conc goroutines over keep-alive loopback
@@ -173,4 +174,83 @@ func BenchmarkServer(b *testing.B) {
 	bigGet := throughput(b, big.URL, get(big.URL, bigID, bigAdmin), conc, d)
 	fmt.Printf("bench: GET /integrations/{id} with 10000 stored: %.0f req/s, with 10: %.0f req/s, ratio %.2f (goal >= 0.8)\n", bigGet, smallGet, bigGet/smallGet)
 	b.ReportMetric(smallGet/baseGet, "get-ratio")
+}
+
+// replicaSet is n servers on one store URL (each with its own store handle, as
+// separate processes would have), served on loopback.
+func replicaSet(b *testing.B, dsn string, n int) ([]string, string) {
+	b.Helper()
+	ctx := context.Background()
+	var urls []string
+	admin := ""
+	for i := 0; i < n; i++ {
+		st, err := store.Open(ctx, dsn, store.Options{Key: testKey})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if admin == "" {
+			if _, admin, err = st.CreateAPIKey(ctx, store.APIKeySpec{Name: "admin", Permissions: []string{store.PermissionAdmin}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		srv, err := New(Options{Store: st})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := srv.Start(ctx); err != nil {
+			b.Fatal(err)
+		}
+		hs := httptest.NewServer(srv.Handler())
+		b.Cleanup(func() { hs.Close(); _ = srv.Close(ctx); _ = st.Close() })
+		urls = append(urls, hs.URL)
+	}
+	return urls, admin
+}
+
+// storeThroughput measures GET /integrations/{id} and POST /integrations (a new S3
+// integration each time) spread round-robin over the replicas.
+func storeThroughput(b *testing.B, urls []string, admin string, d time.Duration) (get, post float64) {
+	b.Helper()
+	var n atomic.Int64
+	body := func() []byte {
+		i := n.Add(1)
+		return []byte(fmt.Sprintf(`{"type":"Native S3","autoBootstrap":false,"config":{"name":"b-%d","awsAccountId":"123456789012","awsRegion":"us-east-1","awsLocationRole":"arn:aws:iam::123456789012:role/r","awsLocationPath":"s3://b%d/","authenticationType":"accessKey","awsAccessKeyId":"AKIA","awsSecretAccessKey":"s"}}`, i, i))
+	}
+	mkPost := func() *http.Request {
+		u := urls[int(n.Load())%len(urls)]
+		r, _ := http.NewRequest("POST", u+"/integrations", bytes.NewReader(body()))
+		r.Header.Set("Authorization", admin)
+		r.Header.Set("Content-Type", "application/json")
+		return r
+	}
+	fetch(b, mkPost())
+	var m atomic.Int64
+	mkGet := func() *http.Request {
+		u := urls[int(m.Add(1))%len(urls)]
+		r, _ := http.NewRequest("GET", u+"/integrations/1", nil)
+		r.Header.Set("Authorization", admin)
+		return r
+	}
+	post = throughput(b, urls[0], mkPost, 4, d)
+	get = throughput(b, urls[0], mkGet, 4, d)
+	return get, post
+}
+
+// BenchmarkStores prints GET and POST throughput on SQLite and on PostgreSQL with one
+// and with three replicas (in-process servers, each with its own store handle), as
+// the PostgreSQL-to-SQLite ratio and the three-replica speed-up, measured in the same
+// run. Skipped for PostgreSQL when none is reachable.
+func BenchmarkStores(b *testing.B) {
+	TuneGC()
+	const d = 1500 * time.Millisecond
+	urls, admin := replicaSet(b, filepath.Join(b.TempDir(), "s.db"), 1)
+	sqGet, sqPost := storeThroughput(b, urls, admin, d)
+	fmt.Printf("bench: sqlite, 1 replica: GET %.0f req/s, POST %.0f req/s\n", sqGet, sqPost)
+	pg := storetest.PostgresURL(b)
+	urls, admin = replicaSet(b, pg, 1)
+	pgGet, pgPost := storeThroughput(b, urls, admin, d)
+	fmt.Printf("bench: postgres, 1 replica: GET %.0f req/s (%.2f of sqlite), POST %.0f req/s (%.2f of sqlite)\n", pgGet, pgGet/sqGet, pgPost, pgPost/sqPost)
+	urls, admin = replicaSet(b, storetest.PostgresURL(b), 3)
+	pg3Get, pg3Post := storeThroughput(b, urls, admin, d)
+	fmt.Printf("bench: postgres, 3 replicas: GET %.0f req/s (speed-up %.2f), POST %.0f req/s (speed-up %.2f); all replicas share this machine's 2 cores\n", pg3Get, pg3Get/pgGet, pg3Post, pg3Post/pgPost)
 }

@@ -128,7 +128,8 @@ func (e *env) start(offline bool) {
 			t.Fatal(err)
 		}
 	}
-	opts := Options{Store: st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), CheckTimeout: 5 * time.Second, WorkTimeout: 20 * time.Second, AuthTTL: 100 * time.Millisecond}
+	opts := Options{Store: st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), CheckTimeout: 5 * time.Second, WorkTimeout: 20 * time.Second, AuthTTL: 100 * time.Millisecond,
+		Lease: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond}
 	if !offline {
 		fake := e.fake
 		opts.Connector = func(string) connector.Connector { return fake }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/openintegrations/integrations/connector"
 	"github.com/openintegrations/integrations/lifecycle"
@@ -359,6 +360,7 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 		Type: p.Type, AutoBootstrap: p.AutoBootstrap, Status: lifecycle.Creating,
 		Config: cfg, ValidationResults: results, Keys: keysOf(uniqueKeys(p)),
 	}
+	s.takeLease(in)
 	if err := s.store.Create(r.Context(), in); err != nil {
 		return conflict(p, err)
 	}
@@ -399,6 +401,7 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) error
 	in.ValidationResults, _ = json.Marshal(res)
 	// While the edit runs the integration holds its old and its new keys.
 	in.Keys = union(in.Keys, keysOf(uniqueKeys(p)))
+	s.takeLease(in)
 	if err := s.store.Update(r.Context(), in); err != nil {
 		return s.raced(r, in.ID, err, "edit", p)
 	}
@@ -482,7 +485,8 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) error
 		}
 		in.Status, _ = lifecycle.Next(in.Status, lifecycle.ForceDisable)
 		in.Message = "disabled with forceDisable: remove the integration's objects from the platform yourself (POST /integrations/" + strconv.FormatInt(in.ID, 10) + "/scripts/delete gives the script)"
-		in.Pending = nil
+		// The work in flight (if any) loses its lease and stops.
+		in.Pending, in.LeaseOwner, in.LeaseUntil = nil, "", time.Time{}
 		if err := s.store.Update(r.Context(), in); err != nil {
 			return s.raced(r, in.ID, err, "delete", nil)
 		}
@@ -517,6 +521,7 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) error
 	in.Status, _ = lifecycle.Next(in.Status, lifecycle.Delete)
 	in.Message, in.Pending = "", nil
 	in.ValidationResults, _ = json.Marshal(res)
+	s.takeLease(in)
 	if err := s.store.Update(r.Context(), in); err != nil {
 		return s.raced(r, in.ID, err, "delete", nil)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/openintegrations/integrations/connector"
 	"github.com/openintegrations/integrations/lifecycle"
@@ -135,5 +136,51 @@ func TestRacingWritesOneWinner(t *testing.T) {
 		}
 		// Clean up so the next round's unique keys are free.
 		expect(t, e.del("/integrations/"+id+"?forceDisable=true", ""), http.StatusOK)
+	}
+}
+
+// forceDisable while the work runs: the work loses its lease and stops, and its outcome
+// never overwrites disabled.
+func TestForceDisableStopsWork(t *testing.T) {
+	e := newEnv(t)
+	id := e.create(seed(t, "post_integrations_natives3"), lifecycle.Enabled)
+	gate := make(chan struct{})
+	e.fake.Set(func(f *connector.Fake) { f.Gate = gate })
+	expect(t, e.put("/integrations/"+id, seed(t, "put_integrations_123456789_natives3")), http.StatusOK)
+	r := e.del("/integrations/"+id+"?forceDisable=true", "")
+	expect(t, r, http.StatusOK)
+	// Past a few renewals: the job notices it lost the lease.
+	time.Sleep(500 * time.Millisecond)
+	e.fake.Set(func(f *connector.Fake) { f.Gate = nil })
+	close(gate)
+	time.Sleep(200 * time.Millisecond)
+	m := e.get("/integrations/" + id).json(t)
+	if m["status"] != "disabled" || m["config"].(map[string]any)["name"] != "S3 integration" {
+		t.Fatalf("after forceDisable: %v", m)
+	}
+	if !strings.Contains(e.logs.String(), "lease lost") {
+		t.Error("the running job did not notice it lost its lease")
+	}
+}
+
+// Two servers on one store, as two replicas: work accepted by one that stops without a
+// goodbye (its lease is never released) is taken over by the other once the lease
+// lapses.
+func TestLeaseTakeover(t *testing.T) {
+	a := newEnv(t)
+	gate := make(chan struct{})
+	a.fake.Set(func(f *connector.Fake) { f.Gate = gate })
+	id := a.post("/integrations", seed(t, "post_integrations_natives3")).str(t, "id")
+	// Replica a "dies": its workers stop, its lease is neither renewed nor released.
+	a.srv.stopOnce.Do(func() { close(a.srv.quit) })
+	a.srv.stop()
+	a.srv.heldMu.Lock()
+	a.srv.held = map[int64]bool{}
+	a.srv.heldMu.Unlock()
+	b := newEnv(t, func(o *envOpt) { o.dir = a.dir })
+	b.waitStatus(id, lifecycle.Enabled)
+	close(gate)
+	if !strings.Contains(b.logs.String(), "resuming interrupted work") {
+		t.Error("replica b did not take the work over")
 	}
 }

@@ -41,6 +41,12 @@ type Options struct {
 	WorkTimeout time.Duration
 	// Workers is the number of background jobs run at once (default 4).
 	Workers int
+	// Lease is how long a replica's claim on a job lasts unless renewed (default
+	// DefaultLease); a job whose replica stopped is taken over after it.
+	Lease time.Duration
+	// PollInterval is how often the job queue is polled for lapsed leases (default
+	// DefaultPollInterval).
+	PollInterval time.Duration
 	// AuthTTL is how long a successful API key lookup is reused (default
 	// DefaultAuthTTL; negative: never).
 	AuthTTL time.Duration
@@ -61,6 +67,12 @@ type Server struct {
 
 	auths authCache
 	views viewCache
+
+	replica      string
+	lease        time.Duration
+	pollInterval time.Duration
+	heldMu       sync.Mutex
+	held         map[int64]bool
 
 	jobs     chan job
 	workers  int
@@ -108,6 +120,14 @@ func New(opts Options) (*Server, error) {
 	if s.workers <= 0 {
 		s.workers = 4
 	}
+	s.replica, s.lease, s.pollInterval = newReplicaID(), opts.Lease, opts.PollInterval
+	if s.lease <= 0 {
+		s.lease = DefaultLease
+	}
+	if s.pollInterval <= 0 {
+		s.pollInterval = DefaultPollInterval
+	}
+	s.held = map[int64]bool{}
 	s.auths.ttl = opts.AuthTTL
 	if s.auths.ttl == 0 {
 		s.auths.ttl = DefaultAuthTTL

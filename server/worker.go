@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/openintegrations/integrations/connector"
 	"github.com/openintegrations/integrations/lifecycle"
@@ -15,187 +16,6 @@ import (
 	"github.com/openintegrations/integrations/render"
 	"github.com/openintegrations/integrations/store"
 )
-
-// job is background work on one integration. payload is the request's payload, which
-// for an automatic setup holds the privileged bootstrap credentials: they live in this
-// struct, in memory, and nowhere else.
-type job struct {
-	kind    platforms.Operation // create, edit or delete
-	id      int64
-	payload *platforms.Payload
-}
-
-// enqueue hands a job to the workers. The queue is in memory: the store's status is the
-// durable record, and Start re-creates the jobs a crash interrupted.
-func (s *Server) enqueue(j job) {
-	select {
-	case s.jobs <- j:
-	default:
-		// The queue is full: run the job on its own goroutine rather than block a request.
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.runJob(s.jobCtx, j)
-		}()
-	}
-}
-
-// Start resumes the work a previous run left in flight (API.md section 5) and starts
-// the workers. Integrations of a manual setup are checked again; an automatic setup's
-// work cannot resume, because its privileged credentials were held in memory only, so
-// it moves to the matching error status with a message saying what to do.
-func (s *Server) Start(ctx context.Context) error {
-	s.mu.Lock()
-	if s.started {
-		s.mu.Unlock()
-		return errors.New("server: already started")
-	}
-	s.started = true
-	s.quit = make(chan struct{})
-	s.jobCtx, s.stop = context.WithCancel(context.Background())
-	s.mu.Unlock()
-	for i := 0; i < s.workers; i++ {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			for {
-				select {
-				case <-s.quit:
-					return
-				case j := <-s.jobs:
-					select {
-					case <-s.quit:
-						return // stopping: the next Start resumes or fails it
-					default:
-					}
-					s.runJob(s.jobCtx, j)
-				}
-			}
-		}()
-	}
-	return s.recover(ctx)
-}
-
-// Close stops the workers. Jobs that are running get until ctx ends to finish, then
-// their contexts are cancelled; queued and cancelled jobs leave their integrations
-// busy, and the next Start resumes or fails them.
-func (s *Server) Close(ctx context.Context) error {
-	s.mu.Lock()
-	started := s.started
-	s.mu.Unlock()
-	if !started {
-		return nil
-	}
-	s.stopOnce.Do(func() { close(s.quit) })
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		s.stop()
-		return nil
-	case <-ctx.Done():
-		s.stop()
-		<-done
-		return ctx.Err()
-	}
-}
-
-const interrupted = "interrupted by a server restart; the privileged credentials of an automatic setup are held in memory only, so the work cannot resume"
-
-func (s *Server) recover(ctx context.Context) error {
-	busy, err := s.store.ListByStatus(ctx, lifecycle.Creating, lifecycle.Editing, lifecycle.Deleting, lifecycle.Migrating)
-	if err != nil {
-		return fmt.Errorf("resume interrupted work: %w", err)
-	}
-	for _, in := range busy {
-		auto := boolOf(in.AutoBootstrap)
-		switch {
-		case in.Status == lifecycle.Migrating:
-			s.finish(ctx, in.ID, lifecycle.Migrating, lifecycle.MigrateFailed, "migration interrupted by a server restart and rolled back; retry it", nil)
-		case auto && in.Status == lifecycle.Creating:
-			s.finish(ctx, in.ID, in.Status, lifecycle.CreateFailed, interrupted+"; run the cleanup script (POST /integrations/scripts/cleanup) and create it again", nil)
-			s.metrics.jobs.WithLabelValues("create", "interrupted").Inc()
-		case auto && in.Status == lifecycle.Editing:
-			s.finish(ctx, in.ID, in.Status, lifecycle.EditFailed, interrupted+"; the previous config is kept; send the PUT again with the privileged credentials", nil)
-			s.metrics.jobs.WithLabelValues("edit", "interrupted").Inc()
-		case auto && in.Status == lifecycle.Deleting:
-			s.finish(ctx, in.ID, in.Status, lifecycle.DeleteFailed, interrupted+"; send the DELETE again with the privileged credentials", nil)
-			s.metrics.jobs.WithLabelValues("delete", "interrupted").Inc()
-		default:
-			j, err := s.resumeJob(in)
-			if err != nil {
-				return err
-			}
-			s.log.InfoContext(ctx, "resuming interrupted work", "integration", in.ID, "status", in.Status)
-			s.enqueue(j)
-		}
-	}
-	return nil
-}
-
-// resumeJob rebuilds the job of a manual setup from what the store holds.
-func (s *Server) resumeJob(in *store.Integration) (job, error) {
-	cfg := in.Config
-	kind := platforms.OpCreate
-	switch in.Status {
-	case lifecycle.Editing:
-		kind = platforms.OpEdit
-		if in.Pending != nil {
-			cfg = in.Pending
-		}
-	case lifecycle.Deleting:
-		kind = platforms.OpDelete
-	}
-	p, err := platforms.Restore(in.Type, in.AutoBootstrap, cfg)
-	if err != nil {
-		return job{}, fmt.Errorf("resume integration %d: %w", in.ID, err)
-	}
-	return job{kind: kind, id: in.ID, payload: p}, nil
-}
-
-// runJob does the platform work of j and records the outcome.
-func (s *Server) runJob(parent context.Context, j job) {
-	ctx, cancel := context.WithTimeout(parent, s.workTimeout)
-	defer cancel()
-	var err error
-	var from lifecycle.Status
-	var ok, fail lifecycle.Event
-	switch j.kind {
-	case platforms.OpCreate:
-		from, ok, fail = lifecycle.Creating, lifecycle.Created, lifecycle.CreateFailed
-		err = s.doCreate(ctx, j)
-	case platforms.OpEdit:
-		from, ok, fail = lifecycle.Editing, lifecycle.Edited, lifecycle.EditFailed
-		err = s.doEdit(ctx, j)
-	case platforms.OpDelete:
-		from, ok, fail = lifecycle.Deleting, lifecycle.Removed, lifecycle.DeleteFailed
-		err = s.doDelete(ctx, j)
-	}
-	if parent.Err() != nil {
-		// Shut down mid-job: leave the status for the next Start.
-		s.metrics.jobs.WithLabelValues(string(j.kind), "interrupted").Inc()
-		return
-	}
-	if err != nil && ctx.Err() != nil {
-		err = fmt.Errorf("timed out after %s (%v)", s.workTimeout, err)
-	}
-	if err != nil {
-		s.log.WarnContext(ctx, "background work failed", "integration", j.id, "kind", j.kind, "err", err)
-		s.metrics.jobs.WithLabelValues(string(j.kind), "failed").Inc()
-		s.finish(context.Background(), j.id, from, fail, failMessage(j, err), nil)
-		return
-	}
-	s.metrics.jobs.WithLabelValues(string(j.kind), "ok").Inc()
-	s.finish(context.Background(), j.id, from, ok, "", func(in *store.Integration) {
-		if j.kind == platforms.OpEdit && in.Pending != nil {
-			in.Config, in.Pending = in.Pending, nil
-			in.Keys = keysOf(uniqueKeys(j.payload))
-		}
-	})
-}
 
 // finish moves integration id from status from by event, if it is still in from (a
 // forceDisable may have overtaken the work). change edits the record before it is
@@ -207,7 +27,8 @@ func (s *Server) finish(ctx context.Context, id int64, from lifecycle.Status, ev
 			s.log.ErrorContext(ctx, "finish: read", "integration", id, "err", err)
 			return
 		}
-		if in.Status != from {
+		if in.Status != from || in.LeaseOwner != s.replica {
+			// A forceDisable ended the work, or another replica took it over.
 			s.log.InfoContext(ctx, "work outcome dropped: the integration moved on", "integration", id, "status", in.Status)
 			s.metrics.jobs.WithLabelValues(string(ev), "dropped").Inc()
 			return
@@ -218,6 +39,7 @@ func (s *Server) finish(ctx context.Context, id int64, from lifecycle.Status, ev
 			return
 		}
 		in.Status, in.Message = next, msg
+		in.LeaseOwner, in.LeaseUntil = "", time.Time{}
 		if ev == lifecycle.EditFailed {
 			// The previous config is kept: drop the pending one and its keys.
 			if in.Pending != nil {

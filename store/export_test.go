@@ -33,3 +33,6 @@ func MigrationVersions(fsys fs.FS, dir string) ([]int, error) {
 
 // SQLiteMigrations is the embedded SQLite schema.
 var SQLiteMigrations = sqliteMigrations
+
+// PostgresMigrations is the embedded PostgreSQL schema.
+var PostgresMigrations = postgresMigrations

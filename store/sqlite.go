@@ -25,34 +25,6 @@ import (
 	"github.com/openintegrations/integrations/lifecycle"
 )
 
-// Options configure Open.
-type Options struct {
-	// Key is the 32-byte secret key that seals config, pending config and credentials
-	// (see LoadKey).
-	Key []byte
-}
-
-// ErrWrongKey is returned by Open when the secret key is not the one the database was
-// first opened with.
-var ErrWrongKey = errors.New("secret key does not match the key this database was sealed with (check " +
-	SecretKeyEnv + " or the key file)")
-
-// Open opens the store that dsn names: a SQLite file path, or "sqlite:PATH" (also
-// "sqlite://PATH"). The file is created (mode 0600) if needed, and the schema migrated.
-// "postgres://" and "postgresql://" URLs are refused for now: PostgreSQL comes with a
-// later version. Open is the one place that picks the implementation.
-func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
-	p, err := sqlitePath(dsn)
-	if err != nil {
-		return nil, err
-	}
-	sealer, err := NewSealer(opts.Key)
-	if err != nil {
-		return nil, err
-	}
-	return openSQLite(ctx, p, sealer)
-}
-
 // sqlitePath returns the file path dsn names. Its errors never repeat dsn, which may
 // hold a password.
 func sqlitePath(dsn string) (string, error) {
@@ -62,7 +34,7 @@ func sqlitePath(dsn string) (string, error) {
 	case d == "":
 		return "", errors.New("no store given: use a SQLite file path or a sqlite: URL")
 	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
-		return "", errors.New("PostgreSQL stores come with a later version of integrations: use a SQLite file path or a sqlite: URL for now")
+		return "", errors.New("a PostgreSQL URL names no SQLite file")
 	case strings.HasPrefix(lower, "sqlite://"):
 		d = d[len("sqlite://"):]
 	case strings.HasPrefix(lower, "sqlite:"):
@@ -226,7 +198,7 @@ func (s *sqliteStore) write(ctx context.Context, fn func(tx *sql.Tx) error) erro
 	return tx.Commit()
 }
 
-func now() time.Time { return time.UnixMicro(time.Now().UnixMicro()).UTC() }
+func nowUTC() time.Time { return time.UnixMicro(time.Now().UnixMicro()).UTC() }
 
 func fromMicro(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
@@ -243,23 +215,68 @@ func aad(id int64, field string) []byte {
 	return append(append(b, '/'), field...)
 }
 
+// sealField returns v sealed for column field of integration id, or nil (NULL) for
+// nil.
+func sealField(sealer *Sealer, id int64, field string, v json.RawMessage) []byte {
+	if v == nil {
+		return nil
+	}
+	return sealer.Seal(v, aad(id, field))
+}
+
+// openField opens column field of integration id as sealed by sealField.
+func openField(sealer *Sealer, id int64, field string, b []byte) (json.RawMessage, error) {
+	if b == nil {
+		return nil, nil
+	}
+	plain, err := sealer.Open(b, aad(id, field))
+	if err != nil {
+		return nil, fmt.Errorf("integration %d: %s: %w", id, field, err)
+	}
+	return plain, nil
+}
+
 // seal returns the sealed v, or nil (NULL) for nil.
 func (s *sqliteStore) seal(id int64, field string, v json.RawMessage) any {
 	if v == nil {
 		return nil
 	}
-	return s.sealer.Seal(v, aad(id, field))
+	return sealField(s.sealer, id, field, v)
 }
 
 func (s *sqliteStore) open(id int64, field string, b []byte) (json.RawMessage, error) {
-	if b == nil {
-		return nil, nil
+	return openField(s.sealer, id, field, b)
+}
+
+// normTime returns t in UTC truncated to microseconds (what the stores keep); the
+// zero time stays zero.
+func normTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
 	}
-	plain, err := s.sealer.Open(b, aad(id, field))
-	if err != nil {
-		return nil, fmt.Errorf("integration %d: %s: %w", id, field, err)
+	return time.UnixMicro(t.UnixMicro()).UTC()
+}
+
+// leaseMicro is LeaseUntil as SQLite keeps it: Unix microseconds, 0 for none.
+func leaseMicro(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
 	}
-	return plain, nil
+	return t.UnixMicro()
+}
+
+func leaseFromMicro(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return fromMicro(us)
+}
+
+func checkOwner(owner string) error {
+	if owner == "" {
+		return errors.New("empty lease owner")
+	}
+	return nil
 }
 
 func validate(in *Integration) error {
@@ -313,14 +330,15 @@ func (s *sqliteStore) Create(ctx context.Context, in *Integration) error {
 		return fmt.Errorf("create integration: %w", err)
 	}
 	keys := normalizeKeys(in.Keys, in.Status)
-	t := now()
+	t := nowUTC()
 	var id int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO integrations
-			(type, auto_bootstrap, status, message, validation_results, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 1, ?, ?)`,
+			(type, auto_bootstrap, status, message, validation_results, version, created_at, updated_at,
+			 lease_owner, lease_until)
+			VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
 			in.Type, nullBool(in.AutoBootstrap), string(in.Status), in.Message, nullText(in.ValidationResults),
-			t.UnixMicro(), t.UnixMicro())
+			t.UnixMicro(), t.UnixMicro(), in.LeaseOwner, leaseMicro(in.LeaseUntil))
 		if err != nil {
 			return err
 		}
@@ -343,6 +361,7 @@ func (s *sqliteStore) Create(ctx context.Context, in *Integration) error {
 		return fmt.Errorf("create integration: %w", err)
 	}
 	in.ID, in.Version, in.CreatedAt, in.UpdatedAt, in.Keys = id, 1, t, t, keys
+	in.LeaseUntil = normTime(in.LeaseUntil)
 	return nil
 }
 
@@ -375,14 +394,14 @@ func (s *sqliteStore) Update(ctx context.Context, in *Integration) error {
 	keys := normalizeKeys(in.Keys, in.Status)
 	config, pending, creds := s.seal(id, fieldConfig, in.Config), s.seal(id, fieldPending, in.Pending),
 		s.seal(id, fieldCredentials, in.Credentials)
-	t := now()
+	t := nowUTC()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE integrations SET
 			type = ?, auto_bootstrap = ?, status = ?, message = ?, config = ?, pending = ?, credentials = ?,
-			validation_results = ?, version = version + 1, updated_at = ?
+			validation_results = ?, version = version + 1, updated_at = ?, lease_owner = ?, lease_until = ?
 			WHERE id = ? AND version = ?`,
 			in.Type, nullBool(in.AutoBootstrap), string(in.Status), in.Message, config, pending, creds,
-			nullText(in.ValidationResults), t.UnixMicro(), id, in.Version)
+			nullText(in.ValidationResults), t.UnixMicro(), in.LeaseOwner, leaseMicro(in.LeaseUntil), id, in.Version)
 		if err != nil {
 			return err
 		}
@@ -414,11 +433,12 @@ func (s *sqliteStore) Update(ctx context.Context, in *Integration) error {
 	}
 	in.Version++
 	in.UpdatedAt, in.Keys = t, keys
+	in.LeaseUntil = normTime(in.LeaseUntil)
 	return nil
 }
 
 const integrationColumns = `id, type, auto_bootstrap, status, message, config, pending, credentials,
-	validation_results, version, created_at, updated_at,
+	validation_results, version, created_at, updated_at, lease_owner, lease_until,
 	(SELECT json_group_array(key) FROM integration_keys k WHERE k.integration_id = integrations.id)`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -430,11 +450,11 @@ func (s *sqliteStore) scanIntegration(sc scanner) (*Integration, error) {
 		status                       string
 		config, pending, credentials []byte
 		validation                   sql.NullString
-		created, updated             int64
+		created, updated, leaseUntil int64
 		keys                         string
 	)
 	if err := sc.Scan(&in.ID, &in.Type, &autoBootstrap, &status, &in.Message, &config, &pending, &credentials,
-		&validation, &in.Version, &created, &updated, &keys); err != nil {
+		&validation, &in.Version, &created, &updated, &in.LeaseOwner, &leaseUntil, &keys); err != nil {
 		return nil, err
 	}
 	in.Status = lifecycle.Status(status)
@@ -456,6 +476,7 @@ func (s *sqliteStore) scanIntegration(sc scanner) (*Integration, error) {
 		in.ValidationResults = append(make(json.RawMessage, 0, len(validation.String)), validation.String...)
 	}
 	in.CreatedAt, in.UpdatedAt = fromMicro(created), fromMicro(updated)
+	in.LeaseUntil = leaseFromMicro(leaseUntil)
 	if keys != "" && keys != "[]" {
 		if err := json.Unmarshal([]byte(keys), &in.Keys); err != nil {
 			return nil, fmt.Errorf("integration %d: keys: %w", in.ID, err)
@@ -497,7 +518,6 @@ func (s *sqliteStore) list(ctx context.Context, where string, args ...any) ([]*I
 	return out, nil
 }
 
-// List implements Store.
 // KeyHolders implements Store.
 func (s *sqliteStore) KeyHolders(ctx context.Context, keys []string) (map[string]int64, error) {
 	out := map[string]int64{}
@@ -525,6 +545,7 @@ func (s *sqliteStore) KeyHolders(ctx context.Context, keys []string) (map[string
 	return out, rows.Err()
 }
 
+// List implements Store.
 func (s *sqliteStore) List(ctx context.Context) ([]*Integration, error) {
 	return s.list(ctx, `status <> ?`, string(lifecycle.Deleted))
 }
@@ -539,6 +560,73 @@ func (s *sqliteStore) ListByStatus(ctx context.Context, statuses ...lifecycle.St
 		args[i] = string(st)
 	}
 	return s.list(ctx, `status IN (?`+strings.Repeat(", ?", len(statuses)-1)+`)`, args...)
+}
+
+// Claim implements Store. The write transaction makes it exactly-once: SQLite has a
+// single writer, so no other claim can run between the pick and the update.
+func (s *sqliteStore) Claim(ctx context.Context, owner string, now, until time.Time, statuses ...lifecycle.Status) (*Integration, error) {
+	if err := checkOwner(owner); err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	if len(statuses) == 0 {
+		return nil, fmt.Errorf("claim: %w", ErrNotFound)
+	}
+	args := make([]any, 0, len(statuses)+1)
+	for _, st := range statuses {
+		args = append(args, string(st))
+	}
+	args = append(args, leaseMicro(now))
+	pick := `SELECT id FROM integrations WHERE status IN (?` + strings.Repeat(", ?", len(statuses)-1) + `)
+		AND (lease_owner = '' OR lease_until < ?) ORDER BY id LIMIT 1`
+	t := nowUTC()
+	var in *Integration
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var id int64
+		if err := tx.QueryRowContext(ctx, pick, args...).Scan(&id); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE integrations SET lease_owner = ?, lease_until = ?,
+			version = version + 1, updated_at = ? WHERE id = ?`, owner, leaseMicro(until), t.UnixMicro(), id); err != nil {
+			return err
+		}
+		var err error
+		in, err = s.scanIntegration(tx.QueryRowContext(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE id = ?`, id))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	return in, nil
+}
+
+// RenewLease implements Store.
+func (s *sqliteStore) RenewLease(ctx context.Context, id int64, owner string, until time.Time) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE integrations SET lease_until = ? WHERE id = ? AND lease_owner = ? AND lease_owner <> ''`,
+			leaseMicro(until), id, owner)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 1 {
+			return err
+		}
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM integrations WHERE id = ?)`, id).Scan(&exists); err != nil {
+			return err
+		}
+		if exists {
+			return ErrStale
+		}
+		return ErrNotFound
+	})
+	if err != nil {
+		return fmt.Errorf("renew lease of integration %d: %w", id, err)
+	}
+	return nil
 }
 
 // MinAPIKeyLength is the least number of characters a given API key plaintext
@@ -597,7 +685,7 @@ func (s *sqliteStore) insertAPIKey(ctx context.Context, tx *sql.Tx, spec APIKeyS
 	if spec.IntegrationID != 0 {
 		integ = spec.IntegrationID
 	}
-	t := now()
+	t := nowUTC()
 	for attempt := 0; ; attempt++ {
 		k := &APIKey{ID: newAPIKeyID(), Name: spec.Name, Permissions: append([]string(nil), spec.Permissions...),
 			IntegrationID: spec.IntegrationID, CreatedAt: t}
@@ -650,7 +738,7 @@ func (s *sqliteStore) RotateIntegrationKey(ctx context.Context, integrationID in
 	var plain string
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE integration_id = ? AND revoked_at IS NULL`,
-			now().UnixMicro(), integrationID); err != nil {
+			nowUTC().UnixMicro(), integrationID); err != nil {
 			return err
 		}
 		var err error
@@ -735,7 +823,7 @@ func (s *sqliteStore) RevokeAPIKey(ctx context.Context, idOrName string) error {
 		return fmt.Errorf("revoke API key: %w", ErrNotFound)
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		t := now().UnixMicro()
+		t := nowUTC().UnixMicro()
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, t, idOrName)
 		if err != nil {
 			return err

@@ -66,6 +66,15 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openAt(t, tempDB(t), key) })
 }
 
+// Two Opens of one file, as two processes would have.
+func TestConformanceShared(t *testing.T) {
+	key := newKey(t)
+	storetest.RunShared(t, func(t *testing.T) (a, b store.Store) {
+		path := tempDB(t)
+		return openAt(t, path, key), openAt(t, path, key)
+	})
+}
+
 func TestOpenDSNForms(t *testing.T) {
 	path := tempDB(t)
 	key := newKey(t)
@@ -117,8 +126,12 @@ func TestOpenErrors(t *testing.T) {
 		key       []byte
 		want      []string // substrings of the error
 	}{
-		{"postgres", "postgres://admin:s3cretpw@db.example:5432/integrations", newKey(t), []string{"PostgreSQL", "later version"}},
-		{"postgresql", "postgresql://admin:s3cretpw@db/x?sslmode=require", newKey(t), []string{"PostgreSQL", "later version"}},
+		// Nothing listens on port 1: these fail at once, after parsing the URL.
+		{"postgres", "postgres://admin:s3cretpw@127.0.0.1:1/integrations?connect_timeout=5", newKey(t), []string{"PostgreSQL", "integrations"}},
+		{"postgresql", "postgresql://admin:s3cretpw@127.0.0.1:1/x?sslmode=disable&connect_timeout=5", newKey(t), []string{"PostgreSQL"}},
+		{"postgres password parameter", "POSTGRES://admin@127.0.0.1:1/x?password=s3cretpw&connect_timeout=5", newKey(t), []string{"PostgreSQL"}},
+		{"postgres bad URL", "postgres://admin:s3cretpw@127.0.0.1:notaport/x", newKey(t), []string{"PostgreSQL"}},
+		{"postgres short key", "postgres://admin:s3cretpw@127.0.0.1:1/x", make([]byte, 16), []string{"32 bytes"}},
 		{"other scheme", "mysql://admin:s3cretpw@db/x", newKey(t), []string{`"mysql"`}},
 		{"empty", "", newKey(t), []string{"no store"}},
 		{"empty sqlite URL", "sqlite:", newKey(t), []string{"no file"}},

@@ -1,7 +1,9 @@
 // Package store keeps integrations, their secrets and the API keys. Store is the
 // interface the server uses; Open returns the embedded SQLite implementation (the
-// default) for a file path or a "sqlite:" URL. Every implementation must pass the
-// conformance suite in package storetest.
+// default) for a file path or a "sqlite:" URL, and the PostgreSQL implementation for a
+// "postgres://" or "postgresql://" URL (several server replicas may share one
+// PostgreSQL database). Every implementation must pass the conformance suite in
+// package storetest.
 //
 // Guarantees every implementation gives:
 //   - IDs are decimal, increasing and never reused (even after deletes).
@@ -13,7 +15,13 @@
 //     before they reach the database; their plaintext never appears in it.
 //   - API keys are stored as SHA-256 hashes of high-entropy random keys and compared in
 //     constant time.
-//   - Every acknowledged write is durable (SQLite: WAL with synchronous=FULL).
+//   - Background work is a durable job queue: the integrations in busy statuses are the
+//     jobs, taken with Claim under a lease that RenewLease extends; of replicas
+//     claiming at once each integration goes to exactly one.
+//   - Every acknowledged write is durable (SQLite: WAL with synchronous=FULL;
+//     PostgreSQL: committed transactions).
+//   - These hold across several Store values on one database (processes or replicas),
+//     not only within one.
 package store
 
 import (
@@ -84,6 +92,13 @@ type Integration struct {
 	Keys []string
 	// Version is bumped by every update; Update succeeds only if it still matches.
 	Version int64
+	// LeaseOwner is the replica whose background work holds the integration (set by
+	// Claim), "" when none. Create and Update write it as given: the work clears it
+	// when it ends.
+	LeaseOwner string
+	// LeaseUntil is when the lease of LeaseOwner lapses (UTC, microsecond precision);
+	// the zero time when there is no lease.
+	LeaseUntil time.Time
 	// CreatedAt and UpdatedAt are set by the store (Create, Update), in UTC with
 	// microsecond precision.
 	CreatedAt time.Time
@@ -112,6 +127,18 @@ type Store interface {
 	// The keys are released when the status is not live (deleted, disabled); while it is
 	// live in.Keys replace the keys held. UpdatedAt is set to the time of the update.
 	Update(ctx context.Context, in *Integration) error
+
+	// Claim is the job queue: it takes the background work of one integration whose
+	// status is one of statuses and whose lease is unset or lapsed (LeaseUntil before
+	// now), setting LeaseOwner to owner and LeaseUntil to until and bumping the version,
+	// and returns it; ErrNotFound when there is none. Of replicas claiming at once, each
+	// integration goes to exactly one (PostgreSQL: FOR UPDATE SKIP LOCKED). The oldest
+	// lapsed lease (lowest id) is taken first.
+	Claim(ctx context.Context, owner string, now, until time.Time, statuses ...lifecycle.Status) (*Integration, error)
+	// RenewLease moves the lease of integration id to until if owner still holds it,
+	// without changing the version; ErrStale when owner no longer holds it (another
+	// replica claimed it, or the work ended), ErrNotFound for an unknown id.
+	RenewLease(ctx context.Context, id int64, owner string, until time.Time) error
 
 	// CreateAPIKey stores a new API key and returns it with its plaintext, which is
 	// never stored and cannot be read back. It returns ErrNotFound if

@@ -91,6 +91,8 @@ func runServe(args []string, stderr io.Writer) int {
 	db := fs.String("db", envOr(EnvDB, defaultDB), "store: a SQLite file path or sqlite:PATH (env "+EnvDB+")")
 	offline := fs.Bool("offline", false, "no platform connectivity: platform tests are skipped, automatic setup is refused")
 	sandbox := fs.Bool("sandbox", false, "simulate every platform in memory (all tests pass, scripts \"run\"): for trying clients, never for real integrations")
+	latency := fs.Duration("sandbox-latency", 0, "with --sandbox: how long each simulated platform call takes")
+	lease := fs.Duration("lease", server.DefaultLease, "how long a replica's claim on a background job lasts unless renewed; a stopped replica's jobs are taken over after it")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests and jobs get to finish on SIGTERM/SIGINT")
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
@@ -101,6 +103,14 @@ func runServe(args []string, stderr io.Writer) int {
 	}
 	if *offline && *sandbox {
 		fmt.Fprintln(stderr, "integrations serve: --offline and --sandbox exclude each other")
+		return ExitUsage
+	}
+	if *latency != 0 && !*sandbox {
+		fmt.Fprintln(stderr, "integrations serve: --sandbox-latency needs --sandbox")
+		return ExitUsage
+	}
+	if *lease < time.Second {
+		fmt.Fprintln(stderr, "integrations serve: --lease must be at least 1s")
 		return ExitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -118,10 +128,10 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
 		return ExitInvalid
 	}
-	opts := server.Options{Store: st, Logger: log}
+	opts := server.Options{Store: st, Logger: log, Lease: *lease}
 	switch {
 	case *sandbox:
-		fake := &connector.Fake{}
+		fake := &connector.Fake{Latency: *latency}
 		opts.Connector = func(string) connector.Connector { return fake }
 		log.Warn("sandbox: every platform is simulated in memory; nothing is checked or created on a real platform")
 	case !*offline:

@@ -1,6 +1,9 @@
 // Package storetest is the conformance suite of store.Store: every implementation
-// (SQLite now, PostgreSQL later) must pass Run, which checks each guarantee of the
-// package store documentation and of the Store interface against a real database.
+// (SQLite, PostgreSQL) must pass Run, which checks each guarantee of the package store
+// documentation and of the Store interface against a real database, and RunShared,
+// which checks that they hold across two Store values on one database, as two
+// processes or replicas would have. PostgresURL gives tests a fresh PostgreSQL
+// database.
 package storetest
 
 import (
@@ -24,6 +27,15 @@ import (
 // Run runs the conformance suite. open must return a new, empty store each time it is
 // called, and close it when t ends (t.Cleanup); it is called from parallel subtests.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	// These open a store per case: claims take any claimable integration.
+	t.Run("Claim", func(t *testing.T) {
+		t.Parallel()
+		testClaim(t, open)
+	})
+	t.Run("RenewLease", func(t *testing.T) {
+		t.Parallel()
+		testRenewLease(t, open)
+	})
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
@@ -42,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Uniqueness", testUniqueness},
 		{"RacingCreates", testRacingCreates},
 		{"KeyHolders", testKeyHolders},
+		{"LeaseRoundTrip", testLeaseRoundTrip},
+		{"RacingClaims", testRacingClaims},
 		{"APIKeyCreate", testAPIKeyCreate},
 		{"APIKeyAuthenticateWrong", testAPIKeyAuthenticateWrong},
 		{"APIKeyList", testAPIKeyList},
@@ -170,6 +184,12 @@ func diff(got, want *store.Integration) []string {
 	}
 	if !got.UpdatedAt.Equal(want.UpdatedAt) {
 		add("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	}
+	if got.LeaseOwner != want.LeaseOwner {
+		add("LeaseOwner", fmt.Sprintf("%q", got.LeaseOwner), fmt.Sprintf("%q", want.LeaseOwner))
+	}
+	if !got.LeaseUntil.Equal(want.LeaseUntil) || got.LeaseUntil.IsZero() != want.LeaseUntil.IsZero() {
+		add("LeaseUntil", got.LeaseUntil, want.LeaseUntil)
 	}
 	return d
 }
@@ -321,7 +341,8 @@ func testRoundTrip(t *testing.T, s store.Store) {
 			Message: "creating the system account", Config: json.RawMessage(`{"account":"a1","warehouse":"wh"}`),
 			Pending: json.RawMessage(`{"account":"a2"}`), Credentials: json.RawMessage(`{"password":"p@ss"}`),
 			ValidationResults: json.RawMessage(`[{"check":"ping","ok":false,"detail":"timeout"}]`),
-			Keys:              []string{"snowflake:a1", "snowflake:a1/wh"}}},
+			Keys:              []string{"snowflake:a1", "snowflake:a1/wh"},
+			LeaseOwner:        "replica-1", LeaseUntil: time.UnixMicro(1_900_000_000_123_456).UTC()}},
 		{"auto bootstrap false", store.Integration{Type: "redshift", AutoBootstrap: boolp(false),
 			Status: lifecycle.Creating, Config: json.RawMessage(`{}`)}},
 		{"auto bootstrap nil (trino, no config)", store.Integration{Type: "trino", Status: lifecycle.Creating,
@@ -392,6 +413,11 @@ func testRoundTrip(t *testing.T, s store.Store) {
 			got.Pending = swap(got.Pending, `{"pending":true}`)
 			got.Credentials = swap(got.Credentials, `{"password":"new"}`)
 			got.ValidationResults = swap(got.ValidationResults, `[]`)
+			if got.LeaseOwner == "" {
+				got.LeaseOwner, got.LeaseUntil = "replica-2", time.UnixMicro(1_800_000_000_000_001).UTC()
+			} else {
+				got.LeaseOwner, got.LeaseUntil = "", time.Time{}
+			}
 			got.Keys = []string{"z-" + tt.name, "a-" + tt.name}
 			want = *got
 			want.Keys = []string{"a-" + tt.name, "z-" + tt.name}
