@@ -25,7 +25,7 @@ golden:
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./render/ | tee bin/bench.txt
-	$(GO) test -run '^$$' -bench BenchmarkServer -benchtime 1x ./server/ | tee -a bin/bench.txt
+	$(GO) test -run '^$$' -bench 'BenchmarkServer|BenchmarkStores' -benchtime 1x ./server/ | tee -a bin/bench.txt
 	$(GO) test -run '^$$' -bench . -benchmem ./store/ | tee -a bin/bench.txt
 	bash bench/cli-vs-sqlfluff.sh
 

@@ -68,7 +68,15 @@ func ensureAdminKey(ctx context.Context, st store.Store, stderr io.Writer) error
 			return err
 		}
 		_, _, err = st.CreateAPIKey(ctx, store.APIKeySpec{Name: "admin (" + EnvAdminKey + ")", Permissions: []string{store.PermissionAdmin}, Plaintext: k})
-		if err != nil {
+		switch {
+		case errors.Is(err, store.ErrAPIKeyExists):
+			// Another replica starting at the same time stored it first, or it was
+			// revoked: only a usable key is accepted.
+			if _, aerr := st.Authenticate(ctx, k); aerr != nil {
+				return fmt.Errorf("%s names a revoked key; choose another", EnvAdminKey)
+			}
+			return nil
+		case err != nil:
 			return fmt.Errorf("%s: %w", EnvAdminKey, err)
 		}
 		return nil
