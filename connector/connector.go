@@ -71,26 +71,32 @@ type Spec struct {
 	// CreateOnly tests check that what a create makes is not there yet; edits and
 	// deletes skip them.
 	CreateOnly bool
+	// Recurring tests also run in the periodic revalidation of an enabled integration
+	// (as its system account); the others are skipped there.
+	Recurring bool
 }
+
+// Revalidate is the operation of the periodic validation (not a script operation).
+const Revalidate platforms.Operation = "revalidate"
 
 var catalogue = map[string][]Spec{
 	"Snowflake": {
-		{Name: "Initial Validation: Basic Connection Test"},
-		{Name: "Initial Validation: Default Warehouse Access Test", EmptyResult: true},
+		{Name: "Initial Validation: Basic Connection Test", Recurring: true},
+		{Name: "Initial Validation: Default Warehouse Access Test", EmptyResult: true, Recurring: true},
 		{Name: "Initial Validation: Validate access to Privileged Role", Applies: AutomaticOnly, EmptyResult: true},
 		{Name: "Validate Automatic: Database Does Not Exist", Applies: AutomaticOnly, CreateOnly: true},
 		{Name: "Validate Automatic: Impersonation Role Does Not Exist", Applies: AutomaticOnly, Impersonation: true, CreateOnly: true},
 		{Name: "Validate Automatic Bootstrap User Grants", Applies: AutomaticOnly},
 	},
 	"Redshift": {
-		{Name: "Initial Validation: Basic Connection Test"},
-		{Name: "Initial Validation: Database Access Test"},
-		{Name: "Validate Manual: System User Privileges"},
+		{Name: "Initial Validation: Basic Connection Test", Recurring: true},
+		{Name: "Initial Validation: Database Access Test", Recurring: true},
+		{Name: "Validate Manual: System User Privileges", Recurring: true},
 		{Name: "Validate Manual: Impersonation Group Exists", Impersonation: true},
 	},
 	"Azure Synapse Analytics": {
-		{Name: "Initial Validation: Basic Connection Test"},
-		{Name: "Initial Validation: Dedicated SQL Pool Access Test"},
+		{Name: "Initial Validation: Basic Connection Test", Recurring: true},
+		{Name: "Initial Validation: Dedicated SQL Pool Access Test", Recurring: true},
 		{Name: "Validate Automatic: Schema Does Not Exist", Applies: AutomaticOnly, CreateOnly: true},
 		{Name: "Validate Automatic: Impersonation Role Does Not Exist", Applies: AutomaticOnly, Impersonation: true, CreateOnly: true},
 		{Name: "Validate Automatic Bootstrap User Grants", Applies: AutomaticOnly},
@@ -98,13 +104,13 @@ var catalogue = map[string][]Spec{
 		{Name: "Validate Manual: Impersonation Role Exists", Applies: ManualOnly, Impersonation: true},
 	},
 	"Google BigQuery": {
-		{Name: "Initial Validation: Service Account Credential Test"},
-		{Name: "Initial Validation: Project Access Test"},
+		{Name: "Initial Validation: Service Account Credential Test", Recurring: true},
+		{Name: "Initial Validation: Project Access Test", Recurring: true},
 		{Name: "Initial Validation: Role Permissions Test"},
 	},
 	"Native S3": {
-		{Name: "Initial Validation: AWS Credentials Test"},
-		{Name: "Initial Validation: S3 Access Grants Instance Test"},
+		{Name: "Initial Validation: AWS Credentials Test", Recurring: true},
+		{Name: "Initial Validation: S3 Access Grants Instance Test", Recurring: true},
 		{Name: "Initial Validation: Location Role Test"},
 	},
 	"Trino": nil,
@@ -123,10 +129,12 @@ type Credentials struct {
 // Connector reaches one data platform. Implementations must honour ctx (the server
 // gives every call a timeout) and must never put a secret into an error.
 type Connector interface {
-	// Check runs the named test of the catalogue for payload p. nil means passed; an
-	// error wrapping ErrWarning is a warning; any other error is a failure whose text
+	// Check runs the named test of the catalogue for payload p, signed in with the
+	// payload's credentials, or for an automatic setup's recurring validation (the
+	// bootstrap credentials are gone then) as the system account sys. nil means passed;
+	// an error wrapping ErrWarning is a warning; any other error is a failure whose text
 	// says what is wrong and how to fix it.
-	Check(ctx context.Context, test string, p *platforms.Payload) error
+	Check(ctx context.Context, test string, p *platforms.Payload, sys Credentials) error
 	// Run executes the script's phases in order, each on its own connection
 	// (Phase.ConnectTo), with the payload's credentials (the bootstrap user's for an
 	// automatic setup). It stops at the first failing statement and returns a *RunError.
@@ -158,10 +166,11 @@ func (e *RunError) Unwrap() error { return e.Err }
 // OfflineMessage is the message of every test skipped because the server runs offline.
 const OfflineMessage = "skipped: the server runs with --offline, so nothing was checked on the platform; run it with platform connectivity to run this test"
 
-// Validate runs the tests of p's catalogue that apply to op (create, edit or delete),
-// each with timeout, through c (nil: offline). It never fails as a whole: a test that
+// Validate runs the tests of p's catalogue that apply to op (create, edit, delete or
+// Revalidate), each with timeout, through c (nil: offline); sys is the system account
+// the server holds for an automatic setup (for Revalidate). It never fails as a whole: a test that
 // cannot run is failed with a message.
-func Validate(ctx context.Context, c Connector, op platforms.Operation, p *platforms.Payload, timeout time.Duration) Results {
+func Validate(ctx context.Context, c Connector, op platforms.Operation, p *platforms.Payload, sys Credentials, timeout time.Duration) Results {
 	specs := Catalogue(p.Type)
 	tests := make([]Test, 0, len(specs))
 	auto := p.Auto()
@@ -171,6 +180,8 @@ func Validate(ctx context.Context, c Connector, op platforms.Operation, p *platf
 			t.Result = json.RawMessage("[]")
 		}
 		switch {
+		case op == Revalidate && !s.Recurring:
+			t.Status, t.Message = Skipped, "skipped: checked when the integration is created or edited"
 		case s.Applies == AutomaticOnly && !auto:
 			t.Status, t.Message = Skipped, "skipped: applies to automatic setup only"
 		case s.Applies == ManualOnly && auto:
@@ -183,7 +194,7 @@ func Validate(ctx context.Context, c Connector, op platforms.Operation, p *platf
 			t.Status, t.Message = Skipped, OfflineMessage
 		default:
 			tctx, cancel := context.WithTimeout(ctx, timeout)
-			err := c.Check(tctx, s.Name, p)
+			err := c.Check(tctx, s.Name, p, sys)
 			cancel()
 			switch {
 			case err == nil:

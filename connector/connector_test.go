@@ -46,7 +46,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := Validate(context.Background(), c.conn, c.op, payload(t, c.doc), time.Second)
+			r := Validate(context.Background(), c.conn, c.op, payload(t, c.doc), Credentials{}, time.Second)
 			if r.Status != c.overall || len(r.Tests) != len(c.status) {
 				t.Fatalf("results %+v", r)
 			}
@@ -64,13 +64,13 @@ func TestValidate(t *testing.T) {
 
 type slow struct{ Fake }
 
-func (s *slow) Check(ctx context.Context, _ string, _ *platforms.Payload) error {
+func (s *slow) Check(ctx context.Context, _ string, _ *platforms.Payload, _ Credentials) error {
 	<-ctx.Done()
 	return ctx.Err()
 }
 
 func TestValidateTimeout(t *testing.T) {
-	r := Validate(context.Background(), &slow{}, platforms.OpCreate, payload(t, autoSnowflake), 10*time.Millisecond)
+	r := Validate(context.Background(), &slow{}, platforms.OpCreate, payload(t, autoSnowflake), Credentials{}, 10*time.Millisecond)
 	if r.Status != Failed || r.Tests[0].Message == "" {
 		t.Fatalf("%+v", r)
 	}
@@ -114,7 +114,7 @@ func TestFakeRun(t *testing.T) {
 	if err := f.Verify(ctx, platforms.OpCreate, p, Credentials{}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("gated verify: %v", err)
 	}
-	if got := f.Calls(); len(got) != 3 || got[0] != "run:create" || got[2] != "verify:create" {
+	if got := f.Calls(); len(got) != 3 || got[0] != "run:create(create@account)" || got[2] != "verify:create" {
 		t.Errorf("calls %v", got)
 	}
 }

@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,8 +41,8 @@ func (f *Fake) Set(change func(f *Fake)) {
 	change(f)
 }
 
-// Calls returns what the fake was asked to do, in order ("check:NAME", "run:OP",
-// "verify:OP").
+// Calls returns what the fake was asked to do, in order ("check:NAME",
+// "run:OP(PHASE@TARGET,...)", "verify:OP").
 func (f *Fake) Calls() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -79,7 +80,7 @@ func (f *Fake) wait(ctx context.Context) error {
 }
 
 // Check implements Connector.
-func (f *Fake) Check(_ context.Context, test string, _ *platforms.Payload) error {
+func (f *Fake) Check(_ context.Context, test string, _ *platforms.Payload, _ Credentials) error {
 	f.record("check:" + test)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -94,7 +95,11 @@ func (f *Fake) Check(_ context.Context, test string, _ *platforms.Payload) error
 
 // Run implements Connector.
 func (f *Fake) Run(ctx context.Context, s *render.Script, _ *platforms.Payload) error {
-	f.record("run:" + s.Operation)
+	names := make([]string, len(s.Phases))
+	for i, ph := range s.Phases {
+		names[i] = ph.Name + "@" + ph.ConnectTo
+	}
+	f.record("run:" + s.Operation + "(" + strings.Join(names, ",") + ")")
 	if err := f.wait(ctx); err != nil {
 		return err
 	}

@@ -363,6 +363,22 @@ func (c *Snowflake) Quoting() Quoting {
 	return Quoting{Ident: SnowflakeIdent, Str: SnowflakeStr}
 }
 
+// SystemUser is the system account the integration signs in as after setup: the
+// config's username for a manual setup, <database>_SYSTEM_ACCOUNT (folded as Snowflake
+// folds it) for an automatic one. OAuth manual setups have none ("").
+func (c *Snowflake) SystemUser(auto bool) string {
+	switch {
+	case auto:
+		return sfCanon(c.Database + sfAccountSuffix)
+	case c.AuthenticationType == sfOAuth:
+		return ""
+	}
+	return c.Username
+}
+
+// SystemRole is the role the script creates and grants to the system account.
+func (c *Snowflake) SystemRole() string { return sfCanon(c.Database + sfSystemSuffix) }
+
 // Model returns the objects a Snowflake create script makes (SCRIPTS.md section 4).
 func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 	db := sfCanon(c.Database)

@@ -354,6 +354,11 @@ func SynapseUnquoteStr(q string) (string, error) {
 }
 
 // systemAccount is the name of the login/user Immuta connects as.
+// SystemUser is the system account (login and user) the integration signs in as after
+// setup: the config's username for a manual setup, <database>_SYSTEM_ACCOUNT for an
+// automatic one.
+func (c *Synapse) SystemUser(auto bool) string { return c.systemAccount(auto) }
+
 func (c *Synapse) systemAccount(auto bool) string {
 	switch {
 	case auto:

@@ -307,6 +307,15 @@ func TestBackgroundFailures(t *testing.T) {
 	if !strings.Contains(calls, "run:create") || !strings.Contains(calls, "run:cleanup") {
 		t.Errorf("calls %s: want the create then the cleanup", calls)
 	}
+	// An automatic Synapse setup runs every phase: the login in master, then the
+	// database; its cleanup after a failure runs both teardown phases.
+	e.fake.Set(func(f *connector.Fake) { f.RunErr = map[platforms.Operation]error{platforms.OpCreate: boom} })
+	e.create(seed(t, "post_integrations_azuresynapseanalytics"), lifecycle.CreateError)
+	calls = strings.Join(e.fake.Calls(), ",")
+	if !strings.Contains(calls, "run:create(initial-create@master,create@immuta)") ||
+		!strings.Contains(calls, "run:cleanup(cleanup@immuta,post-cleanup@master)") {
+		t.Errorf("synapse automatic setup calls: %s", calls)
+	}
 	// createError: a DELETE is allowed.
 	expect(t, e.del("/integrations/"+id, seed(t, "delete_integrations_123456789_creds")), http.StatusOK)
 	e.waitStatus(id, lifecycle.Deleted)

@@ -82,12 +82,15 @@ type env struct {
 	fake  *connector.Fake
 	admin string
 	logs  *syncBuffer
+
+	revalidate time.Duration
 }
 
 type envOpt struct {
-	offline bool
-	dir     string
-	fake    *connector.Fake
+	offline    bool
+	revalidate time.Duration
+	dir        string
+	fake       *connector.Fake
 }
 
 func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
@@ -104,6 +107,7 @@ func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
 	}
 	checkerOnce.Do(func() { checker = openapitest.New(t) })
 	e := &env{t: t, dir: o.dir, db: filepath.Join(o.dir, "integrations.db"), fake: o.fake, logs: &syncBuffer{}}
+	e.revalidate = o.revalidate
 	e.start(o.offline)
 	return e
 }
@@ -129,7 +133,7 @@ func (e *env) start(offline bool) {
 		}
 	}
 	opts := Options{Store: st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), CheckTimeout: 5 * time.Second, WorkTimeout: 20 * time.Second, AuthTTL: 100 * time.Millisecond,
-		Lease: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond}
+		Lease: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond, RevalidateInterval: e.revalidate}
 	if !offline {
 		fake := e.fake
 		opts.Connector = func(string) connector.Connector { return fake }

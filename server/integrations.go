@@ -318,7 +318,7 @@ func dryRun(w http.ResponseWriter, res connector.Results, err error) error {
 
 // validate runs the validation tests for op; a failure is the 422 of API.md section 5.
 func (s *Server) validate(r *http.Request, op platforms.Operation, p *platforms.Payload, failMsg string) (connector.Results, error) {
-	res := connector.Validate(r.Context(), s.connectorFor(p.Type), op, p, s.checkTimeout)
+	res := connector.Validate(r.Context(), s.connectorFor(p.Type), op, p, connector.Credentials{}, s.checkTimeout)
 	if res.Failed() {
 		return res, &httpError{status: http.StatusUnprocessableEntity, message: failMsg, results: &res}
 	}

@@ -133,6 +133,9 @@ func (s *Server) Start(ctx context.Context) error {
 				if err := s.poll(s.jobCtx); err != nil && s.jobCtx.Err() == nil {
 					s.log.Warn("job queue poll failed", "err", err)
 				}
+				if err := s.revalidateDue(s.jobCtx); err != nil && s.jobCtx.Err() == nil {
+					s.log.Warn("recurring validation poll failed", "err", err)
+				}
 			}
 		}
 	}()

@@ -47,6 +47,10 @@ type Options struct {
 	// PollInterval is how often the job queue is polled for lapsed leases (default
 	// DefaultPollInterval).
 	PollInterval time.Duration
+	// RevalidateInterval is the period of the recurring validation of enabled
+	// integrations (0: off; the CLI's default is DefaultRevalidateInterval). It needs
+	// connectors: an offline server never revalidates.
+	RevalidateInterval time.Duration
 	// AuthTTL is how long a successful API key lookup is reused (default
 	// DefaultAuthTTL; negative: never).
 	AuthTTL time.Duration
@@ -71,6 +75,8 @@ type Server struct {
 	replica      string
 	lease        time.Duration
 	pollInterval time.Duration
+	revalidate   time.Duration
+	sem          chan struct{}
 	heldMu       sync.Mutex
 	held         map[int64]bool
 
@@ -128,6 +134,8 @@ func New(opts Options) (*Server, error) {
 		s.pollInterval = DefaultPollInterval
 	}
 	s.held = map[int64]bool{}
+	s.revalidate = opts.RevalidateInterval
+	s.sem = make(chan struct{}, s.workers)
 	s.auths.ttl = opts.AuthTTL
 	if s.auths.ttl == 0 {
 		s.auths.ttl = DefaultAuthTTL

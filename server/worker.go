@@ -114,7 +114,7 @@ func (s *Server) doCreate(ctx context.Context, j job) error {
 	if err := s.setHeld(ctx, j.id, func(h *held) { h.SystemPassword = pw }); err != nil {
 		return err
 	}
-	script, err := s.engine.Render(render.Request{Operation: platforms.OpCreate, Payload: j.payload, SystemPassword: pw})
+	script, err := s.renderPhases(j.payload, pw, platforms.OpCreate, platforms.OpInitialCreate, platforms.OpCreate)
 	if err != nil {
 		return err
 	}
@@ -124,9 +124,29 @@ func (s *Server) doCreate(ctx context.Context, j job) error {
 	return nil
 }
 
+// renderPhases renders, for an automatic setup, every operation of ops the platform
+// supports, in order, as one script named op: the whole setup (initial-create then
+// create, each phase on its own connection) or the whole cleanup (cleanup then
+// post-cleanup).
+func (s *Server) renderPhases(p *platforms.Payload, pw string, op platforms.Operation, ops ...platforms.Operation) (*render.Script, error) {
+	out := &render.Script{Type: p.Type, Operation: string(op)}
+	for _, o := range ops {
+		if !p.Platform.Supports(o) {
+			continue
+		}
+		sc, err := s.engine.Render(render.Request{Operation: o, Payload: p, SystemPassword: pw})
+		if err != nil {
+			return nil, err
+		}
+		out.Phases = append(out.Phases, sc.Phases...)
+		out.Script += sc.Script
+	}
+	return out, nil
+}
+
 // cleanupAfter runs the cleanup script after a failed automatic create and reports both.
 func (s *Server) cleanupAfter(ctx context.Context, c connector.Connector, j job, pw string, runErr error) error {
-	script, err := s.engine.Render(render.Request{Operation: platforms.OpCleanup, Payload: j.payload, SystemPassword: pw})
+	script, err := s.renderPhases(j.payload, pw, platforms.OpCleanup, platforms.OpCleanup, platforms.OpPostCleanup)
 	if err == nil {
 		err = c.Run(ctx, script, j.payload)
 	}

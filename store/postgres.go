@@ -590,6 +590,29 @@ func (s *pgStore) Claim(ctx context.Context, owner string, now, until time.Time,
 	return in, nil
 }
 
+// ClaimIdle implements Store.
+func (s *pgStore) ClaimIdle(ctx context.Context, now, idleSince time.Time, statuses ...lifecycle.Status) (*Integration, error) {
+	if len(statuses) == 0 {
+		return nil, fmt.Errorf("claim idle: %w", ErrNotFound)
+	}
+	in, err := s.scanIntegration(s.pool.QueryRow(ctx, `UPDATE integrations
+		SET version = version + 1, updated_at = $1
+		WHERE id = (
+			SELECT id FROM integrations
+			WHERE status = ANY($2::text[]) AND lease_owner = '' AND updated_at < $3
+			ORDER BY updated_at, id LIMIT 1
+			FOR UPDATE SKIP LOCKED)
+		RETURNING `+pgIntegrationColumns,
+		normTime(now), statusStrings(statuses), normTime(idleSince)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("claim idle: %w", ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim idle: %w", err)
+	}
+	return in, nil
+}
+
 // RenewLease implements Store.
 func (s *pgStore) RenewLease(ctx context.Context, id int64, owner string, until time.Time) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE integrations SET lease_until = $1

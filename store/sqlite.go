@@ -602,6 +602,41 @@ func (s *sqliteStore) Claim(ctx context.Context, owner string, now, until time.T
 	return in, nil
 }
 
+// ClaimIdle implements Store.
+func (s *sqliteStore) ClaimIdle(ctx context.Context, now, idleSince time.Time, statuses ...lifecycle.Status) (*Integration, error) {
+	if len(statuses) == 0 {
+		return nil, fmt.Errorf("claim idle: %w", ErrNotFound)
+	}
+	args := make([]any, 0, len(statuses)+1)
+	for _, st := range statuses {
+		args = append(args, string(st))
+	}
+	args = append(args, idleSince.UTC().UnixMicro())
+	pick := `SELECT id FROM integrations WHERE status IN (?` + strings.Repeat(", ?", len(statuses)-1) + `)
+		AND lease_owner = '' AND updated_at < ? ORDER BY updated_at, id LIMIT 1`
+	var in *Integration
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var id int64
+		if err := tx.QueryRowContext(ctx, pick, args...).Scan(&id); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE integrations SET version = version + 1, updated_at = ? WHERE id = ?`,
+			now.UTC().UnixMicro(), id); err != nil {
+			return err
+		}
+		var err error
+		in, err = s.scanIntegration(tx.QueryRowContext(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE id = ?`, id))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim idle: %w", err)
+	}
+	return in, nil
+}
+
 // RenewLease implements Store.
 func (s *sqliteStore) RenewLease(ctx context.Context, id int64, owner string, until time.Time) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {

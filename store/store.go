@@ -135,6 +135,13 @@ type Store interface {
 	// integration goes to exactly one (PostgreSQL: FOR UPDATE SKIP LOCKED). The oldest
 	// lapsed lease (lowest id) is taken first.
 	Claim(ctx context.Context, owner string, now, until time.Time, statuses ...lifecycle.Status) (*Integration, error)
+	// ClaimIdle is the queue of periodic work: it takes one integration whose status is
+	// one of statuses, that no lease holds, and that has not been written since
+	// idleSince (UpdatedAt before it), marking it written now (UpdatedAt = now, version
+	// bumped) so that it is not idle again until the next period; ErrNotFound when there
+	// is none. Of replicas claiming at once, each integration goes to exactly one. The
+	// longest idle is taken first.
+	ClaimIdle(ctx context.Context, now, idleSince time.Time, statuses ...lifecycle.Status) (*Integration, error)
 	// RenewLease moves the lease of integration id to until if owner still holds it,
 	// without changing the version; ErrStale when owner no longer holds it (another
 	// replica claimed it, or the work ended), ErrNotFound for an unknown id.

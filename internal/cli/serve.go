@@ -100,6 +100,7 @@ func runServe(args []string, stderr io.Writer) int {
 	offline := fs.Bool("offline", false, "no platform connectivity: platform tests are skipped, automatic setup is refused")
 	sandbox := fs.Bool("sandbox", false, "simulate every platform in memory (all tests pass, scripts \"run\"): for trying clients, never for real integrations")
 	latency := fs.Duration("sandbox-latency", 0, "with --sandbox: how long each simulated platform call takes")
+	revalidate := fs.Duration("revalidate-interval", server.DefaultRevalidateInterval, "how often each enabled integration re-runs its connection tests (0: never)")
 	lease := fs.Duration("lease", server.DefaultLease, "how long a replica's claim on a background job lasts unless renewed; a stopped replica's jobs are taken over after it")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests and jobs get to finish on SIGTERM/SIGINT")
 	if err := fs.Parse(args); err != nil {
@@ -115,6 +116,10 @@ func runServe(args []string, stderr io.Writer) int {
 	}
 	if *latency != 0 && !*sandbox {
 		fmt.Fprintln(stderr, "integrations serve: --sandbox-latency needs --sandbox")
+		return ExitUsage
+	}
+	if *revalidate < 0 {
+		fmt.Fprintln(stderr, "integrations serve: --revalidate-interval must be 0 (off) or positive")
 		return ExitUsage
 	}
 	if *lease < time.Second {
@@ -136,14 +141,16 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
 		return ExitInvalid
 	}
-	opts := server.Options{Store: st, Logger: log, Lease: *lease}
+	opts := server.Options{Store: st, Logger: log, Lease: *lease, RevalidateInterval: *revalidate}
 	switch {
 	case *sandbox:
 		fake := &connector.Fake{Latency: *latency}
 		opts.Connector = func(string) connector.Connector { return fake }
 		log.Warn("sandbox: every platform is simulated in memory; nothing is checked or created on a real platform")
-	case !*offline:
-		log.Warn("live platform connectors are not part of this build yet: running offline (platform tests skipped, automatic setup refused); --sandbox simulates the platforms")
+	case *offline:
+		log.Info("offline: platform tests are skipped and automatic setup is refused")
+	default:
+		opts.Connector = connector.Live(connector.Options{})
 	}
 	srv, err := server.New(opts)
 	if err != nil {

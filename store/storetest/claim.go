@@ -372,3 +372,88 @@ func testRacingClaims(t *testing.T, s store.Store) {
 	counts, owners := claimAll(t, []store.Store{s}, workers)
 	checkClaimedOnce(t, s, ids, counts, owners)
 }
+
+// testClaimIdle: ClaimIdle takes unleased integrations of the statuses not written since
+// idleSince, longest idle first, and marks them written.
+func testClaimIdle(t *testing.T, s store.Store) {
+	statuses := []lifecycle.Status{lifecycle.Enabled, lifecycle.RecurringValidationError}
+	a := created(t, s, "idle-a", lifecycle.Enabled)
+	b := created(t, s, "idle-b", lifecycle.RecurringValidationError)
+	created(t, s, "idle-c", lifecycle.EditError) // another status
+	d := created(t, s, "idle-d", lifecycle.Enabled)
+	d.LeaseOwner, d.LeaseUntil = "replica-x", time.Now().Add(time.Hour).UTC()
+	if err := s.Update(ctx(t), d); err != nil { // a leased one is never idle
+		t.Fatal(err)
+	}
+	// Nothing is idle since a time before every write.
+	if _, err := s.ClaimIdle(ctx(t), time.Now(), a.UpdatedAt.Add(-time.Hour), statuses...); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("ClaimIdle before any write: %v, want ErrNotFound", err)
+	}
+	later := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+	var got []int64
+	for {
+		in, err := s.ClaimIdle(ctx(t), later, later.Add(-time.Minute), statuses...)
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !in.UpdatedAt.Equal(later) {
+			t.Fatalf("claimed %d: UpdatedAt %v, want %v", in.ID, in.UpdatedAt, later)
+		}
+		if cur := mustGet(t, s, in.ID); cur.Version != in.Version || in.Version < 2 {
+			t.Fatalf("claimed %d: version %d (stored %d), want bumped", in.ID, in.Version, cur.Version)
+		}
+		got = append(got, in.ID)
+		if len(got) > 4 {
+			t.Fatalf("ClaimIdle keeps returning integrations: %v", got)
+		}
+	}
+	if !slices.Equal(got, []int64{a.ID, b.ID}) {
+		t.Fatalf("ClaimIdle took %v, want [%d %d] (longest idle first; leased and other statuses never)", got, a.ID, b.ID)
+	}
+	if _, err := s.ClaimIdle(ctx(t), later, later.Add(-time.Minute)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("ClaimIdle with no statuses: %v", err)
+	}
+}
+
+// testRacingClaimIdle: claimers racing on one store take each idle integration once.
+func testRacingClaimIdle(t *testing.T, s store.Store) {
+	const n = 12
+	for i := 0; i < n; i++ {
+		created(t, s, fmt.Sprintf("race-idle-%d", i), lifecycle.Enabled)
+	}
+	later := time.Now().Add(time.Hour).UTC()
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	for w := 0; w < 6; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				in, err := s.ClaimIdle(ctx(t), later, later.Add(-time.Minute), lifecycle.Enabled)
+				if errors.Is(err, store.ErrNotFound) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				seen[in.ID]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Fatalf("claimed %d integrations, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Fatalf("integration %d claimed %d times", id, c)
+		}
+	}
+}

@@ -56,6 +56,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"KeyHolders", testKeyHolders},
 		{"LeaseRoundTrip", testLeaseRoundTrip},
 		{"RacingClaims", testRacingClaims},
+		{"ClaimIdle", testClaimIdle},
+		{"RacingClaimIdle", testRacingClaimIdle},
 		{"APIKeyCreate", testAPIKeyCreate},
 		{"APIKeyAuthenticateWrong", testAPIKeyAuthenticateWrong},
 		{"APIKeyList", testAPIKeyList},

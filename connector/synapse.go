@@ -1,0 +1,1006 @@
+package connector
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	mssql "github.com/microsoft/go-mssqldb"
+	"github.com/microsoft/go-mssqldb/msdsn"
+
+	"github.com/openintegrations/integrations/platforms"
+	"github.com/openintegrations/integrations/render"
+)
+
+// The Azure Synapse Analytics test catalogue's names (see catalogue).
+const (
+	synTestConnection          = "Initial Validation: Basic Connection Test"
+	synTestPool                = "Initial Validation: Dedicated SQL Pool Access Test"
+	synTestSchema              = "Validate Automatic: Schema Does Not Exist"
+	synTestImpersonationAbsent = "Validate Automatic: Impersonation Role Does Not Exist"
+	synTestGrants              = "Validate Automatic Bootstrap User Grants"
+	synTestPermissions         = "Validate Manual: System Account Permissions"
+	synTestImpersonationExists = "Validate Manual: Impersonation Role Exists"
+)
+
+// synMaster is the database of the login phases (initial-create, post-cleanup).
+const synMaster = "master"
+
+// synDedicatedEdition is DATABASEPROPERTYEX(..., 'Edition') of a dedicated SQL pool.
+const synDedicatedEdition = "DataWarehouse"
+
+// SQL Server error numbers of a refused sign-in and of a database that cannot be
+// opened.
+const (
+	synErrLoginFailed  = 18456
+	synErrCannotOpenDB = 4060
+)
+
+// Synapse is the live Connector of Azure Synapse Analytics (dedicated SQL pools), over
+// go-mssqldb. Connections are built from an msdsn.Config parsed from a URL that holds
+// no secret (host, port, database, encrypt, timeouts); the credentials are set on the
+// parsed config. TLS is required (encrypt=true, the certificate verified against
+// config.host) unless Options.DisableTLS (encrypt=disable); the dial and connect
+// timeouts are Options.ConnectTimeout, the connection's read/write timeout
+// Options.StatementTimeout.
+//
+// Who signs in is decided as for Snowflake: the payload's credentials (for an
+// automatic setup, the bootstrap login's) for Run and for Check of a create or edit;
+// the system account <database>_SYSTEM_ACCOUNT (or sys.Username) with sys.Password when
+// an automatic setup's sys holds a password; the payload's (the system account's) for
+// Verify of a manual setup. authenticationType userPassword is a SQL login;
+// oAuthClientSecret signs in as the Microsoft Entra application clientId with its
+// clientSecret (the flow of go-mssqldb's azuread ActiveDirectoryServicePrincipal,
+// without a connection string: the token comes from azidentity's client secret
+// credential for the tenant and authority host of config.oAuthClientConfig.authorityUrl
+// (https://login.microsoftonline.com/<tenant>), for the scope
+// config.oAuthClientConfig.resource, or by default the server's, + "/.default").
+//
+// The tests (Check), each on its own connection:
+//   - Basic Connection Test: SELECT SUSER_SNAME(), in master for the bootstrap login of
+//     an automatic setup (where initial-create runs), else in config.database.
+//   - Dedicated SQL Pool Access Test: in config.database, its edition
+//     (DATABASEPROPERTYEX Edition): anything but DataWarehouse is a warning.
+//   - Schema Does Not Exist: none of config.schema and Immuta's schemas (from the
+//     platform's Model) is in sys.schemas.
+//   - Impersonation Role Does Not Exist: no database principal is named
+//     config.impersonation.role.
+//   - Bootstrap User Grants: in master, the login is the workspace SQL admin (dbo
+//     there) or a member of loginmanager (initial-create makes a login); in the
+//     database, it is a member of db_owner (create adds the system account to
+//     db_datareader and db_ddladmin, which only db_owner members may do, and makes
+//     schemas, a role and a table).
+//   - System Account Permissions: in the database, as the system account, what the
+//     create script grants it (from the Model): membership of db_datareader and
+//     db_ddladmin (IS_ROLEMEMBER), and CONTROL on Immuta's schemas and config.schema
+//     (granted to it in sys.database_permissions, or implied by CONTROL on the schema
+//     or the database, or by membership of db_owner).
+//   - Impersonation Role Exists: the role exists and is a database role, the system
+//     account has ALTER on it (or ALTER ANY ROLE, CONTROL, db_owner), and the role has
+//     EXECUTE on immuta_procedures.
+//
+// Dedicated SQL pools have neither HAS_PERMS_BY_NAME nor fn_my_permissions, so the
+// checks read catalog views (sys.database_permissions, sys.database_principals,
+// sys.schemas) and scalar functions (IS_ROLEMEMBER, SCHEMA_ID, OBJECT_ID,
+// DATABASE_PRINCIPAL_ID, USER_NAME). Permissions inherited through a user-defined role
+// are not seen: grant them as the create script does.
+//
+// Every failure names what is missing and the statement that grants it.
+//
+// Verify of create or edit runs the last two checks and that immuta_system.metadata
+// exists, as the system account; Verify of delete passes when the system account can
+// no longer sign in to the database (login failed or cannot open the database) and
+// fails while it can. Signed in as the bootstrap login (an automatic setup without a
+// sys password), both look the objects up by name (sys.sql_logins in master,
+// sys.database_principals, sys.schemas, OBJECT_ID); config.schema is not required to be
+// gone after a delete (the delete drops it only when empty).
+//
+// Every error has the payload's secrets, sys.Password and the passwords found in the
+// script removed.
+type Synapse struct {
+	// Open, when set, replaces the real connection: it returns a pool to the database
+	// connectTo ("master" or config.database) signed in as the rules above say. Tests
+	// set it to open pools on a recording driver.
+	Open func(ctx context.Context, p *platforms.Payload, sys Credentials, connectTo string) (*sql.DB, error)
+	opts Options
+}
+
+// NewSynapse returns the Azure Synapse Analytics connector configured by o.
+func NewSynapse(o Options) *Synapse { return &Synapse{opts: o} }
+
+var _ Connector = (*Synapse)(nil)
+
+// synLogin is who a Synapse call signs in as.
+type synLogin struct {
+	user   string // login name, or the application's clientId
+	system bool   // the system account (not the bootstrap login)
+	held   bool   // the server-held system account credentials (sys)
+	oauth  bool   // a Microsoft Entra application
+	what   string // for messages
+}
+
+func synLoginOf(c *platforms.Synapse, auto bool, sys Credentials) synLogin {
+	if auto && sys.Password != "" {
+		u := sys.Username
+		if u == "" {
+			u = c.SystemUser(true)
+		}
+		return synLogin{user: u, system: true, held: true,
+			what: fmt.Sprintf("the system account %s (with the password the server holds)", synQ(u))}
+	}
+	lg := synLogin{user: c.Username, system: !auto}
+	if c.AuthenticationType == "oAuthClientSecret" && c.OAuthClientConfig != nil {
+		lg.user, lg.oauth = c.OAuthClientConfig.ClientID, true
+	}
+	role := "the system account"
+	if auto {
+		role = "the bootstrap login"
+	}
+	if lg.oauth {
+		lg.what = fmt.Sprintf("%s (Microsoft Entra application %s)", role, lg.user)
+	} else {
+		lg.what = role + " " + synQ(lg.user)
+	}
+	return lg
+}
+
+// synQ quotes a name for a message as the scripts quote it.
+func synQ(name string) string {
+	q, err := platforms.SynapseQuoting.Ident(name)
+	if err != nil {
+		return fmt.Sprintf("%q", name)
+	}
+	return q
+}
+
+func synIdent(name string) (string, error) { return platforms.SynapseQuoting.Ident(name) }
+func synStr(s string) (string, error)      { return platforms.SynapseQuoting.Str(s) }
+
+// synKeyword guards the privilege names taken from the Model.
+var synKeyword = regexp.MustCompile(`^[A-Z][A-Z ]*$`)
+
+func synConfigOf(p *platforms.Payload) (*platforms.Synapse, error) {
+	if p == nil {
+		return nil, errors.New("no payload")
+	}
+	c, ok := p.Config.(*platforms.Synapse)
+	if !ok || c == nil {
+		return nil, fmt.Errorf("the Azure Synapse Analytics connector cannot handle a payload of type %q", p.Type)
+	}
+	return c, nil
+}
+
+// synDSN is the connection configuration without credentials.
+func synDSN(c *platforms.Synapse, database string, o Options) (msdsn.Config, error) {
+	port := c.Port
+	if port == 0 {
+		port = platforms.SynapseDefaultPort
+	}
+	q := url.Values{}
+	q.Set("database", database)
+	if o.DisableTLS {
+		q.Set("encrypt", "disable")
+	} else {
+		q.Set("encrypt", "true")
+	}
+	q.Set("dial timeout", strconv.Itoa(liveSQLSeconds(o.connectTimeout())))
+	q.Set("connection timeout", strconv.Itoa(liveSQLSeconds(o.statementTimeout())))
+	q.Set("app name", "integrations")
+	u := url.URL{Scheme: "sqlserver", Host: net.JoinHostPort(c.Host, strconv.Itoa(port)), RawQuery: q.Encode()}
+	cfg, err := msdsn.Parse(u.String())
+	if err != nil {
+		return msdsn.Config{}, fmt.Errorf("config.host %q and config.port %d do not make a connection address: %v", c.Host, port, err)
+	}
+	return cfg, nil
+}
+
+// synConnector returns the go-mssqldb connector of a sign-in (see Synapse).
+func synConnector(c *platforms.Synapse, auto bool, sys Credentials, database string, o Options) (driver.Connector, error) {
+	cfg, err := synDSN(c, database, o)
+	if err != nil {
+		return nil, err
+	}
+	lg := synLoginOf(c, auto, sys)
+	var conn *mssql.Connector
+	switch {
+	case lg.held:
+		cfg.User, cfg.Password = lg.user, sys.Password
+		conn = mssql.NewConnectorConfig(cfg)
+	case lg.oauth:
+		provide, err := synTokenProvider(c.OAuthClientConfig)
+		if err != nil {
+			return nil, err
+		}
+		if conn, err = mssql.NewActiveDirectoryTokenConnector(cfg, mssql.FedAuthADALWorkflowPassword, provide); err != nil {
+			return nil, err
+		}
+	case c.AuthenticationType == "userPassword":
+		cfg.User, cfg.Password = c.Username, c.Password
+		conn = mssql.NewConnectorConfig(cfg)
+	default:
+		return nil, fmt.Errorf("config.authenticationType %q is not one of userPassword, oAuthClientSecret", c.AuthenticationType)
+	}
+	return &synTimeoutConnector{Connector: conn, timeout: o.connectTimeout()}, nil
+}
+
+// synTimeoutConnector bounds each sign-in (dial, TLS, token, login) by a timeout.
+type synTimeoutConnector struct {
+	*mssql.Connector
+	timeout time.Duration
+}
+
+func (t *synTimeoutConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	return t.Connector.Connect(ctx)
+}
+
+// synTokenProvider returns the Microsoft Entra token source of the application.
+func synTokenProvider(oc *platforms.SynapseOAuth) (func(ctx context.Context, serverSPN, stsURL string) (string, error), error) {
+	u, err := url.Parse(oc.AuthorityURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("config.oAuthClientConfig.authorityUrl %q must be the tenant's authority, https://login.microsoftonline.com/<tenant id>", oc.AuthorityURL)
+	}
+	tenant, _, _ := strings.Cut(strings.Trim(u.Path, "/"), "/")
+	authorityHost := u.Scheme + "://" + u.Host + "/"
+	id, secret, resource := oc.ClientID, oc.ClientSecret, oc.Resource
+	return func(ctx context.Context, serverSPN, stsURL string) (string, error) {
+		t := tenant
+		if t == "" {
+			t = stsURL[strings.LastIndex(stsURL, "/")+1:]
+		}
+		cred, err := azidentity.NewClientSecretCredential(t, id, secret, &azidentity.ClientSecretCredentialOptions{
+			ClientOptions: azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: authorityHost}},
+		})
+		if err != nil {
+			return "", err
+		}
+		scope := serverSPN
+		if resource != "" {
+			scope = resource
+		}
+		if !strings.HasSuffix(scope, "/.default") {
+			scope += "/.default"
+		}
+		tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
+		if err != nil {
+			return "", err
+		}
+		return tok.Token, nil
+	}, nil
+}
+
+// open returns a pool to the database connectTo.
+func (s *Synapse) open(ctx context.Context, p *platforms.Payload, sys Credentials, connectTo string) (*sql.DB, error) {
+	if s.Open != nil {
+		return s.Open(ctx, p, sys, connectTo)
+	}
+	c, err := synConfigOf(p)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := synConnector(c, p.Auto(), sys, connectTo, s.opts)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(2)
+	return db, nil
+}
+
+// synSession is one connection of a Check or Verify.
+type synSession struct {
+	conn   *sql.Conn
+	c      *platforms.Synapse
+	lg     synLogin
+	target string
+}
+
+// with runs fn on a new connection to target.
+func (s *Synapse) with(ctx context.Context, p *platforms.Payload, c *platforms.Synapse, sys Credentials, target string, fn func(ss *synSession) error) error {
+	lg := synLoginOf(c, p.Auto(), sys)
+	db, err := s.open(ctx, p, sys, target)
+	if err != nil {
+		return synConnectError(c, lg, target, err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return synConnectError(c, lg, target, err)
+	}
+	defer conn.Close()
+	return fn(&synSession{conn: conn, c: c, lg: lg, target: target})
+}
+
+func synNumber(err error) int32 {
+	var me mssql.Error
+	if errors.As(err, &me) {
+		return me.Number
+	}
+	return 0
+}
+
+// synGone reports a sign-in refused because the login or its database user is gone.
+func synGone(err error) bool {
+	n := synNumber(err)
+	return n == synErrLoginFailed || n == synErrCannotOpenDB
+}
+
+// synConnectError explains a failed connection to target.
+func synConnectError(c *platforms.Synapse, lg synLogin, target string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	db := synQ(target)
+	switch synNumber(err) {
+	case synErrLoginFailed:
+		var fix string
+		switch {
+		case lg.held:
+			fix = "the system account's password was changed or its login was dropped; edit the integration to run its setup again"
+		case lg.oauth:
+			fix = fmt.Sprintf("check config.oAuthClientConfig (clientId, clientSecret, authorityUrl), and that the application has a user in %s (CREATE USER %s FROM EXTERNAL PROVIDER, run there by a Microsoft Entra admin)", db, synQ(lg.user))
+		case target == synMaster:
+			fix = "check config.username and config.password; the bootstrap login must be the workspace SQL admin (or a login with a user in master)"
+		default:
+			fix = fmt.Sprintf("check config.username and config.password, and that the login has a user in %s (CREATE USER %s FROM LOGIN %s, run there)", db, synQ(lg.user), synQ(lg.user))
+		}
+		return fmt.Errorf("synapse refused the sign-in of %s to database %s (%v): %s", lg.what, db, err, fix)
+	case synErrCannotOpenDB:
+		return fmt.Errorf("%s cannot open database %s (%v): check that config.database names a dedicated SQL pool of the workspace, that the pool is online (resume it if it is paused), and that the login has a user in it", lg.what, db, err)
+	}
+	if lg.oauth && strings.Contains(err.Error(), "AADSTS") {
+		return fmt.Errorf("the Microsoft Entra ID sign-in of application %s failed (%v): check config.oAuthClientConfig.clientId, clientSecret and authorityUrl (https://login.microsoftonline.com/<tenant id>)", lg.user, err)
+	}
+	port := c.Port
+	if port == 0 {
+		port = platforms.SynapseDefaultPort
+	}
+	return fmt.Errorf("cannot connect to Synapse at %s:%d (database %s) as %s (%v): check config.host (the workspace's dedicated SQL endpoint, <workspace>.sql.azuresynapse.net), config.port and the workspace firewall rules that must let the server in", c.Host, port, db, lg.what, err)
+}
+
+// Check implements Connector.
+func (s *Synapse) Check(ctx context.Context, test string, p *platforms.Payload, sys Credentials) error {
+	return liveSQLFinish(ctx, s.check(ctx, test, p, sys), Secrets(p, sys))
+}
+
+func (s *Synapse) check(ctx context.Context, test string, p *platforms.Payload, sys Credentials) error {
+	c, err := synConfigOf(p)
+	if err != nil {
+		return err
+	}
+	lg := synLoginOf(c, p.Auto(), sys)
+	exp, err := synExpectOf(c, p.Auto(), lg)
+	if err != nil {
+		return err
+	}
+	db := c.Database
+	switch test {
+	case synTestConnection:
+		target := db
+		if p.Auto() && !lg.held {
+			target = synMaster
+		}
+		return s.with(ctx, p, c, sys, target, func(ss *synSession) error { return ss.checkConnection(ctx) })
+	case synTestPool:
+		return s.with(ctx, p, c, sys, db, func(ss *synSession) error { return ss.checkPool(ctx) })
+	case synTestSchema:
+		return s.with(ctx, p, c, sys, db, func(ss *synSession) error { return ss.checkSchemasAbsent(ctx, exp) })
+	case synTestImpersonationAbsent:
+		return s.with(ctx, p, c, sys, db, func(ss *synSession) error { return ss.checkPrincipalAbsent(ctx, c.Impersonation.Role) })
+	case synTestGrants:
+		if err := s.with(ctx, p, c, sys, synMaster, func(ss *synSession) error { return ss.checkLoginCreation(ctx) }); err != nil {
+			return err
+		}
+		return s.with(ctx, p, c, sys, db, func(ss *synSession) error { return ss.checkDBOwner(ctx) })
+	case synTestPermissions:
+		return s.with(ctx, p, c, sys, db, func(ss *synSession) error { return ss.checkPermissions(ctx, exp) })
+	case synTestImpersonationExists:
+		return s.with(ctx, p, c, sys, db, func(ss *synSession) error { return ss.checkRole(ctx, exp) })
+	}
+	return fmt.Errorf("there is no Azure Synapse Analytics test %q", test)
+}
+
+func (ss *synSession) checkConnection(ctx context.Context) error {
+	rows, err := liveSQLRows(ctx, ss.conn, "SELECT SUSER_SNAME() AS login_name")
+	if err != nil {
+		return fmt.Errorf("signed in to %s as %s, but SELECT SUSER_SNAME() failed (%v): check that the login is enabled (ALTER LOGIN %s ENABLE)", synQ(ss.target), ss.lg.what, err, synQ(ss.lg.user))
+	}
+	if len(rows) == 0 {
+		return fmt.Errorf("signed in to %s as %s, but SELECT SUSER_SNAME() returned nothing", synQ(ss.target), ss.lg.what)
+	}
+	return nil
+}
+
+func (ss *synSession) checkPool(ctx context.Context) error {
+	rows, err := liveSQLRows(ctx, ss.conn, "SELECT DB_NAME() AS database_name, CAST(DATABASEPROPERTYEX(DB_NAME(), 'Edition') AS nvarchar(128)) AS edition")
+	if err != nil {
+		return fmt.Errorf("cannot read the properties of database %s as %s (%v): the login needs a user in the database (CREATE USER %s FROM LOGIN %s, run there)", synQ(ss.target), ss.lg.what, err, synQ(ss.lg.user), synQ(ss.lg.user))
+	}
+	if len(rows) == 0 {
+		return fmt.Errorf("database %s returned no properties: check config.database", synQ(ss.target))
+	}
+	if ed, _ := rows[0].get("edition"); ed != synDedicatedEdition {
+		return &warning{fmt.Sprintf("database %s is not a dedicated SQL pool (its edition is %q, not %s): Immuta's Synapse integration needs one; set config.database to a dedicated SQL pool of the workspace", synQ(ss.target), ed, synDedicatedEdition)}
+	}
+	return nil
+}
+
+// inList returns "N'a', N'b'" for names.
+func synInList(names []string) (string, error) {
+	lits := make([]string, len(names))
+	for i, n := range names {
+		l, err := synStr(n)
+		if err != nil {
+			return "", err
+		}
+		lits[i] = l
+	}
+	return strings.Join(lits, ", "), nil
+}
+
+func (ss *synSession) checkSchemasAbsent(ctx context.Context, exp *synExpect) error {
+	names := append([]string{ss.c.Schema}, exp.schemas...)
+	in, err := synInList(names)
+	if err != nil {
+		return err
+	}
+	rows, err := liveSQLRows(ctx, ss.conn, "SELECT name FROM sys.schemas WHERE name IN ("+in+")")
+	if err != nil {
+		return fmt.Errorf("cannot list the schemas of database %s (%v): the login needs a user in it", synQ(ss.target), err)
+	}
+	var problems []string
+	var immuta []string
+	for _, r := range rows {
+		n, _ := r.get("name")
+		if strings.EqualFold(n, ss.c.Schema) {
+			problems = append(problems, fmt.Sprintf("schema %s (config.schema) already exists in database %s, but the create script makes it: set config.schema to a schema that does not exist yet", synQ(n), synQ(ss.target)))
+		} else {
+			immuta = append(immuta, synQ(n))
+		}
+	}
+	if len(immuta) > 0 {
+		problems = append(problems, fmt.Sprintf("the Immuta schema %s already exists in database %s: an earlier Immuta setup left it; run that setup's cleanup script (POST /integrations/scripts/cleanup) or drop the schema once it is empty", strings.Join(immuta, ", "), synQ(ss.target)))
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func (ss *synSession) checkPrincipalAbsent(ctx context.Context, role string) error {
+	lit, err := synStr(role)
+	if err != nil {
+		return err
+	}
+	rows, err := liveSQLRows(ctx, ss.conn, "SELECT name, type_desc FROM sys.database_principals WHERE name = "+lit)
+	if err != nil {
+		return fmt.Errorf("cannot list the principals of database %s (%v): the login needs a user in it", synQ(ss.target), err)
+	}
+	if len(rows) > 0 {
+		typ, _ := rows[0].get("type_desc")
+		fix := fmt.Sprintf("drop it (DROP ROLE %s) if an earlier Immuta setup made it", synQ(role))
+		if typ != "DATABASE_ROLE" {
+			fix = "roles and users share one namespace"
+		}
+		return fmt.Errorf("a database principal named %s (%s) already exists in database %s, but the create script makes role %s: set config.impersonation.role to a new name, or %s", synQ(role), strings.ToLower(typ), synQ(ss.target), synQ(role), fix)
+	}
+	return nil
+}
+
+func (ss *synSession) checkLoginCreation(ctx context.Context) error {
+	rows, err := liveSQLRows(ctx, ss.conn, "SELECT IS_ROLEMEMBER(N'loginmanager') AS loginmanager, USER_NAME() AS user_name")
+	if err != nil {
+		return fmt.Errorf("cannot read the role memberships of %s in master (%v): sign in as the workspace SQL admin", ss.lg.what, err)
+	}
+	if len(rows) > 0 {
+		if v, _ := rows[0].get("loginmanager"); v == "1" {
+			return nil
+		}
+		// The workspace SQL admin is dbo in master.
+		if v, _ := rows[0].get("user_name"); strings.EqualFold(v, "dbo") {
+			return nil
+		}
+	}
+	u, _ := synStr(ss.lg.user)
+	return fmt.Errorf("%s cannot create logins in master (it is neither the workspace SQL admin nor a member of loginmanager), which the initial-create phase needs to make the system account's login: set config.username to the workspace SQL admin, or, as that admin in master, run CREATE USER %s FROM LOGIN %s; EXEC sp_addrolemember N'loginmanager', %s;",
+		ss.lg.what, synQ(ss.lg.user), synQ(ss.lg.user), u)
+}
+
+func (ss *synSession) checkDBOwner(ctx context.Context) error {
+	rows, err := liveSQLRows(ctx, ss.conn, "SELECT IS_ROLEMEMBER(N'db_owner') AS db_owner, USER_NAME() AS user_name")
+	if err != nil {
+		return fmt.Errorf("cannot read the role memberships of %s in database %s (%v)", ss.lg.what, synQ(ss.target), err)
+	}
+	user := ss.lg.user
+	if len(rows) > 0 {
+		if v, _ := rows[0].get("db_owner"); v == "1" {
+			return nil
+		}
+		if n, ok := rows[0].get("user_name"); ok && n != "" {
+			user = n
+		}
+	}
+	u, _ := synStr(user)
+	return fmt.Errorf("%s is not a member of db_owner in database %s, which the create phase needs (it adds the system account to db_datareader and db_ddladmin, which only db_owner members may do, and creates schemas, a role and a table): as the workspace SQL admin, in %s run EXEC sp_addrolemember N'db_owner', %s; or set config.username to the workspace SQL admin",
+		ss.lg.what, synQ(ss.target), synQ(ss.target), u)
+}
+
+// synGrant is a permission the create script grants.
+type synGrant struct{ priv, on, grantee string }
+
+// synExpect is what the create script makes, from the platform's Model.
+type synExpect struct {
+	user       string
+	login      bool
+	members    []string
+	grants     []synGrant // on schemas
+	roleGrants []synGrant // on roles
+	schemas    []string   // Immuta's own schemas
+	viewSchema string
+	roles      []string
+	tables     [][2]string
+}
+
+func synExpectOf(c *platforms.Synapse, auto bool, lg synLogin) (*synExpect, error) {
+	m, err := c.Model(platforms.ModelOptions{AutoBootstrap: auto, SystemPassword: "unused"})
+	if err != nil {
+		return nil, err
+	}
+	str := func(o platforms.Object, k string) string {
+		v, _ := o.Data[k].(string)
+		return v
+	}
+	e := &synExpect{user: c.SystemUser(auto)}
+	if lg.held {
+		e.user = lg.user
+	}
+	for _, o := range m.Objects {
+		switch o.Kind {
+		case "login":
+			e.login = true
+		case "role-member":
+			e.members = append(e.members, str(o, "Role"))
+		case "grant-schema":
+			e.grants = append(e.grants, synGrant{str(o, "Privilege"), str(o, "Schema"), str(o, "Grantee")})
+		case "grant-role":
+			e.roleGrants = append(e.roleGrants, synGrant{str(o, "Privilege"), str(o, "Role"), str(o, "Grantee")})
+		case "schema":
+			e.schemas = append(e.schemas, str(o, "Name"))
+		case "view-schema":
+			e.viewSchema = str(o, "Name")
+		case "role":
+			e.roles = append(e.roles, str(o, "Name"))
+		case "metadata-table":
+			e.tables = append(e.tables, [2]string{str(o, "Schema"), str(o, "Name")})
+		}
+	}
+	return e, nil
+}
+
+// synPerm is one row of sys.database_permissions: a permission granted (or granted
+// with grant option) on a securable (class 0 database, 3 schema, 4 database principal).
+type synPerm struct{ class, major, perm string }
+
+// synFacts is what the system account sees of its own setup in the database.
+type synFacts struct {
+	owner    bool            // member of db_owner (implies every permission)
+	member   map[string]bool // role name -> IS_ROLEMEMBER is 1
+	schemaID map[string]string
+	tables   map[string]bool // "schema.name" -> exists
+	roleID   string          // DATABASE_PRINCIPAL_ID of the impersonation role ("" absent)
+	roleType string          // its type_desc
+	mine     []synPerm       // granted to the current user
+	role     []synPerm       // granted to the impersonation role
+}
+
+// synPermsQuery lists the permissions granted to the principal whose id expr gives.
+func synPermsQuery(grantee string) string {
+	return "SELECT dp.class, dp.major_id, dp.permission_name FROM sys.database_permissions AS dp WHERE dp.grantee_principal_id = " + grantee + " AND dp.state IN ('G', 'W')"
+}
+
+// facts reads, with catalog views and scalar functions that dedicated SQL pools
+// support (IS_ROLEMEMBER, SCHEMA_ID, OBJECT_ID, DATABASE_PRINCIPAL_ID,
+// sys.database_permissions; HAS_PERMS_BY_NAME and fn_my_permissions are not
+// available there), what the create script should have set up for the signed-in
+// system account; with tables, also the tables it makes; with role, also the
+// impersonation role.
+func (ss *synSession) facts(ctx context.Context, exp *synExpect, tables, role bool) (*synFacts, error) {
+	f := &synFacts{member: map[string]bool{}, schemaID: map[string]string{}, tables: map[string]bool{}}
+	type col struct {
+		expr string
+		set  func(v string, ok bool)
+	}
+	cols := []col{{"IS_ROLEMEMBER(N'db_owner')", func(v string, _ bool) { f.owner = v == "1" }}}
+	for _, r := range exp.members {
+		r := r
+		l, err := synStr(r)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, col{"IS_ROLEMEMBER(" + l + ")", func(v string, _ bool) { f.member[r] = v == "1" }})
+	}
+	for _, sc := range exp.allSchemas() {
+		sc := sc
+		l, err := synStr(sc)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, col{"SCHEMA_ID(" + l + ")", func(v string, ok bool) {
+			if ok {
+				f.schemaID[sc] = v
+			}
+		}})
+	}
+	for _, t := range exp.tables {
+		if !tables {
+			break
+		}
+		key := t[0] + "." + t[1]
+		si, err1 := synIdent(t[0])
+		ti, err2 := synIdent(t[1])
+		if err1 != nil || err2 != nil {
+			return nil, errors.Join(err1, err2)
+		}
+		l, _ := synStr(si + "." + ti)
+		cols = append(cols, col{"OBJECT_ID(" + l + ")", func(_ string, ok bool) { f.tables[key] = ok }})
+	}
+	var roleLit string
+	if role {
+		var err error
+		if roleLit, err = synStr(ss.c.Impersonation.Role); err != nil {
+			return nil, err
+		}
+		cols = append(cols, col{"DATABASE_PRINCIPAL_ID(" + roleLit + ")", func(v string, ok bool) {
+			if ok {
+				f.roleID = v
+			}
+		}})
+	}
+	exprs := make([]string, len(cols))
+	for i, c := range cols {
+		exprs[i] = fmt.Sprintf("%s AS [p%d]", c.expr, i+1)
+	}
+	rows, err := liveSQLRows(ctx, ss.conn, "SELECT "+strings.Join(exprs, ", "))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the setup of %s in database %s (%w)", ss.lg.what, synQ(ss.target), err)
+	}
+	for i, c := range cols {
+		var v string
+		var ok bool
+		if len(rows) > 0 {
+			v, ok = rows[0].at(i)
+		}
+		c.set(v, ok)
+	}
+	perms := func(grantee string) ([]synPerm, error) {
+		rows, err := liveSQLRows(ctx, ss.conn, synPermsQuery(grantee))
+		if err != nil {
+			return nil, fmt.Errorf("cannot list the permissions in database %s (%w)", synQ(ss.target), err)
+		}
+		out := make([]synPerm, 0, len(rows))
+		for _, r := range rows {
+			c, _ := r.at(0)
+			m, _ := r.at(1)
+			p, _ := r.at(2)
+			out = append(out, synPerm{c, m, strings.ToUpper(strings.TrimSpace(p))})
+		}
+		return out, nil
+	}
+	if f.mine, err = perms("DATABASE_PRINCIPAL_ID()"); err != nil {
+		return nil, err
+	}
+	if role {
+		rows, err := liveSQLRows(ctx, ss.conn, "SELECT type_desc FROM sys.database_principals WHERE name = "+roleLit)
+		if err != nil {
+			return nil, fmt.Errorf("cannot look up role %s in database %s (%w)", synQ(ss.c.Impersonation.Role), synQ(ss.target), err)
+		}
+		if len(rows) > 0 {
+			f.roleType, _ = rows[0].at(0)
+		}
+		if f.roleID != "" {
+			if f.role, err = perms("DATABASE_PRINCIPAL_ID(" + roleLit + ")"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return f, nil
+}
+
+// has reports a permission in perms on the securable (class, major), or CONTROL on
+// it, or CONTROL on the database.
+func synHas(perms []synPerm, class, major, perm string) bool {
+	for _, p := range perms {
+		switch {
+		case p.class == "0" && p.perm == "CONTROL":
+			return true
+		case major != "" && p.class == class && p.major == major && (p.perm == perm || p.perm == "CONTROL"):
+			return true
+		}
+	}
+	return false
+}
+
+func (e *synExpect) allSchemas() []string {
+	out := append([]string(nil), e.schemas...)
+	if e.viewSchema != "" {
+		out = append(out, e.viewSchema)
+	}
+	return out
+}
+
+// userProblems lists what the system account lacks of what the create script grants
+// it (membership of db_owner stands for every permission), with the statements that
+// grant it; tables adds the tables the script makes.
+func (e *synExpect) userProblems(f *synFacts, tables bool) (missing, fixes []string) {
+	u := synQ(e.user)
+	ul, _ := synStr(e.user)
+	for _, r := range e.members {
+		if !f.member[r] && !f.owner {
+			rl, _ := synStr(r)
+			missing = append(missing, "membership of "+r)
+			fixes = append(fixes, "EXEC sp_addrolemember "+rl+", "+ul+";")
+		}
+	}
+	for _, g := range e.grants {
+		if g.grantee != e.user || !synKeyword.MatchString(g.priv) {
+			continue
+		}
+		qi := synQ(g.on)
+		id, ok := f.schemaID[g.on]
+		switch {
+		case !ok:
+			missing = append(missing, "schema "+qi+" (it does not exist, or the system account cannot see it)")
+		case f.owner || synHas(f.mine, "3", id, g.priv):
+			continue
+		default:
+			missing = append(missing, g.priv+" on schema "+qi)
+		}
+		fixes = append(fixes, "GRANT "+g.priv+" ON SCHEMA::"+qi+" TO "+u+";")
+	}
+	if tables {
+		for _, t := range e.tables {
+			if !f.tables[t[0]+"."+t[1]] {
+				missing = append(missing, "table "+synQ(t[0])+"."+synQ(t[1])+" (it does not exist, or the system account cannot see it)")
+			}
+		}
+	}
+	return missing, fixes
+}
+
+// roleProblems lists what is wrong with the impersonation role.
+func (e *synExpect) roleProblems(f *synFacts, role string) (missing, fixes []string) {
+	ri := synQ(role)
+	u := synQ(e.user)
+	var grantFixes []string
+	for _, g := range e.roleGrants {
+		if g.grantee == e.user && strings.EqualFold(g.on, role) && synKeyword.MatchString(g.priv) {
+			fix := "GRANT " + g.priv + " ON ROLE::" + ri + " TO " + u + ";"
+			grantFixes = append(grantFixes, fix)
+			if f.roleID != "" && !f.owner && !synHas(f.mine, "4", f.roleID, g.priv) && !synHas(f.mine, "0", "", "ALTER ANY ROLE") {
+				missing = append(missing, g.priv+" on role "+ri)
+				fixes = append(fixes, fix)
+			}
+		}
+	}
+	for _, g := range e.grants {
+		if !strings.EqualFold(g.grantee, role) || !synKeyword.MatchString(g.priv) {
+			continue
+		}
+		fix := "GRANT " + g.priv + " ON SCHEMA::" + synQ(g.on) + " TO " + ri + ";"
+		grantFixes = append(grantFixes, fix)
+		if f.roleID != "" && !synHas(f.role, "3", f.schemaID[g.on], g.priv) {
+			missing = append(missing, g.priv+" on schema "+synQ(g.on)+" for role "+ri)
+			fixes = append(fixes, fix)
+		}
+	}
+	switch {
+	case f.roleID == "":
+		return []string{"role " + ri + " (config.impersonation.role; it does not exist, or the system account cannot see it)"},
+			append([]string{"CREATE ROLE " + ri + ";"}, grantFixes...)
+	case f.roleType != "" && f.roleType != "DATABASE_ROLE":
+		return []string{fmt.Sprintf("role %s (%s is a %s, not a database role: set config.impersonation.role to another name)", ri, ri, strings.ToLower(f.roleType))}, nil
+	}
+	return missing, fixes
+}
+
+// problems fails with what the system account lacks.
+func (ss *synSession) problems(user string, missing, fixes []string) error {
+	if len(missing) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("the system account %s lacks what the create script sets up in database %s: %s; run the create script (POST /integrations/scripts/create: initial-create in master, then create in %s)",
+		synQ(user), synQ(ss.target), strings.Join(missing, ", "), synQ(ss.target))
+	if len(fixes) > 0 {
+		msg += fmt.Sprintf(", or as a db_owner member in %s run: %s", synQ(ss.target), strings.Join(fixes, " "))
+	}
+	return errors.New(msg)
+}
+
+// checkPermissions is the System Account Permissions test.
+func (ss *synSession) checkPermissions(ctx context.Context, exp *synExpect) error {
+	f, err := ss.facts(ctx, exp, false, false)
+	if err != nil {
+		return err
+	}
+	missing, fixes := exp.userProblems(f, false)
+	return ss.problems(exp.user, missing, fixes)
+}
+
+// checkRole is the Impersonation Role Exists test.
+func (ss *synSession) checkRole(ctx context.Context, exp *synExpect) error {
+	f, err := ss.facts(ctx, exp, false, true)
+	if err != nil {
+		return err
+	}
+	missing, fixes := exp.roleProblems(f, ss.c.Impersonation.Role)
+	return ss.problems(exp.user, missing, fixes)
+}
+
+// Run implements Connector.
+func (s *Synapse) Run(ctx context.Context, script *render.Script, p *platforms.Payload) error {
+	if _, err := synConfigOf(p); err != nil {
+		return err
+	}
+	open := func(ctx context.Context, connectTo string) (*sql.DB, error) {
+		return s.open(ctx, p, Credentials{}, connectTo)
+	}
+	secrets := append(Secrets(p, Credentials{}), liveSQLPasswords(script, false)...)
+	return RunPhases(ctx, script, open, s.opts.statementTimeout(), secrets)
+}
+
+// Verify implements Connector.
+func (s *Synapse) Verify(ctx context.Context, op platforms.Operation, p *platforms.Payload, sys Credentials) error {
+	return liveSQLFinish(ctx, s.verify(ctx, op, p, sys), Secrets(p, sys))
+}
+
+func (s *Synapse) verify(ctx context.Context, op platforms.Operation, p *platforms.Payload, sys Credentials) error {
+	c, err := synConfigOf(p)
+	if err != nil {
+		return err
+	}
+	switch op {
+	case platforms.OpCreate, platforms.OpEdit, platforms.OpDelete:
+	default:
+		return fmt.Errorf("cannot verify a %s: Verify checks create, edit and delete", op)
+	}
+	lg := synLoginOf(c, p.Auto(), sys)
+	exp, err := synExpectOf(c, p.Auto(), lg)
+	if err != nil {
+		return err
+	}
+	if !lg.system {
+		return s.verifyByName(ctx, op, p, c, sys, exp)
+	}
+	if op == platforms.OpDelete {
+		db, err := s.open(ctx, p, sys, c.Database)
+		if err != nil {
+			return synConnectError(c, lg, c.Database, err)
+		}
+		defer db.Close()
+		conn, err := db.Conn(ctx)
+		if err == nil {
+			conn.Close()
+			return fmt.Errorf("%s can still sign in to database %s: the delete has not run (or not completely); run the delete script (POST /integrations/scripts/delete: cleanup in %s, then post-cleanup in master)", lg.what, synQ(c.Database), synQ(c.Database))
+		}
+		if synGone(err) {
+			return nil
+		}
+		return synConnectError(c, lg, c.Database, err)
+	}
+	return s.with(ctx, p, c, sys, c.Database, func(ss *synSession) error {
+		f, err := ss.facts(ctx, exp, true, c.Impersonation.Enabled)
+		if err != nil {
+			return err
+		}
+		missing, fixes := exp.userProblems(f, true)
+		if c.Impersonation.Enabled {
+			m, fx := exp.roleProblems(f, c.Impersonation.Role)
+			missing, fixes = append(missing, m...), append(fixes, fx...)
+		}
+		return ss.problems(exp.user, missing, fixes)
+	})
+}
+
+// verifyByName looks up, as the bootstrap login, the objects the create script makes
+// and checks that they are all there (create, edit) or gone (delete).
+func (s *Synapse) verifyByName(ctx context.Context, op platforms.Operation, p *platforms.Payload, c *platforms.Synapse, sys Credentials, exp *synExpect) error {
+	type object struct {
+		what    string
+		found   bool
+		mayStay bool
+	}
+	var objs []*object
+	add := func(what string, mayStay bool) *object {
+		o := &object{what: what, mayStay: mayStay}
+		objs = append(objs, o)
+		return o
+	}
+	if exp.login {
+		login := add("login "+synQ(exp.user)+" in master", false)
+		lit, err := synStr(exp.user)
+		if err != nil {
+			return err
+		}
+		if err := s.with(ctx, p, c, sys, synMaster, func(ss *synSession) error {
+			rows, err := liveSQLRows(ctx, ss.conn, "SELECT name FROM sys.sql_logins WHERE name = "+lit)
+			if err != nil {
+				return fmt.Errorf("cannot list the logins in master (%w)", err)
+			}
+			login.found = len(rows) > 0
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	err := s.with(ctx, p, c, sys, c.Database, func(ss *synSession) error {
+		principals := append([]string{exp.user}, exp.roles...)
+		byName := map[string]*object{}
+		for _, n := range principals {
+			byName[strings.ToLower(n)] = add("database principal "+synQ(n), false)
+		}
+		in, err := synInList(principals)
+		if err != nil {
+			return err
+		}
+		rows, err := liveSQLRows(ctx, ss.conn, "SELECT name FROM sys.database_principals WHERE name IN ("+in+")")
+		if err != nil {
+			return fmt.Errorf("cannot list the principals of database %s (%w)", synQ(ss.target), err)
+		}
+		for _, r := range rows {
+			n, _ := r.get("name")
+			if o := byName[strings.ToLower(n)]; o != nil {
+				o.found = true
+			}
+		}
+		schemas := append(append([]string(nil), exp.schemas...), exp.viewSchema)
+		byName = map[string]*object{}
+		for _, n := range schemas {
+			byName[strings.ToLower(n)] = add("schema "+synQ(n), n == exp.viewSchema)
+		}
+		if in, err = synInList(schemas); err != nil {
+			return err
+		}
+		if rows, err = liveSQLRows(ctx, ss.conn, "SELECT name FROM sys.schemas WHERE name IN ("+in+")"); err != nil {
+			return fmt.Errorf("cannot list the schemas of database %s (%w)", synQ(ss.target), err)
+		}
+		for _, r := range rows {
+			n, _ := r.get("name")
+			if o := byName[strings.ToLower(n)]; o != nil {
+				o.found = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var bad []string
+	for _, o := range objs {
+		switch {
+		case op == platforms.OpDelete && o.found && !o.mayStay:
+			bad = append(bad, o.what)
+		case op != platforms.OpDelete && !o.found:
+			bad = append(bad, o.what)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	if op == platforms.OpDelete {
+		return fmt.Errorf("the Synapse setup is still in place: %s remain; run the delete script (POST /integrations/scripts/delete: cleanup in %s, then post-cleanup in master)", strings.Join(bad, ", "), synQ(c.Database))
+	}
+	return fmt.Errorf("the Synapse setup is incomplete: %s missing; run the create script (initial-create in master, then create in %s)", strings.Join(bad, ", "), synQ(c.Database))
+}
