@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/openintegrations/integrations/platforms"
@@ -74,6 +75,9 @@ type Spec struct {
 	// Recurring tests also run in the periodic revalidation of an enabled integration
 	// (as its system account); the others are skipped there.
 	Recurring bool
+	// Connection marks the test that signs in: when it fails, the tests after it are
+	// skipped rather than each waiting for the same unreachable platform.
+	Connection bool
 }
 
 // Revalidate is the operation of the periodic validation (not a script operation).
@@ -81,7 +85,7 @@ const Revalidate platforms.Operation = "revalidate"
 
 var catalogue = map[string][]Spec{
 	"Snowflake": {
-		{Name: "Initial Validation: Basic Connection Test", Recurring: true},
+		{Name: "Initial Validation: Basic Connection Test", Recurring: true, Connection: true},
 		{Name: "Initial Validation: Default Warehouse Access Test", EmptyResult: true, Recurring: true},
 		{Name: "Initial Validation: Validate access to Privileged Role", Applies: AutomaticOnly, EmptyResult: true},
 		{Name: "Validate Automatic: Database Does Not Exist", Applies: AutomaticOnly, CreateOnly: true},
@@ -89,13 +93,13 @@ var catalogue = map[string][]Spec{
 		{Name: "Validate Automatic Bootstrap User Grants", Applies: AutomaticOnly},
 	},
 	"Redshift": {
-		{Name: "Initial Validation: Basic Connection Test", Recurring: true},
+		{Name: "Initial Validation: Basic Connection Test", Recurring: true, Connection: true},
 		{Name: "Initial Validation: Database Access Test", Recurring: true},
 		{Name: "Validate Manual: System User Privileges", Recurring: true},
 		{Name: "Validate Manual: Impersonation Group Exists", Impersonation: true},
 	},
 	"Azure Synapse Analytics": {
-		{Name: "Initial Validation: Basic Connection Test", Recurring: true},
+		{Name: "Initial Validation: Basic Connection Test", Recurring: true, Connection: true},
 		{Name: "Initial Validation: Dedicated SQL Pool Access Test", Recurring: true},
 		{Name: "Validate Automatic: Schema Does Not Exist", Applies: AutomaticOnly, CreateOnly: true},
 		{Name: "Validate Automatic: Impersonation Role Does Not Exist", Applies: AutomaticOnly, Impersonation: true, CreateOnly: true},
@@ -104,12 +108,12 @@ var catalogue = map[string][]Spec{
 		{Name: "Validate Manual: Impersonation Role Exists", Applies: ManualOnly, Impersonation: true},
 	},
 	"Google BigQuery": {
-		{Name: "Initial Validation: Service Account Credential Test", Recurring: true},
+		{Name: "Initial Validation: Service Account Credential Test", Recurring: true, Connection: true},
 		{Name: "Initial Validation: Project Access Test", Recurring: true},
 		{Name: "Initial Validation: Role Permissions Test"},
 	},
 	"Native S3": {
-		{Name: "Initial Validation: AWS Credentials Test", Recurring: true},
+		{Name: "Initial Validation: AWS Credentials Test", Recurring: true, Connection: true},
 		{Name: "Initial Validation: S3 Access Grants Instance Test", Recurring: true},
 		{Name: "Initial Validation: Location Role Test"},
 	},
@@ -174,6 +178,7 @@ func Validate(ctx context.Context, c Connector, op platforms.Operation, p *platf
 	specs := Catalogue(p.Type)
 	tests := make([]Test, 0, len(specs))
 	auto := p.Auto()
+	noConnection := ""
 	for _, s := range specs {
 		t := Test{Name: s.Name}
 		if s.EmptyResult {
@@ -192,6 +197,8 @@ func Validate(ctx context.Context, c Connector, op platforms.Operation, p *platf
 			t.Status = Skipped
 		case c == nil:
 			t.Status, t.Message = Skipped, OfflineMessage
+		case noConnection != "":
+			t.Status, t.Message = Skipped, "skipped: "+noConnection+" failed; fix it first"
 		default:
 			tctx, cancel := context.WithTimeout(ctx, timeout)
 			err := c.Check(tctx, s.Name, p, sys)
@@ -205,6 +212,9 @@ func Validate(ctx context.Context, c Connector, op platforms.Operation, p *platf
 				t.Status, t.Message = Failed, fmt.Sprintf("the platform did not answer within %s; check that it is reachable from the server and try again", timeout)
 			default:
 				t.Status, t.Message = Failed, err.Error()
+			}
+			if t.Status == Failed && s.Connection {
+				noConnection = "the " + strings.TrimPrefix(s.Name, "Initial Validation: ")
 			}
 		}
 		tests = append(tests, t)

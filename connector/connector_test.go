@@ -39,6 +39,8 @@ func TestValidate(t *testing.T) {
 			[]string{Passed, Passed, Passed, Skipped, Skipped, Passed}},
 		{"failure wins", autoSnowflake, platforms.OpCreate, &Fake{Fail: map[string]string{"Validate Automatic Bootstrap User Grants": "grant MANAGE GRANTS"}, Warn: map[string]string{"Initial Validation: Basic Connection Test": "slow"}}, Failed,
 			[]string{Warning, Passed, Passed, Passed, Skipped, Failed}},
+		{"connection failure skips the rest", autoSnowflake, platforms.OpCreate, &Fake{Fail: map[string]string{"Initial Validation: Basic Connection Test": "no route to host"}}, Failed,
+			[]string{Failed, Skipped, Skipped, Skipped, Skipped, Skipped}},
 		{"warning", autoSnowflake, platforms.OpCreate, &Fake{Warn: map[string]string{"Initial Validation: Basic Connection Test": "slow"}}, Warning,
 			[]string{Warning, Passed, Passed, Passed, Skipped, Passed}},
 		{"offline", autoSnowflake, platforms.OpCreate, nil, Skipped,
