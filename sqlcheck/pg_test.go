@@ -90,3 +90,34 @@ func BenchmarkRedshiftStatement(b *testing.B) {
 		}
 	}
 }
+
+// Only CREATE FUNCTION/PROCEDURE takes the parse-tree path; everything else is parsed
+// without building the tree, and that path still refuses syntax errors and a second
+// statement hidden in one.
+func TestPGFastPath(t *testing.T) {
+	for _, c := range []struct {
+		sql     string
+		routine bool
+	}{
+		{`CREATE OR REPLACE PROCEDURE p() AS $$ BEGIN END $$ LANGUAGE plpgsql;`, true},
+		{`CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql;`, true},
+		{`CREATE /* c */ PROCEDURE p() AS $$ BEGIN END $$ LANGUAGE plpgsql;`, true},
+		{`CREATE SCHEMA "FUNCTION";`, false},
+		{`GRANT EXECUTE ON PROCEDURE p() TO u;`, false},
+		{`DROP PROCEDURE p();`, false},
+	} {
+		sts, err := Split(Redshift, c.sql)
+		if err != nil || len(sts) != 1 {
+			t.Fatalf("%s: split %v %v", c.sql, sts, err)
+		}
+		if got := createsRoutine(&sts[0]); got != c.routine {
+			t.Errorf("createsRoutine(%s) = %v, want %v", c.sql, got, c.routine)
+		}
+	}
+	for _, bad := range []string{`GRANT TEMP ON DATABAS "d" TO u;`, `SELECT 1; SELECT 2`} {
+		st := &Statement{SQL: bad}
+		if e := checkPG(st); e == nil {
+			t.Errorf("checkPG(%q) accepted it", bad)
+		}
+	}
+}
