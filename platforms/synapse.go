@@ -353,12 +353,12 @@ func SynapseUnquoteStr(q string) (string, error) {
 	return b.String(), nil
 }
 
-// systemAccount is the name of the login/user Immuta connects as.
 // SystemUser is the system account (login and user) the integration signs in as after
 // setup: the config's username for a manual setup, <database>_SYSTEM_ACCOUNT for an
 // automatic one.
 func (c *Synapse) SystemUser(auto bool) string { return c.systemAccount(auto) }
 
+// systemAccount is the name of the login/user the server connects as.
 func (c *Synapse) systemAccount(auto bool) string {
 	switch {
 	case auto:
