@@ -8,6 +8,7 @@ package lifecycle
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Status is an integration status (exact API strings).
@@ -34,14 +35,7 @@ var Statuses = []Status{Creating, CreateError, Enabled, Editing, EditError, Dele
 	DeleteError, Deleted, Disabled, Migrating, MigrateError, RecurringValidationError}
 
 // Valid reports whether s is one of the twelve statuses.
-func (s Status) Valid() bool {
-	for _, x := range Statuses {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
 
 // Live reports whether an integration in status s counts for uniqueness: every status
 // but deleted and disabled.

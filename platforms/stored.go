@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -96,7 +97,7 @@ func MergeCredentials(stored *Payload, body []byte) (*Payload, error) {
 	}
 	v := newValidator(nil)
 	for k := range generic {
-		if !contains(allowed, k) {
+		if !slices.Contains(allowed, k) {
 			v.Add(k, "unknown field%s; accepted: %s", suggest(k, allowed), strings.Join(allowed, ", "))
 		}
 	}
@@ -134,13 +135,4 @@ func MergeCredentials(stored *Payload, body []byte) (*Payload, error) {
 		return nil, err
 	}
 	return p, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -16,9 +16,10 @@ const maxBody = 1 << 20
 // readBody reads a JSON or YAML request body (at most 1 MiB: 413 beyond). A body with
 // no Content-Type is sniffed by the decoder; any other media type is a 400.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	var mt string
 	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil {
+		var err error
+		if mt, _, err = mime.ParseMediaType(ct); err != nil {
 			return nil, errorf(http.StatusBadRequest, "malformed Content-Type header; send application/json or application/yaml")
 		}
 		switch mt {
@@ -39,9 +40,8 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		return nil, errorf(http.StatusBadRequest, "could not read the request body")
 	}
 	// A body labelled JSON must be JSON (the decoder would otherwise read it as YAML).
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
-		t := bytes.TrimLeft(data, " \t\r\n")
-		if len(t) > 0 && t[0] != '{' && t[0] != '[' && !emptyBody(data) {
+	if mt == "application/json" {
+		if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] != '{' && t[0] != '[' && !emptyBody(data) {
 			return nil, errorf(http.StatusBadRequest, "the body is not a JSON object (Content-Type is application/json)")
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/openintegrations/integrations/connector"
 	"github.com/openintegrations/integrations/internal/apierr"
 	"github.com/openintegrations/integrations/platforms"
+	"github.com/openintegrations/integrations/render"
 )
 
 // httpError is an error with the API's status and message; every handler error that
@@ -50,7 +51,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if he.cause != nil {
 			s.log.ErrorContext(r.Context(), "request failed", "request_id", r.Context().Value(ctxRequestID), "err", he.cause)
 		}
-	case errors.Is(err, platforms.ErrInvalid), errors.Is(err, platforms.ErrUnknownType):
+	case errors.Is(err, platforms.ErrInvalid), errors.Is(err, platforms.ErrUnknownType), errors.Is(err, render.ErrUnsupported):
 		body.Body = apierr.From(err)
 	default:
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", r.Context().Value(ctxRequestID), "err", err)

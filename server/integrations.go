@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -170,16 +171,41 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	out := make([]*view, 0, len(all))
-	for _, in := range all {
-		v, err := s.view(r, in)
+	out := []byte{'['}
+	for i, in := range all {
+		body, err := s.viewJSON(r, in)
 		if err != nil {
 			return err
 		}
-		out = append(out, v)
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, bytes.TrimSuffix(body, []byte("\n"))...)
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeBody(w, http.StatusOK, append(out, ']', '\n'))
 	return nil
+}
+
+// viewJSON encodes the integration object of in, through the cache of bodies by id and
+// version (Trino's body depends on the request's host, for the snippet's base URL, so
+// it is not cached).
+func (s *Server) viewJSON(r *http.Request, in *store.Integration) ([]byte, error) {
+	cacheable := in.Type != "Trino"
+	if body, ok := s.views.get(in.ID, in.Version); ok && cacheable {
+		return body, nil
+	}
+	v, err := s.view(r, in)
+	if err != nil {
+		return nil, err
+	}
+	body, err := encodeJSON(v)
+	if err != nil {
+		return nil, err
+	}
+	if cacheable {
+		s.views.put(in.ID, in.Version, body)
+	}
+	return body, nil
 }
 
 func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request) error {
@@ -187,22 +213,9 @@ func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// Trino's body depends on the request's host (the snippet's base URL): not cached.
-	cacheable := in.Type != "Trino"
-	if body, ok := s.views.get(in.ID, in.Version); ok && cacheable {
-		writeBody(w, http.StatusOK, body)
-		return nil
-	}
-	v, err := s.view(r, in)
+	body, err := s.viewJSON(r, in)
 	if err != nil {
 		return err
-	}
-	body, err := encodeJSON(v)
-	if err != nil {
-		return err
-	}
-	if cacheable {
-		s.views.put(in.ID, in.Version, body)
 	}
 	writeBody(w, http.StatusOK, body)
 	return nil
@@ -235,13 +248,14 @@ type uniq struct{ key, what string }
 // uniqueKeys lists what must be unique among live integrations of p's type (API.md
 // section 3).
 func uniqueKeys(p *platforms.Payload) []uniq {
+	host := func(h string) []uniq { return []uniq{{p.Type + "|host|" + p.Config.UniqueKey(), "on host " + h}} }
 	switch c := p.Config.(type) {
 	case *platforms.Snowflake:
-		return []uniq{{p.Type + "|host|" + c.UniqueKey(), "on host " + c.Host}}
+		return host(c.Host)
 	case *platforms.Redshift:
-		return []uniq{{p.Type + "|host|" + c.UniqueKey(), "on host " + c.Host}}
+		return host(c.Host)
 	case *platforms.Synapse:
-		return []uniq{{p.Type + "|host|" + c.UniqueKey(), "on host " + c.Host}}
+		return host(c.Host)
 	case *platforms.BigQuery:
 		return []uniq{{p.Type + "|dataset|" + c.UniqueKey(), "for project and dataset " + c.UniqueKey()}}
 	case *platforms.S3:
@@ -399,8 +413,9 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) error
 	next, _ := lifecycle.Next(in.Status, lifecycle.Edit)
 	in.Status, in.Message, in.Pending = next, "", pending
 	in.ValidationResults, _ = json.Marshal(res)
-	// While the edit runs the integration holds its old and its new keys.
-	in.Keys = union(in.Keys, keysOf(uniqueKeys(p)))
+	// While the edit runs the integration holds its old and its new keys (the store
+	// drops duplicates).
+	in.Keys = append(in.Keys, keysOf(uniqueKeys(p))...)
 	s.takeLease(in)
 	if err := s.store.Update(r.Context(), in); err != nil {
 		return s.raced(r, in.ID, err, "edit", p)
@@ -442,18 +457,6 @@ func sameIdentity(in *store.Integration, p *platforms.Payload) error {
 }
 
 func boolOf(b *bool) bool { return b != nil && *b }
-
-func union(a, b []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range append(append([]string(nil), a...), b...) {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
 
 func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) error {
 	dry, err := queryBool(r, "dryRun")

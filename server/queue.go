@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/openintegrations/integrations/connector"
 	"github.com/openintegrations/integrations/lifecycle"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/store"
@@ -302,10 +303,10 @@ func (s *Server) runJob(parent context.Context, j job) {
 		err = s.doCreate(ctx, j)
 	case platforms.OpEdit:
 		from, ok, fail = lifecycle.Editing, lifecycle.Edited, lifecycle.EditFailed
-		err = s.doEdit(ctx, j)
+		err = s.doChange(ctx, j)
 	case platforms.OpDelete:
 		from, ok, fail = lifecycle.Deleting, lifecycle.Removed, lifecycle.DeleteFailed
-		err = s.doDelete(ctx, j)
+		err = s.doChange(ctx, j)
 	}
 	if stopLease() {
 		s.hold(j.id, false)
@@ -321,7 +322,7 @@ func (s *Server) runJob(parent context.Context, j job) {
 		err = fmt.Errorf("timed out after %s (%v)", s.workTimeout, err)
 	}
 	if err != nil {
-		s.log.WarnContext(ctx, "background work failed", "integration", j.id, "kind", j.kind, "err", redactSecrets(j.payload, err.Error()))
+		s.log.WarnContext(ctx, "background work failed", "integration", j.id, "kind", j.kind, "err", connector.Scrub(err, connector.Secrets(j.payload, connector.Credentials{})))
 		s.metrics.jobs.WithLabelValues(string(j.kind), "failed").Inc()
 		s.finish(context.Background(), j.id, from, fail, failMessage(j, err), nil)
 	} else {

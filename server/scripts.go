@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/openintegrations/integrations/platforms"
@@ -97,9 +96,6 @@ func (s *Server) scriptDelete(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) writeScript(w http.ResponseWriter, r *http.Request, req render.Request) error {
 	script, err := s.engine.Render(req)
 	if err != nil {
-		if errors.Is(err, render.ErrUnsupported) {
-			err = errorf(http.StatusBadRequest, "%s", err.Error())
-		}
 		return err
 	}
 	if mt := scriptMediaType(r); mt != "application/json" {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/openintegrations/integrations/connector"
@@ -65,7 +64,7 @@ func (s *Server) finish(ctx context.Context, id int64, from lifecycle.Status, ev
 
 // failMessage says what went wrong and what to do, without secrets.
 func failMessage(j job, err error) string {
-	msg := redactSecrets(j.payload, err.Error())
+	msg := connector.Scrub(err, connector.Secrets(j.payload, connector.Credentials{})).Error()
 	switch j.kind {
 	case platforms.OpCreate:
 		if j.payload.Auto() {
@@ -77,19 +76,6 @@ func failMessage(j job, err error) string {
 	default:
 		return "delete failed, the integration is kept: " + msg
 	}
-}
-
-// redactSecrets removes every secret of the payload from msg.
-func redactSecrets(p *platforms.Payload, msg string) string {
-	if p == nil || p.Config == nil {
-		return msg
-	}
-	for _, v := range platforms.SecretValues(p.Config) {
-		if len(v) >= 3 {
-			msg = strings.ReplaceAll(msg, v, platforms.Redacted)
-		}
-	}
-	return msg
 }
 
 func (s *Server) doCreate(ctx context.Context, j job) error {
@@ -156,40 +142,15 @@ func (s *Server) cleanupAfter(ctx context.Context, c connector.Connector, j job,
 	return fmt.Errorf("%v; the cleanup script ran, so nothing is left behind: fix the cause and create the integration again", runErr)
 }
 
-func (s *Server) doEdit(ctx context.Context, j job) error {
+// doChange does an edit or a delete: a manual setup's is checked as done (Verify); an
+// automatic setup's script runs with the request's privileged credentials.
+func (s *Server) doChange(ctx context.Context, j job) error {
 	c := s.connectorFor(j.payload.Type)
-	if c == nil || j.payload.Config == nil {
+	if c == nil || j.kind == platforms.OpEdit && j.payload.Config == nil {
 		return nil
 	}
 	if !j.payload.Auto() {
-		return c.Verify(ctx, platforms.OpEdit, j.payload, connector.Credentials{})
-	}
-	in, err := s.store.Get(ctx, j.id)
-	if err != nil {
-		return err
-	}
-	from, err := platforms.Restore(in.Type, in.AutoBootstrap, in.Config)
-	if err != nil {
-		return err
-	}
-	h, err := heldOf(in)
-	if err != nil {
-		return err
-	}
-	script, err := s.engine.Render(render.Request{Operation: platforms.OpEdit, Payload: j.payload, From: from, SystemPassword: h.SystemPassword})
-	if err != nil {
-		return err
-	}
-	return c.Run(ctx, script, j.payload)
-}
-
-func (s *Server) doDelete(ctx context.Context, j job) error {
-	c := s.connectorFor(j.payload.Type)
-	if c == nil {
-		return nil
-	}
-	if !j.payload.Auto() {
-		return c.Verify(ctx, platforms.OpDelete, j.payload, connector.Credentials{})
+		return c.Verify(ctx, j.kind, j.payload, connector.Credentials{})
 	}
 	in, err := s.store.Get(ctx, j.id)
 	if err != nil {
@@ -199,7 +160,13 @@ func (s *Server) doDelete(ctx context.Context, j job) error {
 	if err != nil {
 		return err
 	}
-	script, err := s.engine.Render(render.Request{Operation: platforms.OpDelete, Payload: j.payload, SystemPassword: h.SystemPassword})
+	req := render.Request{Operation: j.kind, Payload: j.payload, SystemPassword: h.SystemPassword}
+	if j.kind == platforms.OpEdit {
+		if req.From, err = platforms.Restore(in.Type, in.AutoBootstrap, in.Config); err != nil {
+			return err
+		}
+	}
+	script, err := s.engine.Render(req)
 	if err != nil {
 		return err
 	}

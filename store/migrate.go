@@ -76,19 +76,31 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) error {
 	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	latest := ms[len(ms)-1].version
-	if current > latest {
-		return fmt.Errorf("database schema version %d is newer than this binary knows (%d): use a newer integrations binary", current, latest)
+	todo, err := pending(ms, current)
+	if err != nil {
+		return err
 	}
-	for _, m := range ms {
-		if m.version <= current {
-			continue
-		}
+	for _, m := range todo {
 		if err := applyMigration(ctx, db, m); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
 	return nil
+}
+
+// pending returns the migrations of ms after version current, or an error when the
+// database's schema is newer than ms know.
+func pending(ms []migration, current int) ([]migration, error) {
+	if latest := ms[len(ms)-1].version; current > latest {
+		return nil, fmt.Errorf("database schema version %d is newer than this binary knows (%d): use a newer integrations binary", current, latest)
+	}
+	var out []migration
+	for _, m := range ms {
+		if m.version > current {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 func applyMigration(ctx context.Context, db *sql.DB, m migration) error {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/subtle"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -187,14 +186,11 @@ func (s *pgStore) migrate(ctx context.Context, ms []migration) error {
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 			return fmt.Errorf("migrations: %w", err)
 		}
-		latest := ms[len(ms)-1].version
-		if current > latest {
-			return fmt.Errorf("database schema version %d is newer than this binary knows (%d): use a newer integrations binary", current, latest)
+		todo, err := pending(ms, current)
+		if err != nil {
+			return err
 		}
-		for _, m := range ms {
-			if m.version <= current {
-				continue
-			}
+		for _, m := range todo {
 			if _, err := tx.Exec(ctx, m.sql); err != nil {
 				return fmt.Errorf("migration %s: %w", m.name, err)
 			}
@@ -775,10 +771,7 @@ func (s *pgStore) Authenticate(ctx context.Context, key string) (*APIKey, error)
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	if subtle.ConstantTimeCompare(stored, h) != 1 || k.RevokedAt != nil {
-		return nil, fmt.Errorf("API key: %w", ErrNotFound)
-	}
-	return k, nil
+	return usableKey(k, stored, h)
 }
 
 // ListAPIKeys implements Store.

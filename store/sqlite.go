@@ -555,11 +555,41 @@ func (s *sqliteStore) ListByStatus(ctx context.Context, statuses ...lifecycle.St
 	if len(statuses) == 0 {
 		return []*Integration{}, nil
 	}
+	in, args := statusIn(statuses)
+	return s.list(ctx, in, args...)
+}
+
+// statusIn is the condition "status IN (?, ...)" for statuses (at least one) and its
+// arguments.
+func statusIn(statuses []lifecycle.Status) (string, []any) {
 	args := make([]any, len(statuses))
 	for i, st := range statuses {
 		args[i] = string(st)
 	}
-	return s.list(ctx, `status IN (?`+strings.Repeat(", ?", len(statuses)-1)+`)`, args...)
+	return `status IN (?` + strings.Repeat(", ?", len(statuses)-1) + `)`, args
+}
+
+// claimOne is Claim and ClaimIdle: in one write transaction (SQLite's single writer
+// makes it exactly-once) it picks the first id that pick (a SELECT of one id) finds
+// and applies set (the SET clause) to it, returning the integration as stored.
+func (s *sqliteStore) claimOne(ctx context.Context, pick string, pickArgs []any, set string, setArgs ...any) (*Integration, error) {
+	var in *Integration
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var id int64
+		if err := tx.QueryRowContext(ctx, pick, pickArgs...).Scan(&id); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE integrations SET `+set+` WHERE id = ?`, append(setArgs, id)...); err != nil {
+			return err
+		}
+		var err error
+		in, err = s.scanIntegration(tx.QueryRowContext(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE id = ?`, id))
+		return err
+	})
+	return in, err
 }
 
 // Claim implements Store. The write transaction makes it exactly-once: SQLite has a
@@ -571,31 +601,10 @@ func (s *sqliteStore) Claim(ctx context.Context, owner string, now, until time.T
 	if len(statuses) == 0 {
 		return nil, fmt.Errorf("claim: %w", ErrNotFound)
 	}
-	args := make([]any, 0, len(statuses)+1)
-	for _, st := range statuses {
-		args = append(args, string(st))
-	}
-	args = append(args, leaseMicro(now))
-	pick := `SELECT id FROM integrations WHERE status IN (?` + strings.Repeat(", ?", len(statuses)-1) + `)
-		AND (lease_owner = '' OR lease_until < ?) ORDER BY id LIMIT 1`
-	t := nowUTC()
-	var in *Integration
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var id int64
-		if err := tx.QueryRowContext(ctx, pick, args...).Scan(&id); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return ErrNotFound
-			}
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE integrations SET lease_owner = ?, lease_until = ?,
-			version = version + 1, updated_at = ? WHERE id = ?`, owner, leaseMicro(until), t.UnixMicro(), id); err != nil {
-			return err
-		}
-		var err error
-		in, err = s.scanIntegration(tx.QueryRowContext(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE id = ?`, id))
-		return err
-	})
+	cond, args := statusIn(statuses)
+	pick := `SELECT id FROM integrations WHERE ` + cond + ` AND (lease_owner = '' OR lease_until < ?) ORDER BY id LIMIT 1`
+	in, err := s.claimOne(ctx, pick, append(args, leaseMicro(now)),
+		`lease_owner = ?, lease_until = ?, version = version + 1, updated_at = ?`, owner, leaseMicro(until), nowUTC().UnixMicro())
 	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
@@ -607,30 +616,10 @@ func (s *sqliteStore) ClaimIdle(ctx context.Context, now, idleSince time.Time, s
 	if len(statuses) == 0 {
 		return nil, fmt.Errorf("claim idle: %w", ErrNotFound)
 	}
-	args := make([]any, 0, len(statuses)+1)
-	for _, st := range statuses {
-		args = append(args, string(st))
-	}
-	args = append(args, idleSince.UTC().UnixMicro())
-	pick := `SELECT id FROM integrations WHERE status IN (?` + strings.Repeat(", ?", len(statuses)-1) + `)
-		AND lease_owner = '' AND updated_at < ? ORDER BY updated_at, id LIMIT 1`
-	var in *Integration
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var id int64
-		if err := tx.QueryRowContext(ctx, pick, args...).Scan(&id); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return ErrNotFound
-			}
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE integrations SET version = version + 1, updated_at = ? WHERE id = ?`,
-			now.UTC().UnixMicro(), id); err != nil {
-			return err
-		}
-		var err error
-		in, err = s.scanIntegration(tx.QueryRowContext(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE id = ?`, id))
-		return err
-	})
+	cond, args := statusIn(statuses)
+	pick := `SELECT id FROM integrations WHERE ` + cond + ` AND lease_owner = '' AND updated_at < ? ORDER BY updated_at, id LIMIT 1`
+	in, err := s.claimOne(ctx, pick, append(args, idleSince.UTC().UnixMicro()),
+		`version = version + 1, updated_at = ?`, now.UTC().UnixMicro())
 	if err != nil {
 		return nil, fmt.Errorf("claim idle: %w", err)
 	}
@@ -671,6 +660,15 @@ const MinAPIKeyLength = 16
 func hashKey(key string) []byte {
 	h := sha256.Sum256([]byte(key))
 	return h[:]
+}
+
+// usableKey is the end of every Authenticate: the stored hash must equal h (compared
+// in constant time) and the key must not be revoked.
+func usableKey(k *APIKey, stored, h []byte) (*APIKey, error) {
+	if subtle.ConstantTimeCompare(stored, h) != 1 || k.RevokedAt != nil {
+		return nil, fmt.Errorf("API key: %w", ErrNotFound)
+	}
+	return k, nil
 }
 
 // newAPIKeyPlaintext returns 32 random bytes as 64 lowercase hex characters.
@@ -825,10 +823,7 @@ func (s *sqliteStore) Authenticate(ctx context.Context, key string) (*APIKey, er
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	if subtle.ConstantTimeCompare(stored, h) != 1 || k.RevokedAt != nil {
-		return nil, fmt.Errorf("API key: %w", ErrNotFound)
-	}
-	return k, nil
+	return usableKey(k, stored, h)
 }
 
 // ListAPIKeys implements Store.

@@ -29,6 +29,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/openintegrations/integrations/lifecycle"
@@ -198,11 +199,4 @@ type APIKey struct {
 }
 
 // Has reports whether the key has permission p.
-func (k *APIKey) Has(p string) bool {
-	for _, x := range k.Permissions {
-		if x == p {
-			return true
-		}
-	}
-	return false
-}
+func (k *APIKey) Has(p string) bool { return slices.Contains(k.Permissions, p) }
