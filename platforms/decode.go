@@ -316,6 +316,26 @@ func jsonName(f reflect.StructField) string {
 	return name
 }
 
+// EmptyDocument reports whether data, a JSON or YAML body, holds nothing: only white
+// space, an empty YAML document ("---"), a null, or an empty object. A DELETE body like
+// that carries no credentials. Anything the parser refuses is not empty.
+func EmptyDocument(data []byte) bool {
+	root, _, perr := parseTree(data)
+	if perr != nil {
+		return perr.Message == msgEmptyPayload
+	}
+	switch root.Kind {
+	case yaml.MappingNode:
+		return len(root.Content) == 0
+	case yaml.ScalarNode:
+		return root.ShortTag() == "!!null"
+	}
+	return false
+}
+
+// msgEmptyPayload is parseTree's problem for a body with nothing in it.
+const msgEmptyPayload = "empty payload"
+
 // parseTree reads JSON or YAML into a yaml.Node tree with positions. Aliases, anchors and
 // multiple documents are refused (alias bombs, confusing configs).
 func parseTree(data []byte) (*yaml.Node, bool, *Problem) {
@@ -337,7 +357,7 @@ func parseTree(data []byte) (*yaml.Node, bool, *Problem) {
 	}
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	if len(trimmed) == 0 {
-		return nil, false, &Problem{Message: "empty payload", Line: 1, Col: 1}
+		return nil, false, &Problem{Message: msgEmptyPayload, Line: 1, Col: 1}
 	}
 	if trimmed[0] == '{' || trimmed[0] == '[' {
 		n, p := parseJSON(data)
@@ -365,7 +385,7 @@ func parseYAML(data []byte) (n *yaml.Node, prob *Problem) {
 		return nil, yamlProblem(err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil, &Problem{Message: "empty payload", Line: 1, Col: 1}
+		return nil, &Problem{Message: msgEmptyPayload, Line: 1, Col: 1}
 	}
 	if p := checkYAML(doc.Content[0], 0); p != nil {
 		return nil, p

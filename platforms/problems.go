@@ -108,10 +108,16 @@ func (v *Validator) Add(path, format string, args ...any) {
 	v.problems = append(v.problems, p)
 }
 
+// msgRequired starts the message of every problem that is a missing field.
+const msgRequired = "is required"
+
+// Missing reports whether p is a missing field (its message starts "is required").
+func (p Problem) Missing() bool { return strings.HasPrefix(p.Message, msgRequired) }
+
 // Required adds "is required" when val is empty.
 func (v *Validator) Required(path, val string) bool {
 	if val == "" {
-		v.Add(path, "is required")
+		v.Add(path, msgRequired)
 		return false
 	}
 	return true
