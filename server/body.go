@@ -39,9 +39,10 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		}
 		return nil, errorf(http.StatusBadRequest, "could not read the request body")
 	}
-	// A body labelled JSON must be JSON (the decoder would otherwise read it as YAML).
+	// A body labelled JSON must be JSON (the decoder would otherwise read it as YAML):
+	// an object, an array, or null (a DELETE's "no credentials").
 	if mt == "application/json" {
-		if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] != '{' && t[0] != '[' && !emptyBody(data) {
+		if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] != '{' && t[0] != '[' && !emptyBody(data) && !isJSONNull(data) {
 			return nil, errorf(http.StatusBadRequest, "the body is not a JSON object (Content-Type is application/json)")
 		}
 	}
@@ -54,6 +55,9 @@ func tooLarge() error {
 
 // emptyBody reports whether data holds nothing but white space.
 func emptyBody(data []byte) bool { return len(bytes.TrimSpace(data)) == 0 }
+
+// isJSONNull reports whether data is the JSON literal null, with white space around it.
+func isJSONNull(data []byte) bool { return string(bytes.TrimSpace(data)) == "null" }
 
 // queryBool reads a boolean query parameter: absent is false; true/false only.
 func queryBool(r *http.Request, name string) (bool, error) {

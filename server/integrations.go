@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -504,17 +505,20 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	p := stored
+	// No body, white space, null and {} all carry no credentials (API.md section 5):
+	// what a manual integration takes, and what an automatic one refuses.
+	none := platforms.EmptyDocument(data)
 	switch {
-	case stored.Auto() && emptyBody(data):
+	case stored.Auto() && none:
 		return errorf(http.StatusBadRequest, msgNeedCredentials)
-	case !stored.Auto() && !emptyBody(data):
+	case !stored.Auto() && !none:
 		return errorf(http.StatusBadRequest, msgNoCredentials)
 	case stored.Auto():
 		if s.Offline() {
 			return errorf(http.StatusUnprocessableEntity, msgOfflineAuto+" To remove the integration without the platform, use forceDisable=true.")
 		}
 		if p, err = platforms.MergeCredentials(stored, data); err != nil {
-			return err
+			return incompleteCredentials(err)
 		}
 	}
 	res, err := s.validate(r, platforms.OpDelete, p, msgDelValidationFailed)
@@ -531,6 +535,17 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) error
 	s.enqueue(job{kind: platforms.OpDelete, id: in.ID, payload: p})
 	writeJSON(w, http.StatusOK, accepted{strconv.FormatInt(in.ID, 10), in.Status, res})
 	return nil
+}
+
+// incompleteCredentials gives a DELETE body that lacks some of the privileged
+// credentials the seed's message, with every problem of the body in details. Other
+// problems (unknown fields, values of the wrong type) keep their own message.
+func incompleteCredentials(err error) error {
+	var ve *platforms.ValidationError
+	if errors.As(err, &ve) && slices.ContainsFunc(ve.Problems, platforms.Problem.Missing) {
+		return &httpError{status: http.StatusBadRequest, message: msgNeedCredentials, details: ve.Problems}
+	}
+	return err
 }
 
 func storedResults(in *store.Integration) connector.Results {

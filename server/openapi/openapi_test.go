@@ -403,3 +403,22 @@ func TestSeedPayloads(t *testing.T) {
 		t.Error("Payload accepts an unknown type")
 	}
 }
+
+// A DELETE body of {} or null (no credentials) is one the document describes; an
+// unknown field is not.
+func TestDeleteCredentialsNone(t *testing.T) {
+	doc := load(t)
+	s := doc.Components.Schemas["DeleteCredentials"].Value
+	for _, body := range []string{`{}`, `null`, `{"username": "u"}`} {
+		var v any
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.VisitJSON(v); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+	if err := s.VisitJSON(map[string]any{"config": map[string]any{}}); err == nil {
+		t.Error("DeleteCredentials accepts an unknown field")
+	}
+}
