@@ -404,6 +404,31 @@ func TestSeedPayloads(t *testing.T) {
 	}
 }
 
+// A validation test's message is optional: the seed's skipped tests have none, and the
+// server's skipped tests (which say why they were skipped) have one.
+func TestValidationTestMessageOptional(t *testing.T) {
+	doc := load(t)
+	s := doc.Components.Schemas["ValidationTest"].Value
+	if slices.Contains(s.Required, "message") {
+		t.Error("ValidationTest requires message")
+	}
+	if s.Properties["message"] == nil || !strings.HasPrefix(s.Properties["message"].Value.Description, "Optional.") {
+		t.Error("ValidationTest.message is not described as optional")
+	}
+	for _, body := range []string{
+		`{"name": "Validate Automatic: Impersonation Role Does Not Exist", "status": "skipped"}`,
+		`{"name": "Validate Automatic Bootstrap User Grants", "status": "skipped", "message": "skipped: applies to automatic setup only"}`,
+	} {
+		var v any
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.VisitJSON(v); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+}
+
 // A DELETE body of {} or null (no credentials) is one the document describes; an
 // unknown field is not.
 func TestDeleteCredentialsNone(t *testing.T) {
