@@ -397,7 +397,7 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 	}
 	m := &Model{
 		Create:     []PhaseSpec{{Name: "create", ConnectTo: "account", RunAs: runAs}},
-		Teardown:   []PhaseSpec{{Name: "cleanup", ConnectTo: "account", RunAs: fmt.Sprintf("the role that ran create, with role %s granted to it", q(sys))}},
+		Teardown:   []PhaseSpec{{Name: "cleanup", ConnectTo: "account", RunAs: fmt.Sprintf("ACCOUNTADMIN or SYSADMIN (create grants role %s to SYSADMIN, so they may drop what it owns)", q(sys))}},
 		Privileges: append([]string(nil), sfSetupPrivileges...),
 	}
 	add := func(obj Object) {
@@ -409,10 +409,18 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 	const whyDB = "config.database"
 
 	// The system role and the database with its schemas, all owned by the role.
+	// Plain CREATE (no IF NOT EXISTS): on an existing role, database or user it fails,
+	// so create never takes over an object it did not make, and delete never drops one.
 	add(Object{ID: roleID, Kind: "role", Why: whyDB + " (system role " + sys + ")",
-		Data: map[string]any{"Name": sys}})
+		Data: map[string]any{"Name": sys}, NotRerunnable: true})
+	// Snowflake recommends granting every custom role to SYSADMIN, so that the system
+	// hierarchy (SYSADMIN, ACCOUNTADMIN) can manage and drop what the role owns
+	// (https://docs.snowflake.com/en/user-guide/security-access-control-considerations).
+	add(Object{ID: "grant:role:" + sys + ":role:SYSADMIN", Kind: "role-grant", Parents: []string{roleID},
+		Why:  whyDB + " (system role " + sys + " in the SYSADMIN hierarchy, as Snowflake recommends for custom roles)",
+		Data: map[string]any{"Role": sys, "GranteeType": "ROLE", "Grantee": "SYSADMIN"}})
 	add(Object{ID: dbID, Kind: "database", Why: whyDB,
-		Data: map[string]any{"Name": db}})
+		Data: map[string]any{"Name": db}, NotRerunnable: true})
 	for _, s := range sfSchemas {
 		add(Object{ID: "schema:" + db + "." + s, Kind: "schema", Parents: []string{dbID}, Why: whyDB,
 			Data: map[string]any{"Database": db, "Name": s}})
@@ -438,7 +446,7 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 		}
 		userID := "user:" + user
 		add(Object{ID: userID, Kind: "user", Why: why + ", config.warehouse",
-			Data: map[string]any{"Name": user, "Role": sys, "Warehouse": wh, "Namespace": db}})
+			Data: map[string]any{"Name": user, "Role": sys, "Warehouse": wh, "Namespace": db}, NotRerunnable: true})
 		switch {
 		case o.AutoBootstrap:
 			pw := o.SystemPassword
@@ -448,11 +456,11 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 				m.Secrets = append(m.Secrets, pw)
 			}
 			add(Object{ID: "password:" + userID, Kind: "user-password", Parents: []string{userID},
-				Why: "autoBootstrap (generated password)", Data: map[string]any{"User": user, "Password": pw}})
+				Why: "autoBootstrap (generated password; TYPE = LEGACY_SERVICE: a service user that signs in with a password)", Data: map[string]any{"User": user, "Password": pw, "Type": "LEGACY_SERVICE"}})
 		case c.AuthenticationType == sfUserPassword:
 			m.Secrets = append(m.Secrets, c.Password)
 			add(Object{ID: "password:" + userID, Kind: "user-password", Parents: []string{userID},
-				Why: "config.password", Data: map[string]any{"User": user, "Password": c.Password}})
+				Why: "config.password (TYPE = LEGACY_SERVICE: a service user that signs in with a password)", Data: map[string]any{"User": user, "Password": c.Password, "Type": "LEGACY_SERVICE"}})
 		case c.AuthenticationType == sfKeyPair:
 			if c.PrivateKey == nil {
 				return nil, fmt.Errorf("snowflake: keyPair without privateKey")
@@ -462,8 +470,8 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 				return nil, kerr
 			}
 			add(Object{ID: "rsa-public-key:" + userID, Kind: "user-key", Parents: []string{userID},
-				Why:  "config.privateKey (its public key; the private key stays with Immuta)",
-				Data: map[string]any{"User": user, "PublicKey": pub}})
+				Why:  "config.privateKey (its public key; the private key stays with Immuta; TYPE = SERVICE: key-pair sign-in only)",
+				Data: map[string]any{"User": user, "PublicKey": pub, "Type": "SERVICE"}})
 		}
 		add(Object{ID: "grant:role:" + sys + ":user:" + user, Kind: "role-grant", Parents: []string{roleID, userID},
 			Why:  why + " (system role " + sys + ")",
@@ -486,6 +494,10 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 	}
 	accountGrant("APPLY MASKING POLICY", "policy enforcement (masking policies)")
 	accountGrant("APPLY ROW ACCESS POLICY", "policy enforcement (row access policies)")
+	// Table grants: Immuta creates a role per user and grants it SELECT on the tables
+	// the user may query, so the system role creates roles and manages grants.
+	accountGrant("CREATE ROLE", "table grants (Immuta makes a role per user)")
+	accountGrant("MANAGE GRANTS", "table grants (Immuta grants SELECT on tables it does not own to those roles)")
 	var imported []string
 	if c.Audit.Enabled {
 		imported = append(imported, "audit enabled")
@@ -508,7 +520,7 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 		}
 		rID := "role:" + r
 		why := "impersonation enabled (config.impersonation.role)"
-		add(Object{ID: rID, Kind: "role", Why: why, Data: map[string]any{"Name": r}})
+		add(Object{ID: rID, Kind: "role", Why: why, Data: map[string]any{"Name": r}, NotRerunnable: true})
 		add(Object{ID: "grant:role:" + r + ":role:" + sys, Kind: "role-grant", Parents: []string{rID, roleID}, Why: why,
 			Data: map[string]any{"Role": r, "GranteeType": "ROLE", "Grantee": sys}})
 		add(Object{ID: "grant:ownership:role:" + r + ":role:" + sys, Kind: "role-ownership", Parents: []string{rID}, Why: why,
@@ -516,9 +528,13 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 	}
 
 	owned := "the database and its schemas"
+	made := "role " + q(sys) + ", database " + q(db)
 	if c.Impersonation.Enabled {
 		owned = "the database, its schemas and the impersonation role"
+		made += ", role " + q(sfCanon(c.Impersonation.Role))
 	}
-	m.Notes = append(m.Notes, fmt.Sprintf("role %s owns %s: re-running create, an edit or a cleanup must run as a role that %s is granted to (GRANT ROLE %s TO ROLE <your role>)", q(sys), owned, q(sys), q(sys)))
+	m.Notes = append(m.Notes,
+		fmt.Sprintf("create is not re-runnable: CREATE ROLE, CREATE DATABASE and CREATE USER fail when the object already exists, so that create never takes over an object it did not make (%s, and the system account); after a failed run, run cleanup, then create", made),
+		fmt.Sprintf("role %s owns %s and is granted to SYSADMIN: an edit or a cleanup runs as ACCOUNTADMIN or SYSADMIN (or a role that %s is granted to)", q(sys), owned, q(sys)))
 	return m, nil
 }

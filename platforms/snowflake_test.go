@@ -59,11 +59,11 @@ func TestSnowflakeValidate(t *testing.T) {
   impersonation: {enabled: false}
   authenticationType: userPassword
   username: IMMUTA_SYSTEM_ACCOUNT
-  password: abc1234
+  password: Abc1234-secret
 `},
 		{name: "seed auto example", auto: true, config: sfBase + `  authenticationType: userPassword
   username: taylor@snowflake.com
-  password: abc1234
+  password: Abc1234-secret
   role: ACCOUNTADMIN
 `},
 		{name: "everything enabled", config: sfBase + `  port: 8443
@@ -73,7 +73,7 @@ func TestSnowflakeValidate(t *testing.T) {
   lineage: {enabled: true, ingestBatchSize: 1000, tableFilter: '^PROD\..*', tagFilter: 'pii|phi'}
   authenticationType: userPassword
   username: taylor@example.com
-  password: "pa'ss\\word"
+  password: "Pa'ss\\word-12345"
 `},
 		{name: "key pair", config: sfBase + "  authenticationType: keyPair\n  username: SVC\n  privateKey:\n    userFilename: key.p8\n    content: |\n" + indent(key) + "\n"},
 		{name: "encrypted key pair", config: sfBase + "  authenticationType: keyPair\n  username: SVC\n  privateKeyPassword: " + fixturePass + "\n  privateKey:\n    keyName: PRIV_KEY_FILE\n    content: |\n" + indent(encKey) + "\n"},
@@ -109,7 +109,7 @@ func TestSnowflakeValidate(t *testing.T) {
 			"config.lineage.tagFilter: must be a regular expression",
 			`config.authenticationType: must be one of userPassword, keyPair, oAuthClientCredentials (got "password")`,
 		}},
-		{name: "batch size too big", config: sfBase + "  lineage: {enabled: true, ingestBatchSize: 1001}\n  authenticationType: userPassword\n  username: U\n  password: P\n",
+		{name: "batch size too big", config: sfBase + "  lineage: {enabled: true, ingestBatchSize: 1001}\n  authenticationType: userPassword\n  username: U\n  password: Passw0rd-12345\n",
 			want: []string{"config.lineage.ingestBatchSize: must be between 1 and 1000 (got 1001)"}},
 		{name: "names too long", config: "  host: h.example.com\n  warehouse: " + strings.Repeat("w", 256) + "\n  database: " + strings.Repeat("d", 241) + "\n  impersonation: {enabled: true, role: " + strings.Repeat("r", 256) + "}\n  authenticationType: userPassword\n  username: " + strings.Repeat("u", 256) + "\n  password: " + strings.Repeat("p", 257) + "\n",
 			want: []string{
@@ -119,7 +119,7 @@ func TestSnowflakeValidate(t *testing.T) {
 				"config.username: must be at most 255 characters",
 				"config.password: must be at most 256 characters",
 			}},
-		{name: "shared database and role clash", config: "  host: h.example.com\n  warehouse: W\n  database: snowflake\n  impersonation: {enabled: true, role: snowflake_system}\n  authenticationType: userPassword\n  username: snowflake\n  password: p\n",
+		{name: "shared database and role clash", config: "  host: h.example.com\n  warehouse: W\n  database: snowflake\n  impersonation: {enabled: true, role: snowflake_system}\n  authenticationType: userPassword\n  username: snowflake\n  password: Passw0rd-12345\n",
 			want: []string{
 				"config.database: must not be SNOWFLAKE",
 				"config.impersonation.role: must differ from the system role",
@@ -145,11 +145,11 @@ func TestSnowflakeValidate(t *testing.T) {
 			want: []string{"config.oAuthClientConfig.publicCertificateThumbprint: is required"}},
 		{name: "oauth with auto bootstrap", auto: true, config: sfBase + "  authenticationType: oAuthClientCredentials\n  oAuthClientConfig: {clientId: a, clientSecret: b, authorityUrl: 'https://x/t'}\n",
 			want: []string{"config.authenticationType: must be userPassword or keyPair with autoBootstrap"}},
-		{name: "auto bootstrap database too long for the account", auto: true, config: "  host: h.example.com\n  warehouse: W\n  database: " + strings.Repeat("d", 241) + "\n  authenticationType: userPassword\n  username: U\n  password: P\n",
+		{name: "auto bootstrap database too long for the account", auto: true, config: "  host: h.example.com\n  warehouse: W\n  database: " + strings.Repeat("d", 241) + "\n  authenticationType: userPassword\n  username: U\n  password: Passw0rd-12345\n",
 			want: []string{"config.database: must be at most 240 characters"}},
-		{name: "auto bootstrap bad role", auto: true, config: sfBase + "  role: \"a\\tb\"\n  authenticationType: userPassword\n  username: U\n  password: P\n",
+		{name: "auto bootstrap bad role", auto: true, config: sfBase + "  role: \"a\\tb\"\n  authenticationType: userPassword\n  username: U\n  password: Passw0rd-12345\n",
 			want: []string{"config.role: must not contain control characters"}},
-		{name: "unknown field", config: sfBase + "  authenticationType: userPassword\n  username: U\n  password: P\n  passwrd: x\n",
+		{name: "unknown field", config: sfBase + "  authenticationType: userPassword\n  username: U\n  password: Passw0rd-12345\n  passwrd: x\n",
 			want: []string{`config.passwrd: unknown field (did you mean "password"?)`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,7 +161,7 @@ func TestSnowflakeValidate(t *testing.T) {
 				if !strings.HasPrefix(got[i], tc.want[i]) {
 					t.Errorf("problem %d:\n got %s\nwant %s...", i, got[i], tc.want[i])
 				}
-				for _, secret := range []string{"abc1234", "MII", fixturePass} {
+				for _, secret := range []string{"Abc1234-secret", "MII", fixturePass} {
 					if strings.Contains(got[i], secret) {
 						t.Errorf("problem %d leaks a secret: %s", i, got[i])
 					}
@@ -209,7 +209,7 @@ func TestSnowflakeDefaults(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestSnowflakeJSONOrder(t *testing.T) {
-	c, probs := sfDecode(t, true, sfBase+"  authenticationType: userPassword\n  username: taylor@snowflake.com\n  password: abc1234\n")
+	c, probs := sfDecode(t, true, sfBase+"  authenticationType: userPassword\n  username: taylor@snowflake.com\n  password: Abc1234-secret\n")
 	if probs != nil {
 		t.Fatal(probs)
 	}
@@ -502,7 +502,7 @@ func objectIDs(m *Model) []string {
 
 func TestSnowflakeModel(t *testing.T) {
 	base := []string{
-		"role:IMMUTA_DB_SYSTEM", "database:IMMUTA_DB",
+		"role:IMMUTA_DB_SYSTEM", "grant:role:IMMUTA_DB_SYSTEM:role:SYSADMIN", "database:IMMUTA_DB",
 		"schema:IMMUTA_DB.IMMUTA_PROCEDURES", "schema:IMMUTA_DB.IMMUTA_FUNCTIONS", "schema:IMMUTA_DB.IMMUTA_SYSTEM", "schema:IMMUTA_DB.IMMUTA_POLICIES",
 		"grant:ownership:schema:IMMUTA_DB.IMMUTA_PROCEDURES:role:IMMUTA_DB_SYSTEM", "grant:ownership:schema:IMMUTA_DB.IMMUTA_FUNCTIONS:role:IMMUTA_DB_SYSTEM",
 		"grant:ownership:schema:IMMUTA_DB.IMMUTA_SYSTEM:role:IMMUTA_DB_SYSTEM", "grant:ownership:schema:IMMUTA_DB.IMMUTA_POLICIES:role:IMMUTA_DB_SYSTEM",
@@ -514,10 +514,11 @@ func TestSnowflakeModel(t *testing.T) {
 	policy := []string{
 		"grant:usage:warehouse:SAMPLE_WAREHOUSE:role:IMMUTA_DB_SYSTEM",
 		"grant:apply-masking-policy:account:role:IMMUTA_DB_SYSTEM", "grant:apply-row-access-policy:account:role:IMMUTA_DB_SYSTEM",
+		"grant:create-role:account:role:IMMUTA_DB_SYSTEM", "grant:manage-grants:account:role:IMMUTA_DB_SYSTEM",
 	}
 	imported := "grant:imported-privileges:database:SNOWFLAKE:role:IMMUTA_DB_SYSTEM"
 	cat := func(parts ...[]string) []string { return slices.Concat(parts...) }
-	pw := "  authenticationType: userPassword\n  username: svc\n  password: abc1234\n"
+	pw := "  authenticationType: userPassword\n  username: svc\n  password: Abc1234-secret\n"
 	for _, tc := range []struct {
 		name    string
 		auto    bool
@@ -529,24 +530,24 @@ func TestSnowflakeModel(t *testing.T) {
 		notes   []string
 	}{
 		{name: "password", config: sfBase + pw, want: cat(base, user("SVC", "password"), policy),
-			secrets: []string{"abc1234"}, why: map[string]string{"user:SVC": "config.username, config.warehouse"}},
+			secrets: []string{"Abc1234-secret"}, why: map[string]string{"user:SVC": "config.username, config.warehouse"}},
 		{name: "audit", config: sfBase + "  audit: {enabled: true}\n" + pw, want: cat(base, user("SVC", "password"), policy, []string{imported}),
-			secrets: []string{"abc1234"}, why: map[string]string{imported: "audit enabled (reads SNOWFLAKE.ACCOUNT_USAGE)"}},
+			secrets: []string{"Abc1234-secret"}, why: map[string]string{imported: "audit enabled (reads SNOWFLAKE.ACCOUNT_USAGE)"}},
 		{name: "lineage", config: sfBase + "  lineage: {enabled: true}\n" + pw, want: cat(base, user("SVC", "password"), policy, []string{imported}),
-			secrets: []string{"abc1234"}, why: map[string]string{imported: "lineage enabled (reads SNOWFLAKE.ACCOUNT_USAGE)"}},
+			secrets: []string{"Abc1234-secret"}, why: map[string]string{imported: "lineage enabled (reads SNOWFLAKE.ACCOUNT_USAGE)"}},
 		{name: "audit and lineage share one grant", config: sfBase + "  audit: {enabled: true}\n  lineage: {enabled: true}\n" + pw,
-			want: cat(base, user("SVC", "password"), policy, []string{imported}), secrets: []string{"abc1234"},
+			want: cat(base, user("SVC", "password"), policy, []string{imported}), secrets: []string{"Abc1234-secret"},
 			why: map[string]string{imported: "audit enabled, lineage enabled (reads SNOWFLAKE.ACCOUNT_USAGE)"}},
 		{name: "workspaces", config: sfBase + "  workspaces: {enabled: true}\n" + pw,
-			want: cat(base, user("SVC", "password"), policy, []string{"grant:create-database:account:role:IMMUTA_DB_SYSTEM"}), secrets: []string{"abc1234"}},
+			want: cat(base, user("SVC", "password"), policy, []string{"grant:create-database:account:role:IMMUTA_DB_SYSTEM"}), secrets: []string{"Abc1234-secret"}},
 		{name: "impersonation", config: sfBase + "  impersonation: {enabled: true}\n" + pw,
 			want:    cat(base, user("SVC", "password"), policy, []string{"role:IMMUTA_IMPERSONATION", "grant:role:IMMUTA_IMPERSONATION:role:IMMUTA_DB_SYSTEM", "grant:ownership:role:IMMUTA_IMPERSONATION:role:IMMUTA_DB_SYSTEM"}),
-			secrets: []string{"abc1234"}},
+			secrets: []string{"Abc1234-secret"}},
 		{name: "key pair", config: sfBase + "  authenticationType: keyPair\n  username: svc\n  privateKey:\n    content: |\n      " + strings.ReplaceAll(strings.TrimSpace(fixture(t, "key.p8")), "\n", "\n      ") + "\n",
 			want: cat(base, user("SVC", "rsa-public-key"), policy)},
 		{name: "oauth", config: sfBase + "  authenticationType: oAuthClientCredentials\n  oAuthClientConfig: {clientId: my-client, clientSecret: s, authorityUrl: 'https://x/t'}\n",
 			want: cat(base, policy), notes: []string{`oAuthClientCredentials: no user is created; grant role "IMMUTA_DB_SYSTEM" to the Snowflake user of OAuth client "my-client"`}},
-		{name: "auto bootstrap", auto: true, config: sfBase + "  authenticationType: userPassword\n  username: taylor@snowflake.com\n  password: abc1234\n",
+		{name: "auto bootstrap", auto: true, config: sfBase + "  authenticationType: userPassword\n  username: taylor@snowflake.com\n  password: Abc1234-secret\n",
 			opts: ModelOptions{SystemPassword: "Gen3rated!"}, want: cat(base, user("IMMUTA_DB_SYSTEM_ACCOUNT", "password"), policy), secrets: []string{"Gen3rated!"}},
 		{name: "auto bootstrap without password", auto: true, config: sfBase + "  authenticationType: keyPair\n  username: admin\n  privateKey:\n    content: |\n      " + strings.ReplaceAll(strings.TrimSpace(fixture(t, "key.p8")), "\n", "\n      ") + "\n",
 			want: cat(base, user("IMMUTA_DB_SYSTEM_ACCOUNT", "password"), policy)},
@@ -590,10 +591,11 @@ func TestSnowflakeModel(t *testing.T) {
 }
 
 func TestSnowflakeModelStatements(t *testing.T) {
-	m := sfModel(t, false, sfBase+"  audit: {enabled: true}\n  workspaces: {enabled: true}\n  impersonation: {enabled: true, role: imp}\n  authenticationType: userPassword\n  username: taylor@example.com\n  password: \"it's\"\n", ModelOptions{})
+	m := sfModel(t, false, sfBase+"  audit: {enabled: true}\n  workspaces: {enabled: true}\n  impersonation: {enabled: true, role: imp}\n  authenticationType: userPassword\n  username: taylor@example.com\n  password: \"It's-a-Passw0rd\"\n", ModelOptions{})
 	got := strings.Join(renderSnowflake(t, m), "\n")
-	want := `CREATE ROLE IF NOT EXISTS "IMMUTA_DB_SYSTEM";
-CREATE DATABASE IF NOT EXISTS "IMMUTA_DB";
+	want := `CREATE ROLE "IMMUTA_DB_SYSTEM";
+GRANT ROLE "IMMUTA_DB_SYSTEM" TO ROLE "SYSADMIN";
+CREATE DATABASE "IMMUTA_DB";
 CREATE SCHEMA IF NOT EXISTS "IMMUTA_DB"."IMMUTA_PROCEDURES";
 CREATE SCHEMA IF NOT EXISTS "IMMUTA_DB"."IMMUTA_FUNCTIONS";
 CREATE SCHEMA IF NOT EXISTS "IMMUTA_DB"."IMMUTA_SYSTEM";
@@ -603,15 +605,17 @@ GRANT OWNERSHIP ON SCHEMA "IMMUTA_DB"."IMMUTA_FUNCTIONS" TO ROLE "IMMUTA_DB_SYST
 GRANT OWNERSHIP ON SCHEMA "IMMUTA_DB"."IMMUTA_SYSTEM" TO ROLE "IMMUTA_DB_SYSTEM" COPY CURRENT GRANTS;
 GRANT OWNERSHIP ON SCHEMA "IMMUTA_DB"."IMMUTA_POLICIES" TO ROLE "IMMUTA_DB_SYSTEM" COPY CURRENT GRANTS;
 GRANT OWNERSHIP ON DATABASE "IMMUTA_DB" TO ROLE "IMMUTA_DB_SYSTEM" COPY CURRENT GRANTS;
-CREATE USER IF NOT EXISTS "taylor@example.com" DEFAULT_ROLE = "IMMUTA_DB_SYSTEM" DEFAULT_WAREHOUSE = "SAMPLE_WAREHOUSE" DEFAULT_NAMESPACE = "IMMUTA_DB";
-ALTER USER IF EXISTS "taylor@example.com" SET PASSWORD = 'it''s';
+CREATE USER "taylor@example.com" DEFAULT_ROLE = "IMMUTA_DB_SYSTEM" DEFAULT_WAREHOUSE = "SAMPLE_WAREHOUSE" DEFAULT_NAMESPACE = "IMMUTA_DB";
+ALTER USER IF EXISTS "taylor@example.com" SET TYPE = LEGACY_SERVICE PASSWORD = 'It''s-a-Passw0rd';
 GRANT ROLE "IMMUTA_DB_SYSTEM" TO USER "taylor@example.com";
 GRANT USAGE ON WAREHOUSE "SAMPLE_WAREHOUSE" TO ROLE "IMMUTA_DB_SYSTEM";
 GRANT APPLY MASKING POLICY ON ACCOUNT TO ROLE "IMMUTA_DB_SYSTEM";
 GRANT APPLY ROW ACCESS POLICY ON ACCOUNT TO ROLE "IMMUTA_DB_SYSTEM";
+GRANT CREATE ROLE ON ACCOUNT TO ROLE "IMMUTA_DB_SYSTEM";
+GRANT MANAGE GRANTS ON ACCOUNT TO ROLE "IMMUTA_DB_SYSTEM";
 GRANT IMPORTED PRIVILEGES ON DATABASE "SNOWFLAKE" TO ROLE "IMMUTA_DB_SYSTEM";
 GRANT CREATE DATABASE ON ACCOUNT TO ROLE "IMMUTA_DB_SYSTEM";
-CREATE ROLE IF NOT EXISTS "IMP";
+CREATE ROLE "IMP";
 GRANT ROLE "IMP" TO ROLE "IMMUTA_DB_SYSTEM";
 GRANT OWNERSHIP ON ROLE "IMP" TO ROLE "IMMUTA_DB_SYSTEM" COPY CURRENT GRANTS;`
 	if got != want {
@@ -626,7 +630,7 @@ func TestSnowflakeModelAdversarial(t *testing.T) {
 	for _, a := range sfAdversarial {
 		cfg := "  host: h.example.com\n  warehouse: " + yq("w"+a) + "\n  database: " + yq("d"+a) +
 			"\n  audit: {enabled: true}\n  workspaces: {enabled: true}\n  impersonation: {enabled: true, role: " + yq("r"+a) +
-			"}\n  authenticationType: userPassword\n  username: " + yq("u"+a) + "\n  password: " + yq("p"+a) + "\n"
+			"}\n  authenticationType: userPassword\n  username: " + yq("u"+a) + "\n  password: " + yq("Pp1-Passw0rd-"+a) + "\n"
 		m := sfModel(t, false, cfg, ModelOptions{})
 		creates := renderSnowflake(t, m)
 		if len(creates) != len(m.Objects) {
@@ -638,8 +642,8 @@ func TestSnowflakeModelAdversarial(t *testing.T) {
 func TestSnowflakeModelCanonicalNames(t *testing.T) {
 	// Spellings Snowflake folds to the same object give the same model (edits of case
 	// only are no-ops); quoted-only names stay exact.
-	a := sfModel(t, false, "  host: h.example.com\n  warehouse: wh\n  database: immuta_db\n  authenticationType: userPassword\n  username: svc\n  password: p\n", ModelOptions{})
-	b := sfModel(t, false, "  host: h.example.com\n  warehouse: WH\n  database: IMMUTA_DB\n  authenticationType: userPassword\n  username: Svc\n  password: p\n", ModelOptions{})
+	a := sfModel(t, false, "  host: h.example.com\n  warehouse: wh\n  database: immuta_db\n  authenticationType: userPassword\n  username: svc\n  password: Passw0rd-12345\n", ModelOptions{})
+	b := sfModel(t, false, "  host: h.example.com\n  warehouse: WH\n  database: IMMUTA_DB\n  authenticationType: userPassword\n  username: Svc\n  password: Passw0rd-12345\n", ModelOptions{})
 	if !slices.Equal(objectIDs(a), objectIDs(b)) {
 		t.Fatalf("%v\n%v", objectIDs(a), objectIDs(b))
 	}
@@ -650,8 +654,8 @@ func TestSnowflakeModelCanonicalNames(t *testing.T) {
 			t.Fatalf("%s: %s vs %s", a.Objects[i].ID, ja, jb)
 		}
 	}
-	c := sfModel(t, false, "  host: h.example.com\n  warehouse: wh\n  database: my-db\n  authenticationType: userPassword\n  username: svc\n  password: p\n", ModelOptions{})
-	if c.Objects[0].ID != "role:my-db_SYSTEM" || c.Objects[1].ID != "database:my-db" {
+	c := sfModel(t, false, "  host: h.example.com\n  warehouse: wh\n  database: my-db\n  authenticationType: userPassword\n  username: svc\n  password: Passw0rd-12345\n", ModelOptions{})
+	if c.Objects[0].ID != "role:my-db_SYSTEM" || c.Objects[2].ID != "database:my-db" {
 		t.Fatalf("%v", objectIDs(c))
 	}
 }

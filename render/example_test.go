@@ -28,14 +28,15 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, st := range script.Phases[0].Statements[:2] {
+	sts := script.Phases[0].Statements
+	for _, st := range []render.Statement{sts[0], sts[2]} {
 		fmt.Printf("%s\n  why:  %s\n  undo: %s\n", st.SQL, st.Why, st.Undo)
 	}
 	// Output:
-	// CREATE ROLE IF NOT EXISTS "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
+	// CREATE ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
 	//   why:  config.database (system role SNOWFLAKE_SAMPLE_DATA_SYSTEM)
 	//   undo: DROP ROLE IF EXISTS "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
-	// CREATE DATABASE IF NOT EXISTS "SNOWFLAKE_SAMPLE_DATA";
+	// CREATE DATABASE "SNOWFLAKE_SAMPLE_DATA";
 	//   why:  config.database
 	//   undo: DROP DATABASE IF EXISTS "SNOWFLAKE_SAMPLE_DATA";
 }

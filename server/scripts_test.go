@@ -23,9 +23,9 @@ func TestScriptEndpoints(t *testing.T) {
 		{name: "create json", path: "/integrations/scripts/create", body: sf, status: 200, contentType: "application/json",
 			contains: []string{`"operation":"create"`, `"phases":[`, `"undo":`, "abc1234"}},
 		{name: "create text", path: "/integrations/scripts/create", body: sf, headers: []string{"Accept: text/plain"}, status: 200,
-			contentType: "text/plain", contains: []string{"CREATE DATABASE IF NOT EXISTS"}},
+			contentType: "text/plain", contains: []string{`CREATE DATABASE "`}},
 		{name: "create sql", path: "/integrations/scripts/create", body: sf, headers: []string{"Accept: application/sql"}, status: 200,
-			contentType: "application/sql", contains: []string{"CREATE DATABASE IF NOT EXISTS"}},
+			contentType: "application/sql", contains: []string{`CREATE DATABASE "`}},
 		{name: "json preferred by q", path: "/integrations/scripts/create", body: sf, headers: []string{"Accept: text/plain;q=0.5, application/json"}, status: 200,
 			contentType: "application/json"},
 		{name: "redact", path: "/integrations/scripts/create?redact=true", body: sf, headers: []string{"Accept: text/plain"}, status: 200,
@@ -87,7 +87,7 @@ func TestStoredScripts(t *testing.T) {
 	// edit: the stored config against the body (audit on).
 	r := e.do(req{method: "POST", path: "/integrations/" + id + "/scripts/edit", body: seed(t, "post_integrations_1_scripts_edit_snowflake"), headers: []string{"Accept: text/plain"}})
 	expect(t, r, http.StatusOK)
-	if !strings.Contains(string(r.body), "IMPORTED PRIVILEGES") || strings.Contains(string(r.body), "CREATE DATABASE IF NOT EXISTS") {
+	if !strings.Contains(string(r.body), "IMPORTED PRIVILEGES") || strings.Contains(string(r.body), `CREATE DATABASE "`) {
 		t.Errorf("edit script:\n%s", r.body)
 	}
 	// A field that cannot change is named.

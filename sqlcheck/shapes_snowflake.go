@@ -5,9 +5,9 @@ package sqlcheck
 // identifiers; the only string literals are a password and an RSA public key.
 var snowflakeShapes = []Shape{
 	// Objects.
-	{Name: "create-role", Pattern: "CREATE ROLE IF NOT EXISTS $ident"},
+	{Name: "create-role", Pattern: "CREATE ROLE $ident"},
 	{Name: "drop-role", Pattern: "DROP ROLE IF EXISTS $ident"},
-	{Name: "create-database", Pattern: "CREATE DATABASE IF NOT EXISTS $ident"},
+	{Name: "create-database", Pattern: "CREATE DATABASE $ident"},
 	{Name: "drop-database", Pattern: "DROP DATABASE IF EXISTS $ident"},
 	{Name: "create-schema", Pattern: "CREATE SCHEMA IF NOT EXISTS $ident . $ident"},
 	{Name: "drop-schema", Pattern: "DROP SCHEMA IF EXISTS $ident . $ident"},
@@ -16,11 +16,11 @@ var snowflakeShapes = []Shape{
 	{Name: "grant-ownership", Pattern: "GRANT OWNERSHIP ON < DATABASE $ident | SCHEMA $ident . $ident | ROLE $ident > TO ROLE $ident COPY CURRENT GRANTS"},
 
 	// The system account and its credential.
-	{Name: "create-user", Pattern: "CREATE USER IF NOT EXISTS $ident DEFAULT_ROLE = $ident DEFAULT_WAREHOUSE = $ident DEFAULT_NAMESPACE = $ident"},
+	{Name: "create-user", Pattern: "CREATE USER $ident DEFAULT_ROLE = $ident DEFAULT_WAREHOUSE = $ident DEFAULT_NAMESPACE = $ident"},
 	// Only the warehouse of the system account can change (its default role and namespace
 	// derive from the immutable database); one property per SET also keeps sqlfluff happy.
 	{Name: "alter-user-warehouse", Pattern: "ALTER USER IF EXISTS $ident SET DEFAULT_WAREHOUSE = $ident"},
-	{Name: "alter-user-set-credential", Pattern: "ALTER USER IF EXISTS $ident SET < PASSWORD | RSA_PUBLIC_KEY > = $string"},
+	{Name: "alter-user-set-credential", Pattern: "ALTER USER IF EXISTS $ident SET [ TYPE = < SERVICE | LEGACY_SERVICE > ] < PASSWORD | RSA_PUBLIC_KEY > = $string"},
 	{Name: "alter-user-unset-credential", Pattern: "ALTER USER IF EXISTS $ident UNSET < PASSWORD | RSA_PUBLIC_KEY >"},
 	{Name: "drop-user", Pattern: "DROP USER IF EXISTS $ident"},
 
@@ -29,8 +29,8 @@ var snowflakeShapes = []Shape{
 	{Name: "revoke-role", Pattern: "REVOKE ROLE $ident FROM < USER | ROLE > $ident"},
 	{Name: "grant-warehouse-usage", Pattern: "GRANT USAGE ON WAREHOUSE $ident TO ROLE $ident"},
 	{Name: "revoke-warehouse-usage", Pattern: "REVOKE USAGE ON WAREHOUSE $ident FROM ROLE $ident"},
-	{Name: "grant-account-privilege", Pattern: "GRANT < APPLY MASKING POLICY | APPLY ROW ACCESS POLICY | CREATE DATABASE > ON ACCOUNT TO ROLE $ident"},
-	{Name: "revoke-account-privilege", Pattern: "REVOKE < APPLY MASKING POLICY | APPLY ROW ACCESS POLICY | CREATE DATABASE > ON ACCOUNT FROM ROLE $ident"},
+	{Name: "grant-account-privilege", Pattern: "GRANT < APPLY MASKING POLICY | APPLY ROW ACCESS POLICY | CREATE DATABASE | CREATE ROLE | MANAGE GRANTS > ON ACCOUNT TO ROLE $ident"},
+	{Name: "revoke-account-privilege", Pattern: "REVOKE < APPLY MASKING POLICY | APPLY ROW ACCESS POLICY | CREATE DATABASE | CREATE ROLE | MANAGE GRANTS > ON ACCOUNT FROM ROLE $ident"},
 	{Name: "grant-imported-privileges", Pattern: "GRANT IMPORTED PRIVILEGES ON DATABASE $ident TO ROLE $ident"},
 	{Name: "revoke-imported-privileges", Pattern: "REVOKE IMPORTED PRIVILEGES ON DATABASE $ident FROM ROLE $ident"},
 }

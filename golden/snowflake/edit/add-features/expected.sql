@@ -9,29 +9,30 @@
 --   MANAGE GRANTS ON ACCOUNT WITH GRANT OPTION
 --   APPLY MASKING POLICY ON ACCOUNT WITH GRANT OPTION
 --   APPLY ROW ACCESS POLICY ON ACCOUNT WITH GRANT OPTION
--- note: role "SNOWFLAKE_SAMPLE_DATA_SYSTEM" owns the database, its schemas and the impersonation role: re-running create, an edit or a cleanup must run as a role that "SNOWFLAKE_SAMPLE_DATA_SYSTEM" is granted to (GRANT ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM" TO ROLE <your role>)
+-- note: create is not re-runnable: CREATE ROLE, CREATE DATABASE and CREATE USER fail when the object already exists, so that create never takes over an object it did not make (role "IMMUTA_DB_SYSTEM", database "IMMUTA_DB", role "IMMUTA_IMPERSONATOR", and the system account); after a failed run, run cleanup, then create
+-- note: role "IMMUTA_DB_SYSTEM" owns the database, its schemas and the impersonation role and is granted to SYSADMIN: an edit or a cleanup runs as ACCOUNTADMIN or SYSADMIN (or a role that "IMMUTA_DB_SYSTEM" is granted to)
 
 -- ==== phase 1 of 1: edit (connect to account; run as a role with the privileges listed below (e.g. ACCOUNTADMIN)) ====
 
 -- config.username, config.warehouse
-CREATE USER IF NOT EXISTS "taylor@example.com" DEFAULT_ROLE = "SNOWFLAKE_SAMPLE_DATA_SYSTEM" DEFAULT_WAREHOUSE = "SAMPLE_WAREHOUSE" DEFAULT_NAMESPACE = "SNOWFLAKE_SAMPLE_DATA";
+CREATE USER "taylor@example.com" DEFAULT_ROLE = "IMMUTA_DB_SYSTEM" DEFAULT_WAREHOUSE = "SAMPLE_WAREHOUSE" DEFAULT_NAMESPACE = "IMMUTA_DB";
 
--- config.password
-ALTER USER IF EXISTS "taylor@example.com" SET PASSWORD = 'Str0ng''Pass\\word';
+-- config.password (TYPE = LEGACY_SERVICE: a service user that signs in with a password)
+ALTER USER IF EXISTS "taylor@example.com" SET TYPE = LEGACY_SERVICE PASSWORD = 'Str0ng''Pass\\word';
 
--- config.username (system role SNOWFLAKE_SAMPLE_DATA_SYSTEM)
-GRANT ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM" TO USER "taylor@example.com";
+-- config.username (system role IMMUTA_DB_SYSTEM)
+GRANT ROLE "IMMUTA_DB_SYSTEM" TO USER "taylor@example.com";
 
 -- audit enabled, lineage enabled (reads SNOWFLAKE.ACCOUNT_USAGE)
-GRANT IMPORTED PRIVILEGES ON DATABASE "SNOWFLAKE" TO ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
+GRANT IMPORTED PRIVILEGES ON DATABASE "SNOWFLAKE" TO ROLE "IMMUTA_DB_SYSTEM";
 
 -- workspaces enabled (creates workspace databases)
-GRANT CREATE DATABASE ON ACCOUNT TO ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
+GRANT CREATE DATABASE ON ACCOUNT TO ROLE "IMMUTA_DB_SYSTEM";
 
 -- impersonation enabled (config.impersonation.role)
-CREATE ROLE IF NOT EXISTS "IMMUTA_IMPERSONATOR";
-GRANT ROLE "IMMUTA_IMPERSONATOR" TO ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
-GRANT OWNERSHIP ON ROLE "IMMUTA_IMPERSONATOR" TO ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM" COPY CURRENT GRANTS;
+CREATE ROLE "IMMUTA_IMPERSONATOR";
+GRANT ROLE "IMMUTA_IMPERSONATOR" TO ROLE "IMMUTA_DB_SYSTEM";
+GRANT OWNERSHIP ON ROLE "IMMUTA_IMPERSONATOR" TO ROLE "IMMUTA_DB_SYSTEM" COPY CURRENT GRANTS;
 
 -- config.username, config.warehouse
 DROP USER IF EXISTS "IMMUTA_SYSTEM_ACCOUNT";

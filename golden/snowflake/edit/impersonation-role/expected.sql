@@ -9,12 +9,13 @@
 --   MANAGE GRANTS ON ACCOUNT WITH GRANT OPTION
 --   APPLY MASKING POLICY ON ACCOUNT WITH GRANT OPTION
 --   APPLY ROW ACCESS POLICY ON ACCOUNT WITH GRANT OPTION
--- note: role "SNOWFLAKE_SAMPLE_DATA_SYSTEM" owns the database, its schemas and the impersonation role: re-running create, an edit or a cleanup must run as a role that "SNOWFLAKE_SAMPLE_DATA_SYSTEM" is granted to (GRANT ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM" TO ROLE <your role>)
+-- note: create is not re-runnable: CREATE ROLE, CREATE DATABASE and CREATE USER fail when the object already exists, so that create never takes over an object it did not make (role "IMMUTA_DB_SYSTEM", database "IMMUTA_DB", role "OTHER_IMPERSONATION", and the system account); after a failed run, run cleanup, then create
+-- note: role "IMMUTA_DB_SYSTEM" owns the database, its schemas and the impersonation role and is granted to SYSADMIN: an edit or a cleanup runs as ACCOUNTADMIN or SYSADMIN (or a role that "IMMUTA_DB_SYSTEM" is granted to)
 
 -- ==== phase 1 of 1: edit (connect to account; run as a role with the privileges listed below (e.g. ACCOUNTADMIN)) ====
 
 -- impersonation enabled (config.impersonation.role)
-CREATE ROLE IF NOT EXISTS "OTHER_IMPERSONATION";
-GRANT ROLE "OTHER_IMPERSONATION" TO ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
-GRANT OWNERSHIP ON ROLE "OTHER_IMPERSONATION" TO ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM" COPY CURRENT GRANTS;
+CREATE ROLE "OTHER_IMPERSONATION";
+GRANT ROLE "OTHER_IMPERSONATION" TO ROLE "IMMUTA_DB_SYSTEM";
+GRANT OWNERSHIP ON ROLE "OTHER_IMPERSONATION" TO ROLE "IMMUTA_DB_SYSTEM" COPY CURRENT GRANTS;
 DROP ROLE IF EXISTS "IMMUTA_IMPERSONATION";

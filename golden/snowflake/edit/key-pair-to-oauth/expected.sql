@@ -9,13 +9,14 @@
 --   MANAGE GRANTS ON ACCOUNT WITH GRANT OPTION
 --   APPLY MASKING POLICY ON ACCOUNT WITH GRANT OPTION
 --   APPLY ROW ACCESS POLICY ON ACCOUNT WITH GRANT OPTION
--- note: oAuthClientCredentials: no user is created; grant role "SNOWFLAKE_SAMPLE_DATA_SYSTEM" to the Snowflake user of OAuth client "0oa1b2c3d4immuta" (GRANT ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM" TO USER <that user>) and make it the user's default role
--- note: role "SNOWFLAKE_SAMPLE_DATA_SYSTEM" owns the database and its schemas: re-running create, an edit or a cleanup must run as a role that "SNOWFLAKE_SAMPLE_DATA_SYSTEM" is granted to (GRANT ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM" TO ROLE <your role>)
+-- note: oAuthClientCredentials: no user is created; grant role "IMMUTA_DB_SYSTEM" to the Snowflake user of OAuth client "0oa1b2c3d4immuta" (GRANT ROLE "IMMUTA_DB_SYSTEM" TO USER <that user>) and make it the user's default role
+-- note: create is not re-runnable: CREATE ROLE, CREATE DATABASE and CREATE USER fail when the object already exists, so that create never takes over an object it did not make (role "IMMUTA_DB_SYSTEM", database "IMMUTA_DB", and the system account); after a failed run, run cleanup, then create
+-- note: role "IMMUTA_DB_SYSTEM" owns the database and its schemas and is granted to SYSADMIN: an edit or a cleanup runs as ACCOUNTADMIN or SYSADMIN (or a role that "IMMUTA_DB_SYSTEM" is granted to)
 
 -- ==== phase 1 of 1: edit (connect to account; run as a role with the privileges listed below (e.g. ACCOUNTADMIN)) ====
 
 -- audit enabled (reads SNOWFLAKE.ACCOUNT_USAGE)
-GRANT IMPORTED PRIVILEGES ON DATABASE "SNOWFLAKE" TO ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
+GRANT IMPORTED PRIVILEGES ON DATABASE "SNOWFLAKE" TO ROLE "IMMUTA_DB_SYSTEM";
 
 -- config.username, config.warehouse
 DROP USER IF EXISTS "IMMUTA_SYSTEM_ACCOUNT";

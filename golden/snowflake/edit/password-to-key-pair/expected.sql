@@ -9,12 +9,13 @@
 --   MANAGE GRANTS ON ACCOUNT WITH GRANT OPTION
 --   APPLY MASKING POLICY ON ACCOUNT WITH GRANT OPTION
 --   APPLY ROW ACCESS POLICY ON ACCOUNT WITH GRANT OPTION
--- note: role "SNOWFLAKE_SAMPLE_DATA_SYSTEM" owns the database and its schemas: re-running create, an edit or a cleanup must run as a role that "SNOWFLAKE_SAMPLE_DATA_SYSTEM" is granted to (GRANT ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM" TO ROLE <your role>)
+-- note: create is not re-runnable: CREATE ROLE, CREATE DATABASE and CREATE USER fail when the object already exists, so that create never takes over an object it did not make (role "IMMUTA_DB_SYSTEM", database "IMMUTA_DB", and the system account); after a failed run, run cleanup, then create
+-- note: role "IMMUTA_DB_SYSTEM" owns the database and its schemas and is granted to SYSADMIN: an edit or a cleanup runs as ACCOUNTADMIN or SYSADMIN (or a role that "IMMUTA_DB_SYSTEM" is granted to)
 
 -- ==== phase 1 of 1: edit (connect to account; run as a role with the privileges listed below (e.g. ACCOUNTADMIN)) ====
 
--- config.privateKey (its public key; the private key stays with Immuta)
-ALTER USER IF EXISTS "IMMUTA_SYSTEM_ACCOUNT" SET RSA_PUBLIC_KEY = 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwmoBoXWk0Mcx86U8xFFSG+M7/kqwU0W47YDYpcHugdDi+ShF6oaoUKDBwJuHrMBmiy2AELHQl4/nQ2iVGW2nIuS31J2UVFcvOitqQig4TLUJ9agJ1qGFjB9mTJ0DW7j3yjIraKXkonulWU8X0M4jNwjeUKx/dlNqqr/yTR4c7hFFwJftT2Rcgh5tWNipDjs0xz8AP3OIYOcTPDjIr9t/a2uqUbekSG+5b+zJFSOBeb9wOxO2PDeFvXgtNs5UjWSh1BRJmmI/hR0ECESP3tMlXRstW61xzUchbh1NhLhBQi07+yy5N1uPfdTYvmciOklbrbhCgnucXOnrdDxH1pczZQIDAQAB';
+-- config.privateKey (its public key; the private key stays with Immuta; TYPE = SERVICE: key-pair sign-in only)
+ALTER USER IF EXISTS "IMMUTA_SYSTEM_ACCOUNT" SET TYPE = SERVICE RSA_PUBLIC_KEY = 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwmoBoXWk0Mcx86U8xFFSG+M7/kqwU0W47YDYpcHugdDi+ShF6oaoUKDBwJuHrMBmiy2AELHQl4/nQ2iVGW2nIuS31J2UVFcvOitqQig4TLUJ9agJ1qGFjB9mTJ0DW7j3yjIraKXkonulWU8X0M4jNwjeUKx/dlNqqr/yTR4c7hFFwJftT2Rcgh5tWNipDjs0xz8AP3OIYOcTPDjIr9t/a2uqUbekSG+5b+zJFSOBeb9wOxO2PDeFvXgtNs5UjWSh1BRJmmI/hR0ECESP3tMlXRstW61xzUchbh1NhLhBQi07+yy5N1uPfdTYvmciOklbrbhCgnucXOnrdDxH1pczZQIDAQAB';
 
--- config.password
+-- config.password (TYPE = LEGACY_SERVICE: a service user that signs in with a password)
 ALTER USER IF EXISTS "IMMUTA_SYSTEM_ACCOUNT" UNSET PASSWORD;

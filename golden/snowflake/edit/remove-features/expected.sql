@@ -9,27 +9,28 @@
 --   MANAGE GRANTS ON ACCOUNT WITH GRANT OPTION
 --   APPLY MASKING POLICY ON ACCOUNT WITH GRANT OPTION
 --   APPLY ROW ACCESS POLICY ON ACCOUNT WITH GRANT OPTION
--- note: role "SNOWFLAKE_SAMPLE_DATA_SYSTEM" owns the database and its schemas: re-running create, an edit or a cleanup must run as a role that "SNOWFLAKE_SAMPLE_DATA_SYSTEM" is granted to (GRANT ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM" TO ROLE <your role>)
+-- note: create is not re-runnable: CREATE ROLE, CREATE DATABASE and CREATE USER fail when the object already exists, so that create never takes over an object it did not make (role "IMMUTA_DB_SYSTEM", database "IMMUTA_DB", and the system account); after a failed run, run cleanup, then create
+-- note: role "IMMUTA_DB_SYSTEM" owns the database and its schemas and is granted to SYSADMIN: an edit or a cleanup runs as ACCOUNTADMIN or SYSADMIN (or a role that "IMMUTA_DB_SYSTEM" is granted to)
 
 -- ==== phase 1 of 1: edit (connect to account; run as a role with the privileges listed below (e.g. ACCOUNTADMIN)) ====
 
 -- config.username, config.warehouse
-CREATE USER IF NOT EXISTS "IMMUTA_SYSTEM_ACCOUNT" DEFAULT_ROLE = "SNOWFLAKE_SAMPLE_DATA_SYSTEM" DEFAULT_WAREHOUSE = "SAMPLE_WAREHOUSE" DEFAULT_NAMESPACE = "SNOWFLAKE_SAMPLE_DATA";
+CREATE USER "IMMUTA_SYSTEM_ACCOUNT" DEFAULT_ROLE = "IMMUTA_DB_SYSTEM" DEFAULT_WAREHOUSE = "SAMPLE_WAREHOUSE" DEFAULT_NAMESPACE = "IMMUTA_DB";
 
--- config.password
-ALTER USER IF EXISTS "IMMUTA_SYSTEM_ACCOUNT" SET PASSWORD = 'abc1234';
+-- config.password (TYPE = LEGACY_SERVICE: a service user that signs in with a password)
+ALTER USER IF EXISTS "IMMUTA_SYSTEM_ACCOUNT" SET TYPE = LEGACY_SERVICE PASSWORD = 'Abc1234-secret';
 
--- config.username (system role SNOWFLAKE_SAMPLE_DATA_SYSTEM)
-GRANT ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM" TO USER "IMMUTA_SYSTEM_ACCOUNT";
+-- config.username (system role IMMUTA_DB_SYSTEM)
+GRANT ROLE "IMMUTA_DB_SYSTEM" TO USER "IMMUTA_SYSTEM_ACCOUNT";
 
 -- impersonation enabled (config.impersonation.role)
 DROP ROLE IF EXISTS "IMMUTA_IMPERSONATOR";
 
 -- workspaces enabled (creates workspace databases)
-REVOKE CREATE DATABASE ON ACCOUNT FROM ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
+REVOKE CREATE DATABASE ON ACCOUNT FROM ROLE "IMMUTA_DB_SYSTEM";
 
 -- audit enabled, lineage enabled (reads SNOWFLAKE.ACCOUNT_USAGE)
-REVOKE IMPORTED PRIVILEGES ON DATABASE "SNOWFLAKE" FROM ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
+REVOKE IMPORTED PRIVILEGES ON DATABASE "SNOWFLAKE" FROM ROLE "IMMUTA_DB_SYSTEM";
 
 -- config.username, config.warehouse
 DROP USER IF EXISTS "taylor@example.com";

@@ -9,18 +9,19 @@
 --   MANAGE GRANTS ON ACCOUNT WITH GRANT OPTION
 --   APPLY MASKING POLICY ON ACCOUNT WITH GRANT OPTION
 --   APPLY ROW ACCESS POLICY ON ACCOUNT WITH GRANT OPTION
--- note: role "SNOWFLAKE_SAMPLE_DATA_SYSTEM" owns the database and its schemas: re-running create, an edit or a cleanup must run as a role that "SNOWFLAKE_SAMPLE_DATA_SYSTEM" is granted to (GRANT ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM" TO ROLE <your role>)
+-- note: create is not re-runnable: CREATE ROLE, CREATE DATABASE and CREATE USER fail when the object already exists, so that create never takes over an object it did not make (role "IMMUTA_DB_SYSTEM", database "IMMUTA_DB", and the system account); after a failed run, run cleanup, then create
+-- note: role "IMMUTA_DB_SYSTEM" owns the database and its schemas and is granted to SYSADMIN: an edit or a cleanup runs as ACCOUNTADMIN or SYSADMIN (or a role that "IMMUTA_DB_SYSTEM" is granted to)
 
 -- ==== phase 1 of 1: edit (connect to account; run as a role with the privileges listed below (e.g. ACCOUNTADMIN)) ====
 
 -- config.warehouse
-GRANT USAGE ON WAREHOUSE "OTHER_WAREHOUSE" TO ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
+GRANT USAGE ON WAREHOUSE "OTHER_WAREHOUSE" TO ROLE "IMMUTA_DB_SYSTEM";
 
 -- config.username, config.warehouse
 ALTER USER IF EXISTS "IMMUTA_SYSTEM_ACCOUNT" SET DEFAULT_WAREHOUSE = "OTHER_WAREHOUSE";
 
--- config.password
-ALTER USER IF EXISTS "IMMUTA_SYSTEM_ACCOUNT" SET PASSWORD = 'N3wPassw0rd';
+-- config.password (TYPE = LEGACY_SERVICE: a service user that signs in with a password)
+ALTER USER IF EXISTS "IMMUTA_SYSTEM_ACCOUNT" SET TYPE = LEGACY_SERVICE PASSWORD = 'N3w-Passw0rd-2026';
 
 -- config.warehouse
-REVOKE USAGE ON WAREHOUSE "SAMPLE_WAREHOUSE" FROM ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
+REVOKE USAGE ON WAREHOUSE "SAMPLE_WAREHOUSE" FROM ROLE "IMMUTA_DB_SYSTEM";
