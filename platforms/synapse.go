@@ -440,7 +440,7 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 			m.Secrets = append(m.Secrets, pw)
 		}
 		add(Object{ID: "login:" + u, Kind: "login", Phase: string(OpInitialCreate), Teardown: string(OpPostCleanup),
-			Why: accountWhy, Data: map[string]any{"Name": u, "Password": pw}})
+			Why: accountWhy, Data: map[string]any{"Name": u, "Password": pw}, NotRerunnable: true})
 		add(inDB(Object{ID: userID, Kind: "user", Why: accountWhy, Data: map[string]any{"Name": u, "Login": u}}))
 	}
 	for _, r := range []struct{ role, why string }{
@@ -496,9 +496,12 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 		m.Privileges[0] = "initial-create, post-cleanup (master): none (both phases are empty)"
 	}
 	m.Notes = append(m.Notes,
-		"every create is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): the create phases can be run again",
+		"the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again",
 		"CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard",
 	)
+	if !ext {
+		m.Notes = append(m.Notes, "initial-create is not re-runnable: CREATE LOGIN must be the only statement of its batch, so no IF guards it, and it fails when the login exists (it never takes over an existing login); after a failed run, run post-cleanup only if initial-create made the login")
+	}
 	if ext {
 		m.Notes = append(m.Notes, "oAuthClientSecret: the system account is the Microsoft Entra application "+u+
 			" (CREATE USER ... FROM EXTERNAL PROVIDER, which only a Microsoft Entra principal can run) with no login: the initial-create and post-cleanup phases are empty")

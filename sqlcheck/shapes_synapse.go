@@ -6,7 +6,10 @@ package sqlcheck
 // dedicated SQL pools, so each is guarded by a catalog lookup.
 var synapseShapes = []Shape{
 	// login.* (master)
-	{Name: "create-login", Pattern: "IF NOT EXISTS ( SELECT 1 FROM SYS . SQL_LOGINS WHERE NAME = $string ) CREATE LOGIN $ident WITH PASSWORD = $string"},
+	// CREATE LOGIN must be the only statement of its batch, so no IF guards it: on an
+	// existing login it fails, before initial-create changed anything
+	// (https://learn.microsoft.com/sql/t-sql/statements/create-login-transact-sql).
+	{Name: "create-login", Pattern: "CREATE LOGIN $ident WITH PASSWORD = $string"},
 	{Name: "alter-login", Pattern: "ALTER LOGIN $ident WITH PASSWORD = $string"},
 	{Name: "drop-login", Pattern: "IF EXISTS ( SELECT 1 FROM SYS . SQL_LOGINS WHERE NAME = $string ) DROP LOGIN $ident"},
 

@@ -5,8 +5,9 @@
 -- privileges the runner needs:
 --   initial-create, post-cleanup (master): CREATE LOGIN and ALTER ANY LOGIN (the workspace SQL admin has both)
 --   create, cleanup (immuta): ALTER ANY USER, CREATE SCHEMA, ALTER ANY SCHEMA, CREATE ROLE, ALTER ANY ROLE, CREATE TABLE and GRANT on the database (membership of db_owner covers them)
--- note: every create is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): the create phases can be run again
+-- note: the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again
 -- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard
+-- note: initial-create is not re-runnable: CREATE LOGIN must be the only statement of its batch, so no IF guards it, and it fails when the login exists (it never takes over an existing login); after a failed run, run post-cleanup only if initial-create made the login
 -- note: autoBootstrap: the config's credentials are the privileged bootstrap credentials (used once, never rendered); the system account is immuta_SYSTEM_ACCOUNT with a generated password
 -- note: the schemas are owned by dbo and the role by the runner (dbo as the workspace admin): dropping the system account's user also removes its role memberships and grants
 -- note: DROP SCHEMA fails while a schema holds objects: drop what Immuta created in immuta_system, immuta_functions and immuta_procedures first; the schema sample_schema is dropped only when empty, so views left in it keep it in place
