@@ -16,8 +16,8 @@ import (
 
 // names are the objects of a payload's model that the properties need.
 type names struct {
-	database, initial, user, sysRole, impRole, viewSchema, warehouse, entraName, clientID string
-	users, roles, groups, logins, databases                                               []string
+	database, initial, user, sysRole, impRole, viewSchema, warehouse, clientID string
+	users, roles, groups, logins, databases                                    []string
 }
 
 func modelNames(t *testing.T, p *platforms.Payload) names {
@@ -66,7 +66,6 @@ func modelNames(t *testing.T, p *platforms.Payload) names {
 		}
 		if c.OAuthClientConfig != nil {
 			n.clientID = c.OAuthClientConfig.ClientID
-			n.entraName = n.user
 		}
 	}
 	return n

@@ -49,18 +49,27 @@ func CheckStatement(d Dialect, sql string) (shape string, err error) {
 }
 
 func (g *grammar) checkStatement(sql string) (string, *Error) {
-	toks, err := tokenize(g.d, sql, startPos)
+	st, err := g.single(sql)
 	if err != nil {
 		return "", err
+	}
+	return g.check(st)
+}
+
+// single tokenizes sql and returns its only statement.
+func (g *grammar) single(sql string) (*Statement, *Error) {
+	toks, err := tokenize(g.d, sql, startPos)
+	if err != nil {
+		return nil, err
 	}
 	stmts, _ := splitTokens(g.d, sql, 0, toks)
 	switch {
 	case len(stmts) == 0:
-		return "", errAt(startPos, "empty statement")
+		return nil, errAt(startPos, "empty statement")
 	case len(stmts) > 1:
-		return "", errAt(stmts[1].Pos, "more than one statement")
+		return nil, errAt(stmts[1].Pos, "more than one statement")
 	}
-	return g.check(&stmts[0])
+	return &stmts[0], nil
 }
 
 // CheckScript checks a whole script text (comments, several statements, synapse GO

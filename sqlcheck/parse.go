@@ -50,18 +50,11 @@ func Parse(d Dialect, sql string) (*Parsed, error) {
 	if gerr != nil {
 		return nil, errAt(startPos, "internal error: invalid shape list: %v", gerr)
 	}
-	toks, err := tokenize(d, sql, startPos)
-	if err != nil {
-		return nil, err
+	st, e := g.single(sql)
+	if e != nil {
+		return nil, e
 	}
-	stmts, _ := splitTokens(d, sql, 0, toks)
-	switch {
-	case len(stmts) == 0:
-		return nil, errAt(startPos, "empty statement")
-	case len(stmts) > 1:
-		return nil, errAt(stmts[1].Pos, "more than one statement")
-	}
-	p, e := g.parse(&stmts[0], 0)
+	p, e := g.parse(st, 0)
 	if e != nil {
 		return nil, e
 	}

@@ -170,15 +170,6 @@ func (a *Redshift) exec(s *Session, p *sqlcheck.Parsed) error {
 			}
 		}
 		a.remove(d.key)
-	case "grant-schema-public":
-		sc := a.get("schema", inDB(p.Idents[0]))
-		if sc == nil {
-			return r.refuse(rsDocGrant, "schema %s does not exist in %s", p.Idents[0], db)
-		}
-		if !super && sc.owner != s.Principal {
-			return r.refuse(rsDocGrant, "only the owner or a superuser may grant on schema %s", sc.name)
-		}
-		a.grants[grant{"USAGE", sc.key, key{"public", ""}}] = true
 	case "revoke-database-public":
 		d := a.get("database", p.Idents[0])
 		if d == nil {

@@ -222,7 +222,7 @@ type Account interface {
 	Has(kind, name string) bool
 }
 
-// sourced builds refusals for one statement.
+// refuser builds the refusals of one statement.
 type refuser struct{ sql string }
 
 func (r refuser) refuse(source, format string, args ...any) *Refusal {

@@ -102,7 +102,7 @@ func (a *Synapse) Exec(s *Session, batch ...string) error {
 		}
 		ps = append(ps, p)
 	}
-	for i, p := range ps {
+	for _, p := range ps {
 		// CREATE LOGIN, and CREATE SCHEMA, must be the only statement of their batch:
 		// not after another statement, and not inside an IF (syDocCreateLogin,
 		// syDocCreateSchema).
@@ -115,14 +115,14 @@ func (a *Synapse) Exec(s *Session, batch ...string) error {
 				return (refuser{p.SQL}).refuse(src, "%s %s must be the only statement in its batch", w[0], w[1])
 			}
 		}
-		if err := a.exec(s, p, i == 0); err != nil {
+		if err := a.exec(s, p); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (a *Synapse) exec(s *Session, p *sqlcheck.Parsed, first bool) error {
+func (a *Synapse) exec(s *Session, p *sqlcheck.Parsed) error {
 	r := refuser{p.SQL}
 	db := s.Database
 	me := a.dbUser(s)
@@ -214,18 +214,6 @@ func (a *Synapse) exec(s *Session, p *sqlcheck.Parsed, first bool) error {
 			owner = p.Idents[1]
 		}
 		a.add("role", inDB(p.Idents[0]), owner, &dbk, nil)
-	case "grant-database", "revoke-database":
-		to := principal(p.Idents[0])
-		if to == nil {
-			return r.refuse(syDocGrantSchema, "principal %s does not exist in %s", p.Idents[0], db)
-		}
-		priv := strings.Join(p.Words[1:len(p.Words)-1], " ")
-		g := grant{priv, dbk, to.key}
-		if p.Words[0] == "GRANT" {
-			a.grants[g] = true
-		} else {
-			delete(a.grants, g)
-		}
 	case "drop-role":
 		ro := a.get("role", inDB(p.Strings[0]))
 		if ro == nil {
@@ -258,7 +246,7 @@ func (a *Synapse) exec(s *Session, p *sqlcheck.Parsed, first bool) error {
 			return r.refuse(syDocCreateSchema, "no statement inside sp_executesql")
 		}
 		// sp_executesql runs its statement as a batch of its own.
-		return a.exec(s, p.Exec, true)
+		return a.exec(s, p.Exec)
 	case "create-schema":
 		name, owner := p.Idents[0], p.Idents[1]
 		if a.get("schema", inDB(name)) != nil {
