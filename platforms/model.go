@@ -44,6 +44,10 @@ type Object struct {
 	TolerateMissing bool
 	// NotRerunnable marks a create the platform cannot guard (no IF NOT EXISTS).
 	NotRerunnable bool
+	// Guard marks a check that changes nothing and fails when a name the script is about
+	// to create is already taken: it comes before the first change of its script, so a
+	// create that stops at its guard made nothing, and cleanup must not be run after it.
+	Guard bool
 }
 
 // Model is what a scripted platform's config contributes to a script.

@@ -70,6 +70,8 @@ type Effect struct {
 	TolerateMissing bool
 	// NotRerunnable: a create with no IF NOT EXISTS.
 	NotRerunnable bool
+	// Guard: a check before the first change that fails when a name is taken.
+	Guard bool
 }
 
 // CheckError is a rendered statement that failed the engine's syntax checks.
@@ -292,7 +294,7 @@ func (r *renderer) dropStmt(o platforms.Object) (Statement, error) {
 }
 
 func effect(op string, o platforms.Object) Effect {
-	return Effect{Op: op, Object: o.ID, Parents: o.Parents, TolerateMissing: o.TolerateMissing, NotRerunnable: o.NotRerunnable}
+	return Effect{Op: op, Object: o.ID, Parents: o.Parents, TolerateMissing: o.TolerateMissing, NotRerunnable: o.NotRerunnable, Guard: o.Guard}
 }
 
 func (r *renderer) create(m *platforms.Model, phase string) ([]Phase, error) {

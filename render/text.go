@@ -86,6 +86,9 @@ func text(s *Script, plat *platforms.Platform, m *platforms.Model) string {
 	for _, note := range m.Notes {
 		w("-- note: " + note)
 	}
+	if s.Operation == string(platforms.OpCleanup) && hasGuard(m) {
+		w("-- note: create checks every name it takes before its first change (the statement marked guard); if create stopped there, it made nothing and this script must not be run")
+	}
 	batch := plat.Dialect == "synapse"
 	for i := range s.Phases {
 		ph := &s.Phases[i]
@@ -102,6 +105,9 @@ func text(s *Script, plat *platforms.Platform, m *platforms.Model) string {
 			if st.Effect.Op == "drop" && st.Effect.TolerateMissing {
 				w(`-- no IF EXISTS on this platform: an error saying it "does not exist" is safe to ignore`)
 			}
+			if st.Effect.Guard {
+				w("-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made")
+			}
 			st.Line = line
 			w(st.SQL)
 			if batch {
@@ -110,4 +116,14 @@ func text(s *Script, plat *platforms.Platform, m *platforms.Model) string {
 		}
 	}
 	return b.String()
+}
+
+// hasGuard reports whether the model checks its names before its first change.
+func hasGuard(m *platforms.Model) bool {
+	for _, o := range m.Objects {
+		if o.Guard {
+			return true
+		}
+	}
+	return false
 }
