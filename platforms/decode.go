@@ -156,6 +156,7 @@ func (d *decoder) payload(root *yaml.Node, p *Payload) {
 	// validator keeps only the first problem of each path, so a field of the wrong type
 	// is not also reported as missing.
 	cfg.Defaults(p.Auto())
+	v.skipPlaceholders(cfg)
 	cfg.Validate(v, p.Auto())
 	p.Config = cfg
 }
@@ -566,6 +567,7 @@ func NewPayload(cfg Config, autoBootstrap bool) (*Payload, error) {
 		v.Add("autoBootstrap", "must be false for %s", plat.Type)
 	}
 	cfg.Defaults(autoBootstrap)
+	v.skipPlaceholders(cfg)
 	cfg.Validate(v, autoBootstrap)
 	if err := v.Err(""); err != nil {
 		return nil, err

@@ -148,6 +148,59 @@ func Redact(cfg Config) Config {
 	return cp.Interface().(Config)
 }
 
+// RedactedPaths lists the paths of the secret fields of cfg whose value is the
+// placeholder "<REDACTED>" (a value copied from a GET body or a review copy): it is never
+// taken as a secret.
+func RedactedPaths(cfg Config) []string {
+	var out []string
+	walkStrings(reflect.ValueOf(cfg), "config", "secret", false, func(path string, v reflect.Value, tagged bool) {
+		if tagged && v.Kind() == reflect.String && v.String() == Redacted {
+			out = append(out, path)
+		}
+	})
+	return out
+}
+
+// RefusePlaceholders returns a *ValidationError naming every secret field of cfg whose
+// value is the placeholder "<REDACTED>" (nil when none is): where no stored or old
+// value can stand in for it, the placeholder is never taken as a secret. hint ends the
+// message ("" for none).
+func RefusePlaceholders(cfg Config, hint string) error {
+	var probs []Problem
+	for _, path := range RedactedPaths(cfg) {
+		probs = append(probs, Problem{Path: path, Message: "is the placeholder " + Redacted + " (from a GET body or a review copy), not a secret: give the real value" + hint})
+	}
+	if len(probs) > 0 {
+		return &ValidationError{Problems: probs}
+	}
+	return nil
+}
+
+// KeepSecrets returns a deep copy of new whose secret fields that read "<REDACTED>" take
+// the value of the same field of old, when old has a real value there: the placeholder
+// means "keep the secret" in an edit. Other placeholders stay (RedactedPaths reports
+// them). old and new must be configs of the same type; otherwise new is returned as is.
+func KeepSecrets(old, new Config) Config {
+	if old == nil || new == nil || reflect.TypeOf(old) != reflect.TypeOf(new) {
+		return new
+	}
+	prev := map[string]string{}
+	walkStrings(reflect.ValueOf(old), "config", "secret", false, func(path string, v reflect.Value, tagged bool) {
+		if tagged && v.Kind() == reflect.String && v.String() != "" && v.String() != Redacted {
+			prev[path] = v.String()
+		}
+	})
+	cp := deepCopy(reflect.ValueOf(new))
+	walkStrings(cp, "config", "secret", false, func(path string, v reflect.Value, tagged bool) {
+		if tagged && v.Kind() == reflect.String && v.String() == Redacted && v.CanSet() {
+			if old, ok := prev[path]; ok {
+				v.SetString(old)
+			}
+		}
+	})
+	return cp.Interface().(Config)
+}
+
 // ImmutableChanges lists the non-editable fields (tagged `immutable:"true"`) whose
 // values differ between old and new configs of the same type.
 func ImmutableChanges(old, new Config) []string {

@@ -65,6 +65,10 @@ type Validator struct {
 	// existing: the config's credentials are of an account that already exists
 	// (DecodeIntegration); password policies of script-created accounts do not apply.
 	existing bool
+	// placeholders are the secret fields whose value is the "<REDACTED>" placeholder: the
+	// config's rules do not judge them, the operation does (an edit or PUT keeps the
+	// stored secret; POST and create-type renders refuse it, see RedactedPaths).
+	placeholders map[string]bool
 }
 
 // ScriptPasswords reports whether passwords are checked against the platform's password
@@ -85,6 +89,9 @@ func newValidator(positions map[string]pos) *Validator {
 // Add records a problem at path. The position is the field's own, or the nearest
 // enclosing object's when the field is absent.
 func (v *Validator) Add(path, format string, args ...any) {
+	if v.placeholders[path] {
+		return
+	}
 	for _, q := range v.problems {
 		if q.Path == path && path != "" {
 			return // the first problem of a field is the one worth reading
@@ -106,6 +113,16 @@ func (v *Validator) Add(path, format string, args ...any) {
 		q = q[:i]
 	}
 	v.problems = append(v.problems, p)
+}
+
+// skipPlaceholders makes the validator leave the placeholder secrets of cfg alone.
+func (v *Validator) skipPlaceholders(cfg Config) {
+	for _, p := range RedactedPaths(cfg) {
+		if v.placeholders == nil {
+			v.placeholders = map[string]bool{}
+		}
+		v.placeholders[p] = true
+	}
 }
 
 // msgRequired starts the message of every problem that is a missing field.

@@ -27,6 +27,7 @@ type goldenCase struct {
 	input    string // path of input.yaml or input.json
 	from     string // path of from.yaml/from.json (edit)
 	wantErr  bool   // expected.err present
+	redact   bool   // request.json says {"redact": true}
 }
 
 func (c goldenCase) name() string { return filepath.ToSlash(strings.TrimPrefix(c.dir, goldenRoot+"/")) }
@@ -54,6 +55,18 @@ func loadCases(t testing.TB) []goldenCase {
 			if _, err := os.Stat(filepath.Join(path, n)); err == nil {
 				c.from = filepath.Join(path, n)
 			}
+		}
+		if data, err := os.ReadFile(filepath.Join(path, "request.json")); err == nil {
+			// request.json holds the render's options besides the payload.
+			var opts struct {
+				Redact bool `json:"redact"`
+			}
+			dec := json.NewDecoder(bytes.NewReader(data))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&opts); err != nil {
+				t.Errorf("%s: request.json: %v", path, err)
+			}
+			c.redact = opts.Redact
 		}
 		if _, err := os.Stat(filepath.Join(path, "expected.err")); err == nil {
 			c.wantErr = true
@@ -88,7 +101,7 @@ func renderCase(t testing.TB, eng *render.Engine, c goldenCase) (*render.Script,
 	if err != nil {
 		return nil, err
 	}
-	req := render.Request{Operation: c.op, Payload: p, SystemPassword: systemPassword(p)}
+	req := render.Request{Operation: c.op, Payload: p, SystemPassword: systemPassword(p), Redact: c.redact}
 	if c.from != "" {
 		if req.From, err = decodeFile(t, c.from); err != nil {
 			return nil, err

@@ -118,6 +118,9 @@ func payloads(t *testing.T) map[string][]namedPayload {
 			if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}
+			if p.Config != nil && len(platforms.RedactedPaths(p.Config)) > 0 {
+				continue // a placeholder secret: only an edit from a real one renders
+			}
 			out[c.platform] = append(out[c.platform], namedPayload{f, p})
 		}
 	}

@@ -115,7 +115,16 @@ func (e *Engine) Render(req Request) (*Script, error) {
 	if req.Redact {
 		tmpl = set.redacted
 	}
-	r := &renderer{tmpl: tmpl}
+	r := &renderer{tmpl: tmpl, undo: set.redacted}
+	if req.Operation == platforms.OpEdit && req.From != nil {
+		// In an edit, a secret that reads <REDACTED> keeps the old payload's value.
+		cp := *p
+		cp.Config = platforms.KeepSecrets(req.From.Config, p.Config)
+		p = &cp
+	}
+	if err := refuseRedacted(req.Operation, p); err != nil {
+		return nil, err
+	}
 	newModel, err := model(p, req.SystemPassword)
 	if err != nil {
 		return nil, err
@@ -146,18 +155,49 @@ func (e *Engine) Render(req Request) (*Script, error) {
 		return nil, err
 	}
 	s := &Script{Type: plat.Type, Operation: string(req.Operation), Phases: phases}
-	s.Script = text(s, plat, newModel)
+	s.Script = text(s, plat, newModel, req.Redact)
 	if err := e.checkAll(s, plat.Dialect); err != nil {
 		return nil, err
 	}
-	if req.Redact {
-		for _, sec := range newModel.Secrets {
-			if len(sec) >= 6 && strings.Contains(s.Script, sec) {
-				return nil, fmt.Errorf("%w: a secret survived redaction", ErrTemplate)
+	secrets := newModel.Secrets
+	if req.From != nil {
+		if oldModel, err := model(req.From, req.SystemPassword); err == nil {
+			secrets = append(secrets, oldModel.Secrets...)
+		}
+	}
+	for _, sec := range secrets {
+		if len(sec) < 6 || sec == platforms.Redacted {
+			continue
+		}
+		if req.Redact && strings.Contains(s.Script, sec) {
+			return nil, fmt.Errorf("%w: a secret survived redaction", ErrTemplate)
+		}
+		for _, ph := range s.Phases {
+			for _, st := range ph.Statements {
+				if strings.Contains(st.Undo, sec) {
+					return nil, fmt.Errorf("%w: a secret reached an undo statement", ErrTemplate)
+				}
 			}
 		}
 	}
 	return s, nil
+}
+
+// createTypeOps are the operations whose script sets the payload's secrets.
+var createTypeOps = map[platforms.Operation]bool{platforms.OpCreate: true, platforms.OpInitialCreate: true, platforms.OpEdit: true}
+
+// refuseRedacted refuses a create-type render whose payload holds the placeholder
+// <REDACTED> as a secret (a value copied from a GET body or a review copy): the script
+// would set it as the password. Teardown scripts set no secret and accept it.
+func refuseRedacted(op platforms.Operation, p *platforms.Payload) error {
+	if !createTypeOps[op] || p.Config == nil {
+		return nil
+	}
+	hint := ""
+	if op == platforms.OpEdit {
+		hint = " (in an edit, the placeholder keeps the old payload's value; the old payload has none)"
+	}
+	return platforms.RefusePlaceholders(p.Config, hint)
 }
 
 func opList(ops []platforms.Operation) string {
@@ -228,12 +268,28 @@ func teardownPhases(plat *platforms.Platform, m *platforms.Model, op platforms.O
 
 type renderer struct {
 	tmpl *template.Template
+	// undo renders undo statements: always the redacted set, so that no undo carries a
+	// secret (an undo is for reading; re-running a create needs the create script).
+	undo *template.Template
 }
 
 // exec renders one template to one statement; "" when the template renders nothing or
 // does not exist and optional is set.
 func (r *renderer) exec(name string, data any, optional bool) (string, error) {
-	t := r.tmpl.Lookup(name)
+	return execTemplate(r.tmpl, name, data, optional)
+}
+
+// execUndo renders an undo statement with the redacted templates.
+func (r *renderer) execUndo(name string, data any) (string, error) {
+	t := r.undo
+	if t == nil {
+		t = r.tmpl
+	}
+	return execTemplate(t, name, data, false)
+}
+
+func execTemplate(tmpl *template.Template, name string, data any, optional bool) (string, error) {
+	t := tmpl.Lookup(name)
 	if t == nil {
 		if optional {
 			return "", nil
@@ -274,7 +330,7 @@ func (r *renderer) createStmt(o platforms.Object, ids map[string]bool) (Statemen
 	}
 	undo := ""
 	if !covered(o, ids) {
-		if undo, err = r.exec(o.Kind+".drop", o.Data, false); err != nil {
+		if undo, err = r.execUndo(o.Kind+".drop", o.Data); err != nil {
 			return Statement{}, err
 		}
 	}
@@ -286,7 +342,7 @@ func (r *renderer) dropStmt(o platforms.Object) (Statement, error) {
 	if err != nil {
 		return Statement{}, err
 	}
-	undo, err := r.exec(o.Kind+".create", o.Data, false)
+	undo, err := r.execUndo(o.Kind+".create", o.Data)
 	if err != nil {
 		return Statement{}, err
 	}
@@ -329,7 +385,7 @@ func (e *Engine) CreateAll(p *platforms.Payload, systemPassword string) ([]Phase
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{tmpl: e.sets[p.Platform.Key].plain}
+	r := &renderer{tmpl: e.sets[p.Platform.Key].plain, undo: e.sets[p.Platform.Key].redacted}
 	var out []Phase
 	for _, spec := range m.Create {
 		phs, err := r.create(m, spec.Name)
@@ -462,7 +518,7 @@ func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
 		if err != nil {
 			return nil, err
 		}
-		undo, err := r.exec(o.Kind+".alter", map[string]any{"Old": o.Data, "New": prev.Data}, false)
+		undo, err := r.execUndo(o.Kind+".alter", map[string]any{"Old": o.Data, "New": prev.Data})
 		if err != nil {
 			return nil, err
 		}

@@ -362,6 +362,9 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	if err := platforms.RefusePlaceholders(p.Config, ""); err != nil {
+		return err
+	}
 	res, err := s.admit(r, platforms.OpCreate, p, 0, msgValidationFailed)
 	if err != nil || dry {
 		return dryRun(w, res, err)
@@ -398,6 +401,15 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if err := sameIdentity(in, p); err != nil {
+		return err
+	}
+	// A secret that reads <REDACTED> (a GET body sent back) keeps the stored secret.
+	old, err := platforms.Restore(in.Type, in.AutoBootstrap, in.Config)
+	if err != nil {
+		return err
+	}
+	p.Config = platforms.KeepSecrets(old.Config, p.Config)
+	if err := platforms.RefusePlaceholders(p.Config, " (the stored integration has none to keep)"); err != nil {
 		return err
 	}
 	if !lifecycle.Allowed(in.Status, lifecycle.Edit) {

@@ -91,14 +91,42 @@ func (g *grammar) checkScript(src string) []*Error {
 	if err != nil {
 		return []*Error{err}
 	}
+	errs := reviewCopy(g.d, toks)
 	stmts, batch := splitTokens(g.d, src, 0, toks)
-	var errs []*Error
 	for i := range stmts {
 		if g.d == Synapse && i > 0 && batch[i] == batch[i-1] && startsBatch(stmts[i].Tokens) {
 			errs = append(errs, errAt(stmts[i].Pos, "statement must be the first in its batch: add a GO line before it"))
 		}
 		if _, e := g.check(&stmts[i]); e != nil {
 			errs = append(errs, e)
+		}
+	}
+	return errs
+}
+
+// ReviewCopy is the header line of a redacted render (a review copy): its secrets read
+// "<REDACTED>", so running it would set that literal as a password. CheckScript refuses
+// a script that holds it.
+const ReviewCopy = "review copy: secrets replaced, do not run"
+
+// redactedValue is the placeholder of platforms.Redacted (sqlcheck does not import
+// platforms).
+const redactedValue = "<REDACTED>"
+
+// reviewCopy reports the review-copy header and every string literal that holds the
+// redaction placeholder: a script with either is not meant to run.
+func reviewCopy(d Dialect, toks []Token) []*Error {
+	var errs []*Error
+	for _, t := range toks {
+		switch t.Kind {
+		case Comment:
+			if strings.Contains(t.Text, ReviewCopy) {
+				errs = append(errs, errAt(t.Pos, "this is a review copy (rendered with redact): its secrets are placeholders; render it again without redact to get a script to run"))
+			}
+		case String:
+			if v, ok := unquoteString(d, t.Text); ok && strings.Contains(v, redactedValue) {
+				errs = append(errs, errAt(t.Pos, "string holds the placeholder %s, not a secret: render the script without redact", redactedValue))
+			}
 		}
 	}
 	return errs

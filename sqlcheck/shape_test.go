@@ -182,3 +182,39 @@ func BenchmarkShapes(b *testing.B) {
 		}
 	}
 }
+
+// TestReviewCopyRefused: a script with the review-copy header, or a string holding the
+// redaction placeholder, is not a script to run.
+func TestReviewCopyRefused(t *testing.T) {
+	cases := []struct {
+		name string
+		d    Dialect
+		src  string
+		want []string // the problems' "line:col: message" prefixes
+	}{
+		{"runnable", Redshift, "CREATE USER \"u\" PASSWORD 'Abc12345';\n", nil},
+		{"header", Redshift, "-- " + ReviewCopy + ": every secret reads <REDACTED>\nCREATE USER \"u\" PASSWORD 'Abc12345';\n",
+			[]string{"1:1: this is a review copy"}},
+		{"placeholder", Snowflake, "ALTER USER IF EXISTS \"U\" SET TYPE = LEGACY_SERVICE PASSWORD = '<REDACTED>';\n",
+			[]string{"1:63: string holds the placeholder <REDACTED>"}},
+		{"synapse", Synapse, "CREATE LOGIN [l] WITH PASSWORD = '<REDACTED>';\n",
+			[]string{"1:34: string holds the placeholder <REDACTED>"}},
+		{"placeholder in a comment only", Redshift, "-- the password reads <REDACTED> in review copies\nDROP USER IF EXISTS \"u\";\n", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for _, e := range CheckScript(c.d, c.src) {
+				got = append(got, e.Error())
+			}
+			if len(got) != len(c.want) {
+				t.Fatalf("problems %q, want %d starting %q", got, len(c.want), c.want)
+			}
+			for i, w := range c.want {
+				if !strings.HasPrefix(got[i], w) {
+					t.Errorf("problem %q, want it to start %q", got[i], w)
+				}
+			}
+		})
+	}
+}
