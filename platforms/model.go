@@ -50,6 +50,23 @@ type Object struct {
 	Guard bool
 }
 
+// Needs are the privileges the runner of an object's statements needs, per operation of
+// the kind's templates: <Kind>.create, <Kind>.alter and <Kind>.drop.
+type Needs struct{ Create, Alter, Drop []string }
+
+// For returns the needs of op ("create", "alter" or "drop").
+func (n Needs) For(op string) []string {
+	switch op {
+	case "create":
+		return n.Create
+	case "alter":
+		return n.Alter
+	case "drop":
+		return n.Drop
+	}
+	return nil
+}
+
 // Model is what a scripted platform's config contributes to a script.
 type Model struct {
 	// Create lists the create phases in run order.
@@ -58,8 +75,11 @@ type Model struct {
 	Teardown []PhaseSpec
 	// Objects are in create order.
 	Objects []Object
-	// Privileges are what the runner of the create script needs (header).
-	Privileges []string
+	// Needs says, per object kind, what the runner of each statement needs; a script's
+	// header lists, per phase, the needs of the statements it holds, so that a delete
+	// does not ask for CREATE USER and an edit asks only for what its statements use.
+	// Every kind of Objects has an entry (a test checks it).
+	Needs map[string]Needs
 	// Notes go into the header (re-runnability, manual steps).
 	Notes []string
 	// Secrets are the secret values that may appear in statements (for redaction).

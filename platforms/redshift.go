@@ -8,6 +8,26 @@ import (
 	"unicode/utf8"
 )
 
+// rsNeeds are what the runner of each statement needs, per object kind. Only a
+// superuser (or a user with CREATEUSER) creates, alters and drops users and groups; a
+// database is dropped by its owner or a superuser; schemas made for another user and a
+// change of a schema's owner need a superuser; the impersonation procedures are SECURITY
+// DEFINER, so their owner (the runner) must be allowed to ALTER GROUP: a superuser.
+// https://docs.aws.amazon.com/redshift/latest/dg/r_superusers.html
+// https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_USER.html
+// https://docs.aws.amazon.com/redshift/latest/dg/r_DROP_DATABASE.html
+var rsNeeds = map[string]Needs{
+	"database":                {Create: []string{"superuser or CREATEDB"}, Drop: []string{"superuser or the database's owner"}},
+	"database-revoke-public":  {Create: []string{"superuser or the database's owner"}},
+	"database-grant":          {Create: []string{"superuser or the database's owner"}, Drop: []string{"superuser or the database's owner"}},
+	"group":                   {Create: []string{"superuser"}, Drop: []string{"superuser"}},
+	"user":                    {Create: []string{"superuser or CREATEUSER"}, Alter: []string{"superuser or CREATEUSER"}, Drop: []string{"superuser or CREATEUSER"}},
+	"schema":                  {Create: []string{"superuser (CREATE SCHEMA ... AUTHORIZATION another user)"}, Alter: []string{"superuser (ALTER SCHEMA ... OWNER TO)"}, Drop: []string{"superuser or the schema's owner"}},
+	"procedure":               {Create: []string{"superuser (a SECURITY DEFINER procedure that runs ALTER GROUP as its owner)"}, Alter: []string{"superuser (a SECURITY DEFINER procedure that runs ALTER GROUP as its owner)"}, Drop: []string{"superuser or the procedure's owner"}},
+	"procedure-revoke-public": {Create: []string{"superuser or the procedure's owner"}},
+	"procedure-grant":         {Create: []string{"superuser or the procedure's owner"}, Drop: []string{"superuser or the procedure's owner"}},
+}
+
 // Redshift is the config of the Redshift type (API.md section 3).
 //
 // Scripts (SCRIPTS.md section 4): the system user `username`, the database `database`,
@@ -298,9 +318,7 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 			{Name: "cleanup", ConnectTo: db, RunAs: redshiftRunAs},
 			{Name: "post-cleanup", ConnectTo: initial, RunAs: redshiftRunAs},
 		},
-		Privileges: []string{
-			"superuser (CREATE USER, CREATE DATABASE and CREATE GROUP; the impersonation procedures are SECURITY DEFINER and run ALTER GROUP as their owner, the user who runs create)",
-		},
+		Needs: rsNeeds,
 		Notes: []string{
 			"create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a failed run, run cleanup before running create again",
 			fmt.Sprintf("run initial-create connected to database %s and create connected to database %s", initial, db),

@@ -90,14 +90,29 @@ var sfSchemas = []string{"IMMUTA_PROCEDURES", "IMMUTA_FUNCTIONS", "IMMUTA_SYSTEM
 // drop them.
 var sfSystemRoles = []string{"ACCOUNTADMIN", "ORGADMIN", "SECURITYADMIN", "SYSADMIN", "USERADMIN", "PUBLIC", "GLOBALORGADMIN"}
 
-// sfSetupPrivileges are what the runner of a create script needs (header).
-var sfSetupPrivileges = []string{
-	"CREATE DATABASE ON ACCOUNT WITH GRANT OPTION",
-	"CREATE ROLE ON ACCOUNT WITH GRANT OPTION",
-	"CREATE USER ON ACCOUNT WITH GRANT OPTION",
-	"MANAGE GRANTS ON ACCOUNT WITH GRANT OPTION",
-	"APPLY MASKING POLICY ON ACCOUNT WITH GRANT OPTION",
-	"APPLY ROW ACCESS POLICY ON ACCOUNT WITH GRANT OPTION",
+// sfNeeds are what the runner of each statement needs, per object kind. Creating an
+// account object needs the account's CREATE privilege; dropping or altering an object
+// needs its OWNERSHIP (ACCOUNTADMIN is not a superuser: the role must own the object or
+// inherit the owner role); granting and revoking need MANAGE GRANTS on the account (or
+// the privilege WITH GRANT OPTION), and GRANT OWNERSHIP needs the object's OWNERSHIP or
+// MANAGE GRANTS.
+// https://docs.snowflake.com/en/user-guide/security-access-control-privileges
+// https://docs.snowflake.com/en/sql-reference/sql/grant-ownership
+var sfNeeds = map[string]Needs{
+	"role":               {Create: []string{"CREATE ROLE ON ACCOUNT"}, Drop: []string{"OWNERSHIP of the role"}},
+	"database":           {Create: []string{"CREATE DATABASE ON ACCOUNT"}, Drop: []string{"OWNERSHIP of the database"}},
+	"schema":             {Create: []string{"CREATE SCHEMA on the database (its owner has it)"}, Drop: []string{"OWNERSHIP of the schema"}},
+	"user":               {Create: []string{"CREATE USER ON ACCOUNT"}, Alter: []string{"OWNERSHIP of the user"}, Drop: []string{"OWNERSHIP of the user"}},
+	"user-password":      {Create: []string{"OWNERSHIP of the user"}, Alter: []string{"OWNERSHIP of the user"}, Drop: []string{"OWNERSHIP of the user"}},
+	"user-key":           {Create: []string{"OWNERSHIP of the user"}, Alter: []string{"OWNERSHIP of the user"}, Drop: []string{"OWNERSHIP of the user"}},
+	"database-ownership": {Create: []string{"OWNERSHIP of the object, or MANAGE GRANTS ON ACCOUNT"}},
+	"schema-ownership":   {Create: []string{"OWNERSHIP of the object, or MANAGE GRANTS ON ACCOUNT"}},
+	"role-ownership":     {Create: []string{"OWNERSHIP of the object, or MANAGE GRANTS ON ACCOUNT"}},
+	"role-grant":         {Create: []string{"MANAGE GRANTS ON ACCOUNT"}, Drop: []string{"MANAGE GRANTS ON ACCOUNT"}},
+	"warehouse-grant":    {Create: []string{"MANAGE GRANTS ON ACCOUNT"}, Drop: []string{"MANAGE GRANTS ON ACCOUNT"}},
+	"imported-grant":     {Create: []string{"MANAGE GRANTS ON ACCOUNT"}, Drop: []string{"MANAGE GRANTS ON ACCOUNT"}},
+	"account-grant": {Create: []string{"MANAGE GRANTS ON ACCOUNT (or each granted account privilege WITH GRANT OPTION)"},
+		Drop: []string{"MANAGE GRANTS ON ACCOUNT (or each granted account privilege WITH GRANT OPTION)"}},
 }
 
 // Defaults fills in the documented defaults: port 443, the bootstrap role ACCOUNTADMIN
@@ -398,7 +413,7 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 	m := &Model{
 		Create:     []PhaseSpec{{Name: "create", ConnectTo: "account", RunAs: runAs}},
 		Teardown:   []PhaseSpec{{Name: "cleanup", ConnectTo: "account", RunAs: fmt.Sprintf("ACCOUNTADMIN or SYSADMIN (create grants role %s to SYSADMIN, so they may drop what it owns)", q(sys))}},
-		Privileges: append([]string(nil), sfSetupPrivileges...),
+		Needs:      sfNeeds,
 	}
 	add := func(obj Object) {
 		obj.Phase, obj.Teardown = "create", "cleanup"

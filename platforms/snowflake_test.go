@@ -573,8 +573,8 @@ func TestSnowflakeModel(t *testing.T) {
 				}
 			}
 			if len(m.Create) != 1 || m.Create[0].Name != "create" || m.Create[0].ConnectTo != "account" ||
-				len(m.Teardown) != 1 || m.Teardown[0].Name != "cleanup" || len(m.Privileges) != 6 {
-				t.Fatalf("phases %+v %+v privileges %v", m.Create, m.Teardown, m.Privileges)
+				len(m.Teardown) != 1 || m.Teardown[0].Name != "cleanup" || m.Needs == nil {
+				t.Fatalf("phases %+v %+v needs %v", m.Create, m.Teardown, m.Needs)
 			}
 			creates := renderSnowflake(t, m)
 			script := strings.Join(creates, "\n")

@@ -41,6 +41,27 @@ type SynapseOAuth struct {
 	Resource     string `json:"resource,omitempty"`
 }
 
+// synNeeds are what the runner of each statement needs, per object kind (the workspace
+// SQL admin has all of them in master and is db_owner in the database).
+// https://learn.microsoft.com/sql/t-sql/statements/create-login-transact-sql
+// https://learn.microsoft.com/sql/t-sql/statements/create-user-transact-sql
+// https://learn.microsoft.com/sql/t-sql/statements/create-role-transact-sql
+// https://learn.microsoft.com/sql/t-sql/statements/create-schema-transact-sql
+// https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sp-addrolemember-transact-sql
+var synNeeds = map[string]Needs{
+	"login":          {Create: []string{"ALTER ANY LOGIN (in master: the workspace SQL admin or a loginmanager member)"}, Alter: []string{"ALTER ANY LOGIN (in master)"}, Drop: []string{"ALTER ANY LOGIN (in master)"}},
+	"user":           {Create: []string{"ALTER ANY USER"}, Drop: []string{"ALTER ANY USER"}},
+	"external-user":  {Create: []string{"ALTER ANY USER"}, Drop: []string{"ALTER ANY USER"}},
+	"schema":         {Create: []string{"CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
+	"view-schema":    {Create: []string{"CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
+	"role":           {Create: []string{"CREATE ROLE"}, Drop: []string{"CONTROL on the role (or ALTER ANY ROLE)"}},
+	"role-member":    {Create: []string{"ALTER on the role (or ALTER ANY ROLE, db_securityadmin)"}, Drop: []string{"ALTER on the role (or ALTER ANY ROLE, db_securityadmin)"}},
+	"grant-schema":   {Create: []string{"CONTROL on the schema (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
+	"grant-role":     {Create: []string{"CONTROL on the role (or db_owner)"}, Drop: []string{"CONTROL on the role (or db_owner)"}},
+	"metadata-table": {Create: []string{"CREATE TABLE, and ALTER on the schema"}, Drop: []string{"CONTROL on the table (or ALTER on the schema)"}},
+	"metadata-row":   {Create: []string{"INSERT on the table (its owner has it)"}},
+}
+
 // Synapse constants.
 const (
 	SynapseDefaultPort = 1433
@@ -488,13 +509,7 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 			Data: map[string]any{"Privilege": "EXECUTE", "Schema": "immuta_procedures", "Grantee": r}}))
 	}
 
-	m.Privileges = []string{
-		"initial-create, post-cleanup (master): CREATE LOGIN and ALTER ANY LOGIN (the workspace SQL admin has both)",
-		fmt.Sprintf("create, cleanup (%s): ALTER ANY USER, CREATE SCHEMA, ALTER ANY SCHEMA, CREATE ROLE, ALTER ANY ROLE, CREATE TABLE and GRANT on the database (membership of db_owner covers them)", c.Database),
-	}
-	if ext {
-		m.Privileges[0] = "initial-create, post-cleanup (master): none (both phases are empty)"
-	}
+	m.Needs = synNeeds
 	m.Notes = append(m.Notes,
 		"the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again",
 		"CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard",

@@ -362,3 +362,39 @@ func TestUndo(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryStatementNeeds: the header's privileges come from the statements, so every
+// statement of every golden script must say what its runner needs (platforms.Needs);
+// a kind added without its needs fails here.
+func TestEveryStatementNeeds(t *testing.T) {
+	eng := engine(t)
+	for _, c := range loadCases(t) {
+		if c.wantErr {
+			continue
+		}
+		t.Run(c.name(), func(t *testing.T) {
+			s, err := renderCase(t, eng, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := decodeFile(t, c.input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := p.Config.(platforms.Scripted).Model(platforms.ModelOptions{AutoBootstrap: p.Auto(), SystemPassword: systemPassword(p)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ph := range s.Phases {
+				for _, st := range ph.Statements {
+					if len(m.Needs[st.Effect.Kind].For(st.Effect.Op)) == 0 {
+						t.Errorf("%s of kind %q says nothing about what its runner needs: %s", st.Effect.Op, st.Effect.Kind, st.SQL)
+					}
+				}
+				if len(ph.Statements) > 0 && !strings.Contains(s.Script, "--   "+ph.Name+": ") {
+					t.Errorf("the header lists no privileges for phase %s", ph.Name)
+				}
+			}
+		})
+	}
+}

@@ -64,6 +64,8 @@ type Effect struct {
 	Op string
 	// Object is the platforms.Object ID.
 	Object string
+	// Kind is the object's kind (its templates).
+	Kind string
 	// Parents are the IDs whose drop removes the object too.
 	Parents []string
 	// TolerateMissing: a drop with no IF EXISTS; "does not exist" is safe to ignore.
@@ -350,7 +352,7 @@ func (r *renderer) dropStmt(o platforms.Object) (Statement, error) {
 }
 
 func effect(op string, o platforms.Object) Effect {
-	return Effect{Op: op, Object: o.ID, Parents: o.Parents, TolerateMissing: o.TolerateMissing, NotRerunnable: o.NotRerunnable, Guard: o.Guard}
+	return Effect{Op: op, Object: o.ID, Kind: o.Kind, Parents: o.Parents, TolerateMissing: o.TolerateMissing, NotRerunnable: o.NotRerunnable, Guard: o.Guard}
 }
 
 func (r *renderer) create(m *platforms.Model, phase string) ([]Phase, error) {

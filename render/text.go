@@ -80,10 +80,10 @@ func text(s *Script, plat *platforms.Platform, m *platforms.Model, redacted bool
 			w(fmt.Sprintf("--   %d. %s: connect to %s; run as %s", i+1, ph.Name, ph.ConnectTo, ph.RunAs))
 		}
 	}
-	if len(m.Privileges) > 0 {
-		w("-- privileges the runner needs:")
-		for _, p := range m.Privileges {
-			w("--   " + p)
+	if needs := phaseNeeds(s, m); len(needs) > 0 {
+		w("-- privileges the runner needs (for the statements of this script):")
+		for _, n := range needs {
+			w("--   " + n)
 		}
 	}
 	for _, note := range m.Notes {
@@ -129,4 +129,26 @@ func hasGuard(m *platforms.Model) bool {
 		}
 	}
 	return false
+}
+
+// phaseNeeds lists, per phase with statements, what its runner needs: the union of its
+// statements' needs (platforms.Model.Needs) in first-use order, as "phase: a; b".
+func phaseNeeds(s *Script, m *platforms.Model) []string {
+	var out []string
+	for _, ph := range s.Phases {
+		seen := map[string]bool{}
+		var list []string
+		for _, st := range ph.Statements {
+			for _, n := range m.Needs[st.Effect.Kind].For(st.Effect.Op) {
+				if !seen[n] {
+					seen[n] = true
+					list = append(list, n)
+				}
+			}
+		}
+		if len(list) > 0 {
+			out = append(out, ph.Name+": "+strings.Join(list, "; "))
+		}
+	}
+	return out
 }

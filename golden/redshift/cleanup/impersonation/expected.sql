@@ -3,8 +3,9 @@
 -- phases (run in this order, each on its own connection):
 --   1. cleanup: connect to immuta; run as a superuser
 --   2. post-cleanup: connect to dev; run as a superuser
--- privileges the runner needs:
---   superuser (CREATE USER, CREATE DATABASE and CREATE GROUP; the impersonation procedures are SECURITY DEFINER and run ALTER GROUP as their owner, the user who runs create)
+-- privileges the runner needs (for the statements of this script):
+--   cleanup: superuser or the procedure's owner; superuser or the schema's owner; superuser or the database's owner
+--   post-cleanup: superuser or the database's owner; superuser or CREATEUSER; superuser
 -- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a failed run, run cleanup before running create again
 -- note: run initial-create connected to database dev and create connected to database immuta
 -- note: CREATE DATABASE cannot run inside a transaction block: run initial-create with autocommit on

@@ -3,9 +3,9 @@
 -- phases (run in this order, each on its own connection):
 --   1. cleanup: connect to immuta; run as a member of db_owner in immuta (e.g. the workspace SQL admin)
 --   2. post-cleanup: connect to master; run as the workspace SQL admin (server admin login)
--- privileges the runner needs:
---   initial-create, post-cleanup (master): CREATE LOGIN and ALTER ANY LOGIN (the workspace SQL admin has both)
---   create, cleanup (immuta): ALTER ANY USER, CREATE SCHEMA, ALTER ANY SCHEMA, CREATE ROLE, ALTER ANY ROLE, CREATE TABLE and GRANT on the database (membership of db_owner covers them)
+-- privileges the runner needs (for the statements of this script):
+--   cleanup: CONTROL on the role (or ALTER ANY ROLE); CONTROL on the schema (or db_owner); CONTROL on the table (or ALTER on the schema); ALTER ANY USER
+--   post-cleanup: ALTER ANY LOGIN (in master)
 -- note: the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again
 -- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard
 -- note: initial-create is not re-runnable: CREATE LOGIN must be the only statement of its batch, so no IF guards it, and it fails when the login exists (it never takes over an existing login); after a failed run, run post-cleanup only if initial-create made the login

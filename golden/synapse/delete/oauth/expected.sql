@@ -3,9 +3,8 @@
 -- phases (run in this order, each on its own connection):
 --   1. cleanup: connect to sales_pool; run as a Microsoft Entra member of db_owner in sales_pool (e.g. the workspace's Entra admin)
 --   2. post-cleanup: connect to master; run as the workspace SQL admin (server admin login)
--- privileges the runner needs:
---   initial-create, post-cleanup (master): none (both phases are empty)
---   create, cleanup (sales_pool): ALTER ANY USER, CREATE SCHEMA, ALTER ANY SCHEMA, CREATE ROLE, ALTER ANY ROLE, CREATE TABLE and GRANT on the database (membership of db_owner covers them)
+-- privileges the runner needs (for the statements of this script):
+--   cleanup: CONTROL on the role (or ALTER ANY ROLE); CONTROL on the schema (or db_owner); CONTROL on the table (or ALTER on the schema); ALTER ANY USER
 -- note: the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again
 -- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard
 -- note: oAuthClientSecret: the system account is the Microsoft Entra application 3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c (CREATE USER ... FROM EXTERNAL PROVIDER, which only a Microsoft Entra principal can run) with no login: the initial-create and post-cleanup phases are empty

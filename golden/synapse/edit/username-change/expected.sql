@@ -4,9 +4,10 @@
 --   1. edit-1: connect to master; run as the workspace SQL admin (server admin login)
 --   2. edit-2: connect to immuta; run as a member of db_owner in immuta (e.g. the workspace SQL admin)
 --   3. edit-3: connect to master; run as the workspace SQL admin (server admin login)
--- privileges the runner needs:
---   initial-create, post-cleanup (master): CREATE LOGIN and ALTER ANY LOGIN (the workspace SQL admin has both)
---   create, cleanup (immuta): ALTER ANY USER, CREATE SCHEMA, ALTER ANY SCHEMA, CREATE ROLE, ALTER ANY ROLE, CREATE TABLE and GRANT on the database (membership of db_owner covers them)
+-- privileges the runner needs (for the statements of this script):
+--   edit-1: ALTER ANY LOGIN (in master: the workspace SQL admin or a loginmanager member)
+--   edit-2: ALTER ANY USER; ALTER on the role (or ALTER ANY ROLE, db_securityadmin); CONTROL on the schema (or db_owner)
+--   edit-3: ALTER ANY LOGIN (in master)
 -- note: the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again
 -- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard
 -- note: initial-create is not re-runnable: CREATE LOGIN must be the only statement of its batch, so no IF guards it, and it fails when the login exists (it never takes over an existing login); after a failed run, run post-cleanup only if initial-create made the login

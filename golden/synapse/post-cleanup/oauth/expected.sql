@@ -3,9 +3,6 @@
 -- nothing to run for this configuration
 -- phases (run in this order, each on its own connection):
 --   1. post-cleanup: connect to master; run as the workspace SQL admin (server admin login)
--- privileges the runner needs:
---   initial-create, post-cleanup (master): none (both phases are empty)
---   create, cleanup (sales_pool): ALTER ANY USER, CREATE SCHEMA, ALTER ANY SCHEMA, CREATE ROLE, ALTER ANY ROLE, CREATE TABLE and GRANT on the database (membership of db_owner covers them)
 -- note: the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again
 -- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard
 -- note: oAuthClientSecret: the system account is the Microsoft Entra application 3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c (CREATE USER ... FROM EXTERNAL PROVIDER, which only a Microsoft Entra principal can run) with no login: the initial-create and post-cleanup phases are empty
