@@ -411,9 +411,9 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 		runAs = fmt.Sprintf("role %s (config.role) of the bootstrap user", q(c.Role))
 	}
 	m := &Model{
-		Create:     []PhaseSpec{{Name: "create", ConnectTo: "account", RunAs: runAs}},
-		Teardown:   []PhaseSpec{{Name: "cleanup", ConnectTo: "account", RunAs: fmt.Sprintf("ACCOUNTADMIN or SYSADMIN (create grants role %s to SYSADMIN, so they may drop what it owns)", q(sys))}},
-		Needs:      sfNeeds,
+		Create:   []PhaseSpec{{Name: "create", ConnectTo: "account", RunAs: runAs}},
+		Teardown: []PhaseSpec{{Name: "cleanup", ConnectTo: "account", RunAs: fmt.Sprintf("ACCOUNTADMIN or SYSADMIN (create grants role %s to SYSADMIN, so they may drop what it owns)", q(sys))}},
+		Needs:    sfNeeds,
 	}
 	add := func(obj Object) {
 		obj.Phase, obj.Teardown = "create", "cleanup"
