@@ -30,6 +30,25 @@ func grammarFor(d Dialect) (*grammar, error) {
 	return grammars[d], grammarErrs[d]
 }
 
+// ShapeNames lists the names of the shapes of d's closed grammar, in grammar order (nil
+// for an unknown dialect).
+func ShapeNames(d Dialect) []string {
+	var list []Shape
+	switch d {
+	case Snowflake:
+		list = snowflakeShapes
+	case Redshift:
+		list = redshiftShapes
+	case Synapse:
+		list = synapseShapes
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = s.Name
+	}
+	return out
+}
+
 // CheckStatement checks one statement (with or without its trailing ';', comments
 // allowed) and returns the name of the shape that accepted it. The error is an *Error
 // with a position in sql.

@@ -1,0 +1,31 @@
+package render
+
+import "github.com/openintegrations/integrations/platforms"
+
+// EachTemplate renders, for every object of p's model, each template of its kind
+// (create, drop, and alter from its own data to itself when the kind has one) and calls
+// fn with the template's name and the statement ("" when it renders nothing). Statements
+// that no script of p holds (the drop of a grant its grantee's drop covers) are rendered
+// too, so that a test can check every template against the grammar.
+func (e *Engine) EachTemplate(p *platforms.Payload, systemPassword string, fn func(name, sql string)) error {
+	m, err := model(p, systemPassword)
+	if err != nil {
+		return err
+	}
+	r := &renderer{tmpl: e.sets[p.Platform.Key].plain}
+	for _, o := range m.Objects {
+		for _, op := range []string{"create", "drop", "alter"} {
+			name := o.Kind + "." + op
+			var data any = o.Data
+			if op == "alter" {
+				data = map[string]any{"Old": o.Data, "New": o.Data}
+			}
+			sql, err := r.exec(name, data, op == "alter")
+			if err != nil {
+				return err
+			}
+			fn(name, sql)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package render_test
+
+import (
+	"io/fs"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/openintegrations/integrations/platforms"
+	"github.com/openintegrations/integrations/render"
+	"github.com/openintegrations/integrations/sqlcheck"
+	"github.com/openintegrations/integrations/templates"
+)
+
+// defineRE finds the template definitions of a file; an empty one ({{define "x"}}{{end}})
+// renders no statement.
+var defineRE = regexp.MustCompile(`\{\{define "([^"]+)"\}\}(\{\{end\}\})?`)
+
+// TestTemplatesAndShapes: every statement template renders, for some object of the
+// golden corpus's models, to a statement of a grammar shape, and every shape of
+// each dialect's closed grammar is the shape of some rendered statement: a template
+// without a shape, or a shape no template produces, fails here.
+func TestTemplatesAndShapes(t *testing.T) {
+	eng := engine(t)
+	rendered := map[string]map[string]bool{} // platform key -> template -> rendered
+	shapes := map[string]map[string]bool{}   // dialect -> shape -> seen
+	note := func(key, dialect, tmpl, sql string) {
+		if sql == "" {
+			return
+		}
+		if rendered[key] == nil {
+			rendered[key] = map[string]bool{}
+		}
+		rendered[key][tmpl] = true
+		d, err := sqlcheck.ParseDialect(dialect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := sqlcheck.Parse(d, sql)
+		if err != nil {
+			t.Errorf("%s: %s does not parse: %v", key, tmpl, err)
+			return
+		}
+		if shapes[dialect] == nil {
+			shapes[dialect] = map[string]bool{}
+		}
+		for ; p != nil; p = p.Exec {
+			shapes[dialect][p.Shape] = true
+		}
+	}
+	undoOf := map[string]string{"create": "drop", "drop": "create", "alter": "alter"}
+	var scripts []*render.Script
+	var plats []*platforms.Platform
+	for _, c := range loadCases(t) {
+		if c.wantErr {
+			continue
+		}
+		s, err := renderCase(t, eng, c)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name(), err)
+		}
+		p, err := decodeFile(t, c.input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scripts = append(scripts, s)
+		plats = append(plats, p.Platform)
+		if p.Config != nil && len(platforms.RedactedPaths(p.Config)) == 0 {
+			for _, f := range []string{c.input, c.from} {
+				if f == "" {
+					continue
+				}
+				q, err := decodeFile(t, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := eng.EachTemplate(q, systemPassword(q), func(name, sql string) {
+					note(q.Platform.Key, q.Platform.Dialect, name, sql)
+				}); err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+			}
+		}
+	}
+	for i, s := range scripts {
+		plat := plats[i]
+		for _, ph := range s.Phases {
+			for _, st := range ph.Statements {
+				e := st.Effect
+				note(plat.Key, plat.Dialect, e.Kind+"."+e.Op, st.SQL)
+				note(plat.Key, plat.Dialect, e.Kind+"."+undoOf[e.Op], st.Undo)
+			}
+		}
+	}
+	for _, plat := range platforms.All() {
+		if !plat.HasScripts() {
+			continue
+		}
+		files, err := fs.Glob(templates.FS, plat.Key+"/*.sql.tmpl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var missing []string
+		for _, f := range files {
+			src, err := fs.ReadFile(templates.FS, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range defineRE.FindAllStringSubmatch(string(src), -1) {
+				name, empty := m[1], m[2] != ""
+				if strings.HasPrefix(name, "_") || empty || rendered[plat.Key][name] {
+					continue
+				}
+				missing = append(missing, f+": "+name)
+			}
+		}
+		if len(missing) > 0 {
+			t.Errorf("%s: templates that no golden case renders, so no shape is known to accept them (add a case):\n  %s", plat.Type, strings.Join(missing, "\n  "))
+		}
+		d, _ := sqlcheck.ParseDialect(plat.Dialect)
+		var unused []string
+		for _, name := range sqlcheck.ShapeNames(d) {
+			if !shapes[plat.Dialect][name] {
+				unused = append(unused, name)
+			}
+		}
+		sort.Strings(unused)
+		if len(unused) > 0 {
+			t.Errorf("%s: shapes of the closed grammar that no template produces (remove them, or add the template and a case):\n  %s", plat.Type, strings.Join(unused, "\n  "))
+		}
+	}
+}
