@@ -17,6 +17,21 @@ import (
 // maxDepth bounds the nesting of any payload; real payloads are three levels deep.
 const maxDepth = 32
 
+// maxEntries bounds the keys of an object and the items of an array; the largest real
+// config object has about 20 keys, and BigQuery's credential about 10. A body of
+// 60,000 keys is refused at the first key past the limit, without decoding the rest.
+const maxEntries = 1000
+
+// maxValues bounds the keys and values of a whole JSON payload (real ones have under
+// 100), so that no shape of body (60 objects of 999 keys) costs more than a small one.
+const maxValues = 5000
+
+// msgTooManyValues is the problem of a JSON payload past maxValues.
+var msgTooManyValues = fmt.Sprintf("more than %d keys and values in the payload", maxValues)
+
+// msgTooManyEntries is the problem of an object or array past maxEntries.
+var msgTooManyEntries = fmt.Sprintf("more than %d keys or items in one object or array", maxEntries)
+
 // Payload is a decoded, defaulted and validated integration payload
 // (`{type, autoBootstrap, config}`).
 type Payload struct {
@@ -196,6 +211,10 @@ func (d *decoder) fields(n *yaml.Node, prefix string, take func(string, *yaml.No
 		}
 		seen[key] = true
 		if !take(key, val) {
+			if d.v.full() {
+				d.v.Add(path, "unknown field") // only counted: the list is full
+				continue
+			}
 			d.pos[path] = pos{k.Line, k.Column}
 			names := strings.Split(accepted, ", ")
 			d.v.Add(path, "unknown field%s; accepted: %s", suggest(key, names), accepted)
@@ -368,7 +387,14 @@ func parseTree(data []byte) (*yaml.Node, bool, *Problem) {
 	return n, false, p
 }
 
+// maxYAMLLines bounds a YAML payload before it is parsed (the YAML parser is far slower
+// than the JSON one); a real payload has under 100 lines.
+const maxYAMLLines = 4 * maxEntries
+
 func parseYAML(data []byte) (n *yaml.Node, prob *Problem) {
+	if lines := bytes.Count(data, []byte{'\n'}); lines > maxYAMLLines {
+		return nil, &Problem{Message: fmt.Sprintf("a YAML payload has at most %d lines (this one has %d)", maxYAMLLines, lines), Line: maxYAMLLines + 1, Col: 1}
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			n, prob = nil, &Problem{Message: fmt.Sprintf("invalid YAML: %v", r), Line: 1, Col: 1}
@@ -403,6 +429,13 @@ func checkYAML(n *yaml.Node, depth int) *Problem {
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!merge" {
 		return &Problem{Message: "YAML merge keys are not allowed", Line: n.Line, Col: n.Column}
+	}
+	if (n.Kind == yaml.MappingNode && len(n.Content) > 2*maxEntries) || (n.Kind == yaml.SequenceNode && len(n.Content) > maxEntries) {
+		at := n.Content[2*maxEntries]
+		if n.Kind == yaml.SequenceNode {
+			at = n.Content[maxEntries]
+		}
+		return &Problem{Message: msgTooManyEntries, Line: at.Line, Col: at.Column}
 	}
 	for _, c := range n.Content {
 		if p := checkYAML(c, depth+1); p != nil {
@@ -449,10 +482,15 @@ func parseJSON(data []byte) (*yaml.Node, *Problem) {
 		}
 		return &Problem{Message: "invalid JSON: " + msg, Line: l, Col: c}
 	}
+	cur := &cursor{data: data, line: 1, col: 1}
 	var build func(depth int) (*yaml.Node, *Problem)
+	values := 0
 	build = func(depth int) (*yaml.Node, *Problem) {
 		start := skipSep(data, int(dec.InputOffset()))
-		l, c := lineCol(data, start)
+		l, c := cur.at(start)
+		if values++; values > maxValues {
+			return nil, &Problem{Message: msgTooManyValues, Line: l, Col: c}
+		}
 		if depth > maxDepth {
 			return nil, &Problem{Message: "nested too deeply", Line: l, Col: c}
 		}
@@ -468,7 +506,13 @@ func parseJSON(data []byte) (*yaml.Node, *Problem) {
 				n.Kind, n.Tag = yaml.MappingNode, "!!map"
 				for dec.More() {
 					kstart := skipSep(data, int(dec.InputOffset()))
-					kl, kc := lineCol(data, kstart)
+					kl, kc := cur.at(kstart)
+					if len(n.Content) >= 2*maxEntries {
+						return nil, &Problem{Message: msgTooManyEntries, Line: kl, Col: kc}
+					}
+					if values++; values > maxValues {
+						return nil, &Problem{Message: msgTooManyValues, Line: kl, Col: kc}
+					}
 					kt, err := dec.Token()
 					if err != nil {
 						return nil, fail(err)
@@ -484,6 +528,10 @@ func parseJSON(data []byte) (*yaml.Node, *Problem) {
 			case '[':
 				n.Kind, n.Tag = yaml.SequenceNode, "!!seq"
 				for dec.More() {
+					if len(n.Content) >= maxEntries {
+						l, c := cur.at(skipSep(data, int(dec.InputOffset())))
+						return nil, &Problem{Message: msgTooManyEntries, Line: l, Col: c}
+					}
 					val, p := build(depth + 1)
 					if p != nil {
 						return nil, p
@@ -531,6 +579,35 @@ func skipSep(data []byte, off int) int {
 		}
 	}
 	return off
+}
+
+// cursor converts increasing byte offsets to lines and columns in time linear in the
+// input overall: it moves on from the last offset instead of rescanning from the start
+// (a 1 MiB body of 60,000 keys would otherwise take minutes).
+type cursor struct {
+	data           []byte
+	off, line, col int
+}
+
+// at returns the 1-based line and rune column of off; an offset before the last one
+// starts again from the beginning.
+func (c *cursor) at(off int) (int, int) {
+	if off > len(c.data) {
+		off = len(c.data)
+	}
+	if off < c.off {
+		c.off, c.line, c.col = 0, 1, 1
+	}
+	for ; c.off < off; c.off++ {
+		switch b := c.data[c.off]; {
+		case b == '\n':
+			c.line++
+			c.col = 1
+		case b&0xC0 != 0x80:
+			c.col++
+		}
+	}
+	return c.line, c.col
 }
 
 // lineCol converts a byte offset to a 1-based line and rune column.

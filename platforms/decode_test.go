@@ -1,7 +1,9 @@
 package platforms
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -192,5 +194,110 @@ func TestValidatorOrder(t *testing.T) {
 	want := "f:1:1: x: zeroth\nf:3:1: config.a: first\nf:5:3: config.b: second"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// hostileBody is a 1 MiB JSON payload whose config holds 60,000 unknown keys.
+func hostileBody() []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"type":"Redshift","autoBootstrap":false,"config":{`)
+	for i := 0; b.Len() < 1<<20-64 || i < 60000; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%07d":"v"`, i)
+	}
+	b.WriteString(`}}`)
+	return b.Bytes()
+}
+
+// BenchmarkDecodeHostileBody: a 1 MiB body of 60,000 keys is refused in well under
+// 100 ms (it took minutes when each position was computed by rescanning the body).
+// "wide" has fewer keys than the limit per object and stops at the limit of values per
+// payload; "json" stops at the limit per object, "yaml" at the limit of lines.
+func BenchmarkDecodeHostileBody(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{{"json", hostileBody()}, {"yaml", hostileYAML()}, {"wide", wideBody()}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.data)))
+			for b.Loop() {
+				if _, err := DecodeIntegration(c.data); err == nil {
+					b.Fatal("a hostile body was accepted")
+				}
+			}
+		})
+	}
+}
+
+// hostileYAML is hostileBody as YAML.
+func hostileYAML() []byte { return yamlKeys(60000) }
+
+// yamlKeys is a YAML payload whose config has n unknown keys.
+func yamlKeys(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("type: Redshift\nautoBootstrap: false\nconfig:\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  k%07d: v\n", i)
+	}
+	return b.Bytes()
+}
+
+// wideBody is about 1 MiB of 60 objects of 999 unknown keys each.
+func wideBody() []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"type":"Redshift","autoBootstrap":false,"config":{`)
+	for o := 0; o < 60; o++ {
+		if o > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"o%02d":{`, o)
+		for i := 0; i < 999; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"k%04d":"v"`, i)
+		}
+		b.WriteByte('}')
+	}
+	b.WriteString(`}}`)
+	return b.Bytes()
+}
+
+// TestHostileBodies: a body past the entry limit is refused with a position, and one
+// with thousands of problems lists the first ones and counts the rest.
+func TestHostileBodies(t *testing.T) {
+	for _, c := range []struct {
+		name, want string
+		data       []byte
+	}{
+		{"json keys", "1:", hostileBody()},
+		{"yaml keys", "1004:", yamlKeys(1500)},
+		{"yaml lines", "4001:", hostileYAML()},
+		{"wide", "1:", wideBody()},
+	} {
+		_, err := DecodeIntegration(c.data)
+		var ve *ValidationError
+		if !errors.As(err, &ve) || len(ve.Problems) != 1 || (ve.Problems[0].Message != msgTooManyEntries && ve.Problems[0].Message != msgTooManyValues && !strings.Contains(ve.Problems[0].Message, "lines")) {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := fmt.Sprintf("%d:", ve.Problems[0].Line); got != c.want {
+			t.Errorf("%s: at line %s, want %s", c.name, got, c.want)
+		}
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"type":"Redshift","autoBootstrap":false,"config":{`)
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&b, `"k%d":1,`, i)
+	}
+	b.WriteString(`"host":"h"}}`)
+	_, err := DecodeIntegration(b.Bytes())
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) != maxProblems+1 {
+		t.Fatalf("want %d problems and a count, got %v", maxProblems, err)
+	}
+	if last := ve.Problems[maxProblems].Message; !strings.HasPrefix(last, "and ") || !strings.Contains(last, "more problems") {
+		t.Errorf("last problem %q", last)
 	}
 }

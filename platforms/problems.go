@@ -69,7 +69,18 @@ type Validator struct {
 	// config's rules do not judge them, the operation does (an edit or PUT keeps the
 	// stored secret; POST and create-type renders refuse it, see RedactedPaths).
 	placeholders map[string]bool
+	// seen are the paths that have a problem (Add keeps the first per path).
+	seen map[string]bool
+	// more counts the problems past maxProblems, which are not listed.
+	more int
 }
+
+// maxProblems is how many problems one validation lists; a hostile body of 60,000
+// unknown keys gets the first ones and a count of the rest.
+const maxProblems = 100
+
+// full reports whether the problem list is full (further problems are only counted).
+func (v *Validator) full() bool { return len(v.problems) >= maxProblems }
 
 // ScriptPasswords reports whether passwords are checked against the platform's password
 // policy: true unless the payload describes an account that already exists (an
@@ -92,10 +103,18 @@ func (v *Validator) Add(path, format string, args ...any) {
 	if v.placeholders[path] {
 		return
 	}
-	for _, q := range v.problems {
-		if q.Path == path && path != "" {
+	if v.full() {
+		v.more++
+		return
+	}
+	if path != "" {
+		if v.seen[path] {
 			return // the first problem of a field is the one worth reading
 		}
+		if v.seen == nil {
+			v.seen = map[string]bool{}
+		}
+		v.seen[path] = true
 	}
 	p := Problem{Path: path, Message: fmt.Sprintf(format, args...)}
 	for q := path; ; {
@@ -177,5 +196,8 @@ func (v *Validator) Err(file string) error {
 		}
 		return a.Path < b.Path
 	})
+	if v.more > 0 {
+		ps = append(ps, Problem{Message: fmt.Sprintf("and %d more problems (only the first %d are listed)", v.more, maxProblems)})
+	}
 	return &ValidationError{File: file, Problems: ps}
 }
