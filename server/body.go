@@ -3,11 +3,17 @@ package server
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/openintegrations/integrations/platforms"
 )
 
 // maxBody is the request body limit of API.md section 1.
@@ -61,20 +67,69 @@ func isJSONNull(data []byte) bool { return string(bytes.TrimSpace(data)) == "nul
 
 // queryBool reads a boolean query parameter: absent is false; true/false only.
 func queryBool(r *http.Request, name string) (bool, error) {
-	vals, ok := r.URL.Query()[name]
+	vals, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return false, queryError(err)
+	}
+	v, ok := vals[name]
 	if !ok {
 		return false, nil
 	}
-	if len(vals) != 1 {
-		return false, errorf(http.StatusBadRequest, "query parameter %s must be given once, as true or false", name)
-	}
-	switch vals[0] {
+	switch v[0] {
 	case "true":
 		return true, nil
 	case "false":
 		return false, nil
 	}
-	return false, errorf(http.StatusBadRequest, "query parameter %s must be true or false", name)
+	return false, errorf(http.StatusBadRequest, "query parameter %s must be true or false (got %q)", name, v[0])
+}
+
+// strictQuery refuses a malformed query string (a ';' separator, a bad escape), a
+// parameter that is not in params (named, with the closest accepted one), and a
+// parameter given twice with different values: a request that means something else than
+// it seems to (?dryRun=true; or ?DryRun=true doing a real write) is a 400, not a guess.
+func strictQuery(r *http.Request, params []string) error {
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	vals, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return queryError(err)
+	}
+	names := make([]string, 0, len(vals))
+	for k := range vals {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !slices.Contains(params, k) {
+			accepted := "none"
+			if len(params) > 0 {
+				accepted = strings.Join(params, ", ")
+			}
+			hint := ""
+			if c := platforms.Closest(k, params); c != "" {
+				hint = fmt.Sprintf(" (did you mean %q?)", c)
+			} else {
+				for _, p := range params {
+					if strings.EqualFold(p, k) {
+						hint = fmt.Sprintf(" (did you mean %q?)", p)
+					}
+				}
+			}
+			return errorf(http.StatusBadRequest, "unknown query parameter %q%s; this route accepts: %s", k, hint, accepted)
+		}
+		for _, v := range vals[k][1:] {
+			if v != vals[k][0] {
+				return errorf(http.StatusBadRequest, "query parameter %s is given twice with different values (%q and %q)", k, vals[k][0], v)
+			}
+		}
+	}
+	return nil
+}
+
+func queryError(err error) error {
+	return errorf(http.StatusBadRequest, "malformed query string (%v): separate parameters with & and escape reserved characters", err)
 }
 
 // scriptMediaType picks the script response's media type from the Accept header:

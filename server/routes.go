@@ -19,21 +19,30 @@ type route struct {
 // routeTable is every route the server answers, in the seed's order: the one place
 // that maps a method and path to a handler.
 func (s *Server) routeTable() []route {
-	a := func(h handler) http.Handler { return s.auth(s.handle(h)) }
+	// a authenticates, then refuses a query string with a parameter the route does not
+	// take (params), a malformed pair or a repeated one with different values.
+	a := func(h handler, params ...string) http.Handler {
+		return s.auth(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+			if err := strictQuery(r, params); err != nil {
+				return err
+			}
+			return h(w, r)
+		}))
+	}
 	return []route{
 		{"GET /integrations", a(s.listIntegrations)},
-		{"POST /integrations", a(s.createIntegration)},
-		{"DELETE /integrations/{id}", a(s.deleteIntegration)},
+		{"POST /integrations", a(s.createIntegration, "dryRun")},
+		{"DELETE /integrations/{id}", a(s.deleteIntegration, "dryRun", "forceDisable")},
 		{"GET /integrations/{id}", a(s.getIntegration)},
-		{"PUT /integrations/{id}", a(s.updateIntegration)},
+		{"PUT /integrations/{id}", a(s.updateIntegration, "dryRun")},
 		{"POST /integrations/{id}/regenerate", a(s.regenerate)},
 		{"GET /integrations/{id}/status", a(s.getStatus)},
-		{"POST /integrations/scripts/cleanup", a(s.scriptOp("cleanup"))},
-		{"POST /integrations/scripts/create", a(s.scriptOp("create"))},
-		{"POST /integrations/{id}/scripts/delete", a(s.scriptDelete)},
-		{"POST /integrations/{id}/scripts/edit", a(s.scriptEdit)},
-		{"POST /integrations/scripts/initial-create", a(s.scriptOp("initial-create"))},
-		{"POST /integrations/scripts/post-cleanup", a(s.scriptOp("post-cleanup"))},
+		{"POST /integrations/scripts/cleanup", a(s.scriptOp("cleanup"), "redact")},
+		{"POST /integrations/scripts/create", a(s.scriptOp("create"), "redact")},
+		{"POST /integrations/{id}/scripts/delete", a(s.scriptDelete, "redact")},
+		{"POST /integrations/{id}/scripts/edit", a(s.scriptEdit, "redact")},
+		{"POST /integrations/scripts/initial-create", a(s.scriptOp("initial-create"), "redact")},
+		{"POST /integrations/scripts/post-cleanup", a(s.scriptOp("post-cleanup"), "redact")},
 
 		{"GET /healthz", http.HandlerFunc(s.healthz)},
 		{"GET /readyz", http.HandlerFunc(s.readyz)},
