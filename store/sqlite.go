@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -27,6 +28,12 @@ import (
 
 // sqlitePath returns the file path dsn names. Its errors never repeat dsn, which may
 // hold a password.
+// acceptedStores lists the forms of a store value, for the errors that refuse one.
+const acceptedStores = "accepted forms are a SQLite file path, sqlite:PATH, or a postgres:// (postgresql://) URL"
+
+// keywordDSN matches a libpq keyword/value connection string (host=h dbname=d ...).
+var keywordDSN = regexp.MustCompile(`(?i)(^|\s)(host|hostaddr|port|user|password|dbname|sslmode|passfile|service)\s*=`)
+
 func sqlitePath(dsn string) (string, error) {
 	d := strings.TrimSpace(dsn)
 	lower := strings.ToLower(d)
@@ -40,7 +47,11 @@ func sqlitePath(dsn string) (string, error) {
 	case strings.HasPrefix(lower, "sqlite:"):
 		d = d[len("sqlite:"):]
 	case strings.Contains(d, "://"):
-		return "", fmt.Errorf("unsupported store URL scheme %q: use a SQLite file path or a sqlite: URL", d[:strings.Index(d, "://")])
+		return "", fmt.Errorf("unsupported store URL scheme %q: %s", d[:strings.Index(d, "://")], acceptedStores)
+	case keywordDSN.MatchString(d):
+		// host=... password=... is a libpq keyword string, not a file name: taking it
+		// as one would create a SQLite file named after the password.
+		return "", fmt.Errorf("the store looks like a PostgreSQL keyword string (key=value ...): %s", acceptedStores)
 	}
 	switch d {
 	case "":

@@ -567,3 +567,27 @@ func TestMigrationFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenRefusesOtherForms: a value that is neither a path, a sqlite: URL nor a
+// postgres:// URL is refused with the accepted forms, and no file is made of it (a
+// keyword string would otherwise become a SQLite file named after its password).
+func TestOpenRefusesOtherForms(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, dsn := range []string{
+		"host=127.0.0.1 user=postgres password=hunter2 dbname=x",
+		"dbname=x",
+		"mysql://u:p@h/db",
+	} {
+		_, err := store.Open(t.Context(), dsn, store.Options{Key: newKey(t)})
+		if err == nil || !strings.Contains(err.Error(), "accepted forms are") {
+			t.Errorf("Open(%q) = %v, want the accepted forms", dsn, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("refused values made files: %v", entries)
+	}
+}

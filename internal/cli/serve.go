@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -96,7 +97,7 @@ func ensureAdminKey(ctx context.Context, st store.Store, stderr io.Writer) error
 func runServe(args []string, stderr io.Writer) int {
 	fs := newFlags("serve", stderr)
 	addr := fs.String("addr", envOr(EnvAddr, defaultAddr), "listen address (env "+EnvAddr+")")
-	db := fs.String("db", envOr(EnvDB, defaultDB), "store: a SQLite file path or sqlite:PATH (env "+EnvDB+")")
+	db := fs.String("db", envOr(EnvDB, defaultDB), "store: a SQLite file path, sqlite:PATH or a postgres:// URL (env "+EnvDB+")")
 	offline := fs.Bool("offline", false, "no platform connectivity: platform tests are skipped, automatic setup is refused")
 	sandbox := fs.Bool("sandbox", false, "simulate every platform in memory (all tests pass, scripts \"run\"): for trying clients, never for real integrations")
 	latency := fs.Duration("sandbox-latency", 0, "with --sandbox: how long each simulated platform call takes")
@@ -200,14 +201,32 @@ func runServe(args []string, stderr io.Writer) int {
 	return code
 }
 
-// redactDSN hides a password in a database URL before it is logged.
+// redactDSN hides the secrets of a database URL before it is logged: the password of its
+// user info and any password-like query parameter (password, sslpassword, sslkey). A
+// value that does not parse as a URL is shown as <REDACTED> whole unless it is a plain
+// file path.
 func redactDSN(dsn string) string {
-	if at := strings.LastIndex(dsn, "@"); at > 0 {
-		if scheme := strings.Index(dsn, "://"); scheme > 0 && scheme < at {
-			return dsn[:scheme+3] + "<REDACTED>" + dsn[at:]
+	if !strings.Contains(dsn, "://") {
+		return dsn // a SQLite path or sqlite:PATH: no secret in it
+	}
+	u, err := url.Parse(strings.TrimSpace(dsn))
+	if err != nil {
+		return "<REDACTED>"
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "REDACTED")
 		}
 	}
-	return dsn
+	q := u.Query()
+	for k := range q {
+		switch strings.ToLower(k) {
+		case "password", "sslpassword", "sslkey", "passfile":
+			q.Set(k, "REDACTED")
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func runKeys(args []string, stdout, stderr io.Writer) int {
