@@ -18,3 +18,24 @@ func TestRedactDSN(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckKeyStrength: operator admin keys need about 128 bits.
+func TestCheckKeyStrength(t *testing.T) {
+	for _, c := range []struct {
+		key string
+		ok  bool
+	}{
+		{"aaaaaaaaaaaaaaaa", false},
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
+		{"abababababababababababababababababababab", false},
+		{"9f86d081884c7d659a2feaa0c55ad015", true},             // 32 hex digits: 128 bits
+		{"9f86d081884c7d659a2feaa0c55ad01", false},             // 31
+		{"q3V7nZ0pXk2LmR8tYw4BcF6hJ9sDgA1e", true},             // 32 base64 characters
+		{"e2e-admin-key-7Qm2Xv9Lp4Rz8Kt3Wn6Bd1Hs5Gf0Jc", true}, // long, mixed
+	} {
+		err := checkKeyStrength(c.key)
+		if (err == nil) != c.ok {
+			t.Errorf("checkKeyStrength(%q) = %v, want ok=%t", c.key, err, c.ok)
+		}
+	}
+}

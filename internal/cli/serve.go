@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -54,10 +55,71 @@ func openStore(ctx context.Context, dsn string, stderr io.Writer) (store.Store, 
 	return store.Open(ctx, dsn, store.Options{Key: key})
 }
 
+// minKeyBits is the least estimated entropy of an operator-chosen admin key.
+const minKeyBits = 128
+
+// checkKeyStrength refuses an admin key whose estimated entropy is under 128 bits. The
+// estimate is the key's length times the bits of the smallest alphabet its characters
+// come from (hex digits 4, one letter case with digits about 5.2, all printable ASCII
+// about 6.6), and the key must not repeat itself: its characters' own entropy (Shannon,
+// per character) must be at least 3 bits, which random keys of 32 or more characters
+// reach and "aaaa..." or "abab..." do not.
+func checkKeyStrength(k string) error {
+	hex, lower, upper, digit, other := true, false, false, false, false
+	counts := map[rune]int{}
+	n := 0
+	for _, r := range k {
+		n++
+		counts[r]++
+		switch {
+		case r >= '0' && r <= '9':
+			digit = true
+		case r >= 'a' && r <= 'f', r >= 'A' && r <= 'F':
+			if r >= 'a' {
+				lower = true
+			} else {
+				upper = true
+			}
+		case r >= 'a' && r <= 'z':
+			lower, hex = true, false
+		case r >= 'A' && r <= 'Z':
+			upper, hex = true, false
+		default:
+			other, hex = true, false
+		}
+	}
+	alphabet := 0
+	if hex && !(lower && upper) {
+		alphabet = 16
+	} else {
+		for _, c := range []struct {
+			has  bool
+			size int
+		}{{lower, 26}, {upper, 26}, {digit, 10}, {other, 33}} {
+			if c.has {
+				alphabet += c.size
+			}
+		}
+	}
+	shannon := 0.0
+	for _, c := range counts {
+		p := float64(c) / float64(n)
+		shannon -= p * math.Log2(p)
+	}
+	bits := float64(n) * math.Log2(float64(max(alphabet, 2)))
+	if bits < minKeyBits || shannon < 3 {
+		return fmt.Errorf("the key is too weak (about %.0f bits; at least %d needed, e.g. 32 random hex digits or 22 random base64 characters; generate one with: openssl rand -base64 32)", min(bits, shannon*float64(n)), minKeyBits)
+	}
+	return nil
+}
+
 // ensureAdminKey makes sure the store has an admin key: the one INTEGRATIONS_ADMIN_KEY
 // gives, or, for a store with no key at all, a new one printed once to stderr.
 func ensureAdminKey(ctx context.Context, st store.Store, stderr io.Writer) error {
 	if k := os.Getenv(EnvAdminKey); k != "" {
+		if err := checkKeyStrength(k); err != nil {
+			return fmt.Errorf("%s: %w", EnvAdminKey, err)
+		}
 		got, err := st.Authenticate(ctx, k)
 		if err == nil {
 			if !got.Has(store.PermissionAdmin) {

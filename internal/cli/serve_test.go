@@ -193,3 +193,17 @@ func TestServeAdminKeyFromEnv(t *testing.T) {
 		t.Error("the admin key reached the logs")
 	}
 }
+
+// A weak INTEGRATIONS_ADMIN_KEY stops the server at start, with a message that says
+// what is needed; it is not stored.
+func TestServeRefusesWeakAdminKey(t *testing.T) {
+	t.Setenv("INTEGRATIONS_ADMIN_KEY", "aaaaaaaaaaaaaaaa")
+	var stderr strings.Builder
+	code := cli.Run([]string{"serve", "--addr", "127.0.0.1:0", "--offline", "--db", filepath.Join(t.TempDir(), "s.db")}, nil, io.Discard, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "INTEGRATIONS_ADMIN_KEY: the key is too weak") || !strings.Contains(stderr.String(), "at least 128") {
+		t.Fatalf("exit %d:\n%s", code, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "aaaaaaaaaaaaaaaa") {
+		t.Error("the refused key reached the logs")
+	}
+}
