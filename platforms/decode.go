@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -176,6 +177,21 @@ func (d *decoder) payload(root *yaml.Node, p *Payload) {
 	p.Config = cfg
 }
 
+// checkFormatChars refuses Unicode format characters (category Cf: bidi controls such
+// as U+202E, zero-width characters, U+FEFF) in a value that can reach SQL or a review
+// comment: they make a script read differently from what it does. Secrets are exempt
+// (they are never shown).
+func checkFormatChars(v *Validator, path, s string) {
+	i := 0
+	for _, r := range s {
+		i++
+		if unicode.Is(unicode.Cf, r) {
+			v.Add(path, "must not contain Unicode format or bidi control characters (U+%04X at character %d)", r, i)
+			return
+		}
+	}
+}
+
 type decoder struct {
 	v    *Validator
 	pos  map[string]pos
@@ -258,7 +274,11 @@ func (d *decoder) value(n *yaml.Node, rv reflect.Value, path string, depth int) 
 			if !ok {
 				return false
 			}
-			d.value(val, rv.Field(i), join(path, key), depth+1)
+			fpath := join(path, key)
+			d.value(val, rv.Field(i), fpath, depth+1)
+			if f := rv.Field(i); f.Kind() == reflect.String && !fieldTag(t.Field(i), "secret") {
+				checkFormatChars(d.v, fpath, f.String())
+			}
 			return true
 		}, strings.Join(names, ", "))
 	case reflect.String:

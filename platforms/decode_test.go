@@ -2,6 +2,7 @@ package platforms
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -299,5 +300,40 @@ func TestHostileBodies(t *testing.T) {
 	}
 	if last := ve.Problems[maxProblems].Message; !strings.HasPrefix(last, "and ") || !strings.Contains(last, "more problems") {
 		t.Errorf("last problem %q", last)
+	}
+}
+
+// TestFormatCharacters: bidi controls and other format characters are refused in every
+// value that can reach a script, named by path; secrets are exempt.
+func TestFormatCharacters(t *testing.T) {
+	for _, c := range []struct {
+		name, field, value string
+		want               string // the problem's path, "" for none
+	}{
+		{"rlo in the username", "username", "immuta\u202euser", "config.username"},
+		{"zero width in the database", "database", "immu\u200bta", "config.database"},
+		{"bom in the host", "host", "\ufefforg.example.com", "config.host"},
+		{"secret", "password", "Abc12345\u202e", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := map[string]any{"host": "org.example.com", "database": "immuta", "authenticationType": "userPassword", "username": "immuta", "password": "Abc12345"}
+			cfg[c.field] = c.value
+			data, _ := json.Marshal(map[string]any{"type": "Redshift", "autoBootstrap": false, "config": cfg})
+			_, err := Decode(data, "p.json")
+			var ve *ValidationError
+			if c.want == "" {
+				if errors.As(err, &ve) {
+					for _, p := range ve.Problems {
+						if strings.Contains(p.Message, "format or bidi") {
+							t.Errorf("a secret was refused: %v", err)
+						}
+					}
+				}
+				return
+			}
+			if !errors.As(err, &ve) || ve.Problems[0].Path != c.want || !strings.Contains(ve.Problems[0].Message, "bidi control characters") {
+				t.Fatalf("got %v", err)
+			}
+		})
 	}
 }
