@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"path"
 	"sort"
 	"strings"
 
@@ -93,7 +94,37 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(http.StatusNotFound, "no route %s %s; the API's routes are listed at /openapi.json", r.Method, r.URL.Path))
 	})
-	return s.observe(mux)
+	return s.observe(s.guard(mux))
+}
+
+// MaxHeaderBytes is the limit of a request's header fields; beyond it the answer is a
+// JSON 431. The http.Server's own limit (which answers in plain text) must be higher.
+const MaxHeaderBytes = 64 << 10
+
+// guard answers, with the JSON error body, what net/http would otherwise answer in
+// plain text or HTML: header fields over MaxHeaderBytes (431), a path that is not clean
+// such as //integrations (404, where ServeMux would redirect), and a body with a
+// Content-Encoding (415: bodies are read as sent).
+func (s *Server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		size := 0
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				size += len(k) + len(v) + 4
+			}
+		}
+		switch p := r.URL.Path; {
+		case size > MaxHeaderBytes:
+			w.Header().Set("Connection", "close")
+			s.writeError(w, r, errorf(http.StatusRequestHeaderFieldsTooLarge, "request header fields are larger than the %d KiB limit", MaxHeaderBytes>>10))
+		case p == "" || p[0] != '/' || path.Clean(p) != p:
+			s.writeError(w, r, errorf(http.StatusNotFound, "no route %s %s: the path is not in its clean form; the API's routes are listed at /openapi.json", r.Method, p))
+		case r.Header.Get("Content-Encoding") != "" && !strings.EqualFold(r.Header.Get("Content-Encoding"), "identity"):
+			s.writeError(w, r, errorf(http.StatusUnsupportedMediaType, "Content-Encoding %s is not supported: send the body unencoded", r.Header.Get("Content-Encoding")))
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
