@@ -12,6 +12,7 @@ import (
 	"github.com/openintegrations/integrations/internal/apierr"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
+	"github.com/openintegrations/integrations/store"
 )
 
 // httpError is an error with the API's status and message; every handler error that
@@ -53,6 +54,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	case errors.Is(err, platforms.ErrInvalid), errors.Is(err, platforms.ErrUnknownType), errors.Is(err, render.ErrUnsupported):
 		body.Body = apierr.From(err)
+	case store.Unavailable(err):
+		// The store is down or refusing connections: a retryable 503 (and /readyz
+		// fails), not a 500 that reads like a bug. Nothing was written.
+		s.log.WarnContext(r.Context(), "store not reachable", "request_id", r.Context().Value(ctxRequestID), "err", err)
+		w.Header().Set("Retry-After", "5")
+		body.Body = apierr.New(http.StatusServiceUnavailable, "the store is not reachable; retry later")
 	default:
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", r.Context().Value(ctxRequestID), "err", err)
 		body.Body = apierr.New(http.StatusInternalServerError, "internal error; the request id in the X-Request-Id header identifies it in the server log")

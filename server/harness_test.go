@@ -91,6 +91,8 @@ type envOpt struct {
 	revalidate time.Duration
 	dir        string
 	fake       *connector.Fake
+	// dsn is the store (default: a SQLite file in dir).
+	dsn string
 }
 
 func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
@@ -108,6 +110,9 @@ func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
 	checkerOnce.Do(func() { checker = openapitest.New(t) })
 	e := &env{t: t, dir: o.dir, db: filepath.Join(o.dir, "integrations.db"), fake: o.fake, logs: &syncBuffer{}}
 	e.revalidate = o.revalidate
+	if o.dsn != "" {
+		e.db = o.dsn
+	}
 	e.start(o.offline)
 	return e
 }

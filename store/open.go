@@ -2,8 +2,15 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
 )
 
 // Options configure Open.
@@ -46,4 +53,40 @@ func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 func isPostgresURL(dsn string) bool {
 	lower := strings.ToLower(strings.TrimSpace(dsn))
 	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
+}
+
+// Unavailable reports whether err says the database cannot be reached or used right
+// now (a connection that failed or was closed by the server, PostgreSQL's connection
+// and operator-intervention errors, SQLite's I/O, busy and cannot-open errors), as
+// opposed to a bad request or a bug: the server answers 503 and /readyz fails.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	var oe *net.OpError
+	switch {
+	case errors.As(err, &ce), errors.As(err, &oe),
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.ErrUnexpectedEOF), pgconn.SafeToRetry(err):
+		return true
+	case errors.As(err, &pe):
+		// Classes 08 (connection exception), 53 (insufficient resources) and 57
+		// (operator intervention: shutdown, terminated connection, not accepting
+		// connections): https://www.postgresql.org/docs/current/errcodes-appendix.html
+		switch pe.Code[:2] {
+		case "08", "53", "57":
+			return true
+		}
+		return pe.Code == "55000" // object not in prerequisite state: database not accepting connections
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff { // the primary result code
+		case sqliteBusy, sqliteIOErr, sqliteCantOpen, sqliteFull, sqliteLocked:
+			return true
+		}
+	}
+	return strings.Contains(err.Error(), "closed pool")
 }

@@ -64,6 +64,12 @@ func sqlitePath(dsn string) (string, error) {
 
 // SQLite error codes (extended result codes are on).
 const (
+	sqliteBusy     = 5  // SQLITE_BUSY
+	sqliteLocked   = 6  // SQLITE_LOCKED
+	sqliteIOErr    = 10 // SQLITE_IOERR
+	sqliteFull     = 13 // SQLITE_FULL
+	sqliteCantOpen = 14 // SQLITE_CANTOPEN
+
 	sqliteConstraintPrimaryKey = 1555 // SQLITE_CONSTRAINT_PRIMARYKEY
 	sqliteConstraintUnique     = 2067 // SQLITE_CONSTRAINT_UNIQUE
 )
