@@ -500,3 +500,28 @@ func TestListOrderAndShape(t *testing.T) {
 		t.Fatalf("list %v", list)
 	}
 }
+
+// TestTrinoKeyRetired: deleting or force-disabling a Trino integration revokes its
+// cluster key at once, and GET of it shows no key.
+func TestTrinoKeyRetired(t *testing.T) {
+	for _, path := range []string{"", "?forceDisable=true"} {
+		t.Run("delete"+path, func(t *testing.T) {
+			e := newEnv(t)
+			id := e.create(seed(t, "post_integrations_trino"), lifecycle.Enabled)
+			key, _ := e.get("/integrations/" + id).json(t)["config"].(map[string]any)["apiKey"].(string)
+			expect(t, e.do(req{method: "GET", path: "/integrations", key: key}), http.StatusForbidden)
+			expect(t, e.del("/integrations/"+id+path, ""), http.StatusOK)
+			want := lifecycle.Deleted
+			if path != "" {
+				want = lifecycle.Disabled
+			}
+			e.waitStatus(id, want)
+			expect(t, e.do(req{method: "GET", path: "/integrations", key: key}), http.StatusUnauthorized)
+			g := e.get("/integrations/" + id)
+			expect(t, g, http.StatusOK)
+			if strings.Contains(string(g.body), key) || strings.Contains(string(g.body), "apiKey") {
+				t.Errorf("GET of a %s Trino integration shows its key: %s", want, g.body)
+			}
+		})
+	}
+}

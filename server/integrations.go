@@ -127,7 +127,7 @@ func (s *Server) view(r *http.Request, in *store.Integration) (*view, error) {
 		}
 		// Until the background work has made the key (status creating): an empty config.
 		v.Config = struct{}{}
-		if h.APIKey != "" {
+		if h.APIKey != "" && in.Status != lifecycle.Deleted && in.Status != lifecycle.Disabled {
 			v.Config = trinoConfig{APIKey: h.APIKey, ConfigurationSnippet: trinoSnippet(r, h.APIKey)}
 		}
 		return v, nil
@@ -505,6 +505,11 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) error
 		in.Pending, in.LeaseOwner, in.LeaseUntil = nil, "", time.Time{}
 		if err := s.store.Update(r.Context(), in); err != nil {
 			return s.raced(r, in.ID, err, "delete", nil)
+		}
+		if in.Type == "Trino" {
+			if err := s.retireTrinoKey(r.Context(), in.ID); err != nil {
+				return err
+			}
 		}
 		writeJSON(w, http.StatusOK, accepted{strconv.FormatInt(in.ID, 10), in.Status, res})
 		return nil

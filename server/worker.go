@@ -145,6 +145,9 @@ func (s *Server) cleanupAfter(ctx context.Context, c connector.Connector, j job,
 // doChange does an edit or a delete: a manual setup's is checked as done (Verify); an
 // automatic setup's script runs with the request's privileged credentials.
 func (s *Server) doChange(ctx context.Context, j job) error {
+	if j.payload.Type == "Trino" && j.kind == platforms.OpDelete {
+		return s.retireTrinoKey(ctx, j.id)
+	}
 	c := s.connectorFor(j.payload.Type)
 	if c == nil || j.kind == platforms.OpEdit && j.payload.Config == nil {
 		return nil
@@ -194,11 +197,25 @@ func (s *Server) setHeld(ctx context.Context, id int64, change func(*held)) erro
 	return store.ErrStale
 }
 
+// retireTrinoKey revokes the API key of Trino integration id and forgets it: a deleted
+// or disabled integration's cluster key stops working at once, and GET shows no key.
+func (s *Server) retireTrinoKey(ctx context.Context, id int64) error {
+	err := s.store.RevokeAPIKey(ctx, trinoKeyName(id))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	s.auths.reset()
+	return s.setHeld(ctx, id, func(h *held) { h.APIKey = "" })
+}
+
+// trinoKeyName names the API key of Trino integration id.
+func trinoKeyName(id int64) string { return "trino-integration-" + strconv.FormatInt(id, 10) }
+
 // rotateTrinoKey gives Trino integration id a new API key (revoking the old one in the
 // same store transaction) and records it.
 func (s *Server) rotateTrinoKey(ctx context.Context, id int64) (string, error) {
 	_, key, err := s.store.RotateIntegrationKey(ctx, id, store.APIKeySpec{
-		Name: "trino-integration-" + strconv.FormatInt(id, 10), IntegrationID: id})
+		Name: trinoKeyName(id), IntegrationID: id})
 	s.auths.reset() // the old key stops working at once
 	if err != nil {
 		return "", err
