@@ -525,3 +525,16 @@ func TestTrinoKeyRetired(t *testing.T) {
 		})
 	}
 }
+
+// TestTrinoSnippetBaseURL: the snippet's base URL is the server's setting, whatever
+// Host or X-Forwarded-Proto a caller sends.
+func TestTrinoSnippetBaseURL(t *testing.T) {
+	e := newEnv(t)
+	id := e.create(seed(t, "post_integrations_trino"), lifecycle.Enabled)
+	r := e.do(req{method: "GET", path: "/integrations/" + id, headers: []string{"X-Forwarded-Proto: https", "X-Forwarded-Host: evil.example"}})
+	expect(t, r, http.StatusOK)
+	snippet, _ := r.json(t)["config"].(map[string]any)["configurationSnippet"].(string)
+	if !strings.Contains(snippet, "immuta.base-url=http://localhost\n") {
+		t.Errorf("snippet %q", snippet)
+	}
+}

@@ -128,7 +128,7 @@ func (s *Server) view(r *http.Request, in *store.Integration) (*view, error) {
 		// Until the background work has made the key (status creating): an empty config.
 		v.Config = struct{}{}
 		if h.APIKey != "" && in.Status != lifecycle.Deleted && in.Status != lifecycle.Disabled {
-			v.Config = trinoConfig{APIKey: h.APIKey, ConfigurationSnippet: trinoSnippet(r, h.APIKey)}
+			v.Config = trinoConfig{APIKey: h.APIKey, ConfigurationSnippet: trinoSnippet(s.publicURL, h.APIKey)}
 		}
 		return v, nil
 	}
@@ -140,19 +140,10 @@ func (s *Server) view(r *http.Request, in *store.Integration) (*view, error) {
 	return v, nil
 }
 
-// trinoSnippet is the access-control properties text the Trino cluster installs. The
-// base URL is the one the client used to reach this server (scheme from TLS or a
-// proxy's X-Forwarded-Proto).
-func trinoSnippet(r *http.Request, key string) string {
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	host := r.Host
-	if !validHost(host) {
-		host = "localhost"
-	}
-	return "access-control.name=immuta\nimmuta.base-url=" + scheme + "://" + host + "\nimmuta.apikey=" + key + "\n"
+// trinoSnippet is the access-control properties text the Trino cluster installs; its
+// base URL is the server's configured public URL.
+func trinoSnippet(base, key string) string {
+	return "access-control.name=immuta\nimmuta.base-url=" + base + "\nimmuta.apikey=" + key + "\n"
 }
 
 func validHost(h string) bool {

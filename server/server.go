@@ -51,6 +51,10 @@ type Options struct {
 	// integrations (0: off; the CLI's default is DefaultRevalidateInterval). It needs
 	// connectors: an offline server never revalidates.
 	RevalidateInterval time.Duration
+	// PublicURL is the base URL clients reach the server at: Trino's
+	// configurationSnippet names it (never a request's Host or X-Forwarded-* headers,
+	// which any caller chooses). Empty: http://localhost.
+	PublicURL string
 	// AuthTTL is how long a successful API key lookup is reused (default
 	// DefaultAuthTTL; negative: never).
 	AuthTTL time.Duration
@@ -59,13 +63,15 @@ type Options struct {
 // Server serves the API. Create it with New, call Start to resume work left by a
 // previous run and start the workers, serve Handler, and call Close when done.
 type Server struct {
-	store   store.Store
-	conn    func(string) connector.Connector
-	engine  *render.Engine
-	log     *slog.Logger
-	reg     *prometheus.Registry
-	metrics *metrics
-	handler http.Handler
+	// publicURL is the base URL of Trino's configurationSnippet (Options.PublicURL).
+	publicURL string
+	store     store.Store
+	conn      func(string) connector.Connector
+	engine    *render.Engine
+	log       *slog.Logger
+	reg       *prometheus.Registry
+	metrics   *metrics
+	handler   http.Handler
 
 	checkTimeout, workTimeout time.Duration
 
@@ -135,6 +141,10 @@ func New(opts Options) (*Server, error) {
 	}
 	s.held = map[int64]bool{}
 	s.revalidate = opts.RevalidateInterval
+	s.publicURL = opts.PublicURL
+	if s.publicURL == "" {
+		s.publicURL = "http://localhost"
+	}
 	s.sem = make(chan struct{}, s.workers)
 	s.auths.ttl = opts.AuthTTL
 	if s.auths.ttl == 0 {

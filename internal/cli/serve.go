@@ -28,6 +28,8 @@ const (
 	EnvAddr     = "INTEGRATIONS_ADDR"
 	EnvDB       = "INTEGRATIONS_DB"
 	EnvAdminKey = "INTEGRATIONS_ADMIN_KEY"
+	// EnvPublicURL is the URL clients reach the server at (--public-url).
+	EnvPublicURL = "INTEGRATIONS_PUBLIC_URL"
 )
 
 const (
@@ -166,6 +168,7 @@ func runServe(args []string, stderr io.Writer) int {
 	revalidate := fs.Duration("revalidate-interval", server.DefaultRevalidateInterval, "how often each enabled integration re-runs its connection tests (0: never)")
 	lease := fs.Duration("lease", server.DefaultLease, "how long a replica's claim on a background job lasts unless renewed; a stopped replica's jobs are taken over after it")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests and jobs get to finish on SIGTERM/SIGINT")
+	publicURL := fs.String("public-url", os.Getenv(EnvPublicURL), "the URL clients reach this server at, for Trino's configurationSnippet (env "+EnvPublicURL+"; default: the listen address)")
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
@@ -184,6 +187,13 @@ func runServe(args []string, stderr io.Writer) int {
 	if *revalidate < 0 {
 		fmt.Fprintln(stderr, "integrations serve: --revalidate-interval must be 0 (off) or positive")
 		return ExitUsage
+	}
+	if *publicURL != "" {
+		u, err := url.Parse(*publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			fmt.Fprintln(stderr, "integrations serve: --public-url must be an http:// or https:// URL with a host and no user, query or fragment")
+			return ExitUsage
+		}
 	}
 	if *lease < time.Second {
 		fmt.Fprintln(stderr, "integrations serve: --lease must be at least 1s")
@@ -204,7 +214,16 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
 		return ExitInvalid
 	}
-	opts := server.Options{Store: st, Logger: log, Lease: *lease, RevalidateInterval: *revalidate}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
+		return ExitUsage
+	}
+	defer ln.Close()
+	if *publicURL == "" {
+		*publicURL = "http://" + ln.Addr().String()
+	}
+	opts := server.Options{Store: st, Logger: log, Lease: *lease, RevalidateInterval: *revalidate, PublicURL: strings.TrimSuffix(*publicURL, "/")}
 	switch {
 	case *sandbox:
 		fake := &connector.Fake{Latency: *latency}
@@ -223,11 +242,6 @@ func runServe(args []string, stderr io.Writer) int {
 	if err := srv.Start(ctx); err != nil {
 		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
 		return ExitInternal
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
-		return ExitUsage
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
