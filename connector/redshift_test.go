@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -154,6 +155,7 @@ func (e *rsEnv) runner(p *platforms.Payload) *platforms.Payload {
 	return &q
 }
 
+// rsRender renders op for p and translates it for the PostgreSQL stand-in (rsOnPostgres).
 func rsRender(t *testing.T, op platforms.Operation, p *platforms.Payload) *render.Script {
 	t.Helper()
 	eng, err := render.Default()
@@ -164,7 +166,30 @@ func rsRender(t *testing.T, op platforms.Operation, p *platforms.Payload) *rende
 	if err != nil {
 		t.Fatalf("render %s: %v", op, err)
 	}
-	return s
+	return rsOnPostgres(s)
+}
+
+// rsDropForce is the Redshift statement DROP DATABASE "x" FORCE.
+var rsDropForce = regexp.MustCompile(`^(DROP DATABASE "(?:[^"]|"")+") FORCE;$`)
+
+// rsOnPostgres rewrites the statements of s that Redshift and PostgreSQL spell
+// differently, so that the scripts run on the local stand-in; test code only, the
+// engine and its checker stay Redshift-correct. The only one: Redshift's DROP DATABASE
+// name FORCE (https://docs.aws.amazon.com/redshift/latest/dg/r_DROP_DATABASE.html) is
+// DROP DATABASE name WITH (FORCE) on PostgreSQL
+// (https://www.postgresql.org/docs/current/sql-dropdatabase.html); both end the other
+// sessions connected to the database first.
+func rsOnPostgres(s *render.Script) *render.Script {
+	cp := *s
+	cp.Phases = make([]render.Phase, len(s.Phases))
+	for i, ph := range s.Phases {
+		ph.Statements = append([]render.Statement(nil), ph.Statements...)
+		for j, st := range ph.Statements {
+			ph.Statements[j].SQL = rsDropForce.ReplaceAllString(st.SQL, "$1 WITH (FORCE);")
+		}
+		cp.Phases[i] = ph
+	}
+	return &cp
 }
 
 func rsCtx(t *testing.T) context.Context {

@@ -286,7 +286,6 @@ var modelGaps = []knownGap{
 	{"edit", "no Microsoft Entra principal has the display name", "as in create"},
 	{"delete", "drop its objects first", "Synapse DROP SCHEMA fails once the service made objects in the immuta_* schemas; teardown must drop them first"},
 	{"delete", "remove its members first", "Synapse DROP ROLE fails while the impersonation role has members; teardown must remove them first"},
-	{"delete", "other open session", "Redshift DROP DATABASE fails while the service's own session is connected; the documented FORCE is not used yet"},
 	{"preexisting", "it adopts it", "Synapse IF NOT EXISTS ... CREATE USER and CREATE ROLE take over an existing user or role"},
 	{"preexisting", "only after changing the account", "create fails on an existing object at its own CREATE, after the statements before it ran: no guard checks every name before the first change"},
 	{"preexisting", "that existed before", "teardown cannot tell a principal that existed before a failed create from one create made"},

@@ -17,7 +17,10 @@ var redshiftShapes = []Shape{
 
 	// Managed database (initial-create, post-cleanup) and its privileges (create, cleanup).
 	{Name: "create-database", Pattern: "CREATE DATABASE $ident"},
-	{Name: "drop-database", Pattern: "DROP DATABASE $ident"},
+	// FORCE ends the sessions connected to the database first (Redshift documents
+	// DROP DATABASE name [ FORCE ]); PostgreSQL's grammar has WITH (FORCE) instead and
+	// rejects the bare keyword.
+	{Name: "drop-database-force", Pattern: "DROP DATABASE $ident FORCE", RedshiftOnly: true},
 	{Name: "revoke-database-public", Pattern: "REVOKE ALL ON DATABASE $ident FROM PUBLIC"},
 	{Name: "grant-database", Pattern: "GRANT TEMP , CREATE ON DATABASE $ident TO $ident"},
 	{Name: "revoke-database", Pattern: "REVOKE TEMP , CREATE ON DATABASE $ident FROM $ident"},

@@ -148,7 +148,7 @@ func (a *Redshift) exec(s *Session, p *sqlcheck.Parsed) error {
 			return r.refuse(rsDocCreateDatabase, "database %s already exists", p.Idents[0])
 		}
 		a.newDatabase(p.Idents[0], s.Principal)
-	case "drop-database":
+	case "drop-database-force":
 		name := p.Idents[0]
 		d := a.get("database", name)
 		switch {
@@ -161,9 +161,10 @@ func (a *Redshift) exec(s *Session, p *sqlcheck.Parsed) error {
 		case !super && d.owner != s.Principal:
 			return r.refuse(rsDocDropDatabase, "only the owner or a superuser may drop database %s", name)
 		}
-		if n := a.connected(name, s); n > 0 && !p.Has("FORCE") {
-			return r.refuse(rsDocDropDatabase, "database %s has %d other open session(s): DROP DATABASE fails while other sessions are connected", name, n)
-		}
+		// Without FORCE, DROP DATABASE fails while other sessions are connected; the
+		// scripts always write FORCE, which ends them first (rsDocDropDatabase). That
+		// FORCE can still fail when a session does not end within Redshift's timeout is
+		// not modelled: the page does not say when that happens.
 		for _, o := range a.sessions {
 			if o.Database == name {
 				o.closed = true

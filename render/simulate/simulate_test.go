@@ -119,7 +119,7 @@ func TestRedshiftRules(t *testing.T) {
 	t.Run("CREATE and DROP DATABASE cannot run in a transaction", func(t *testing.T) {
 		s.InTx = true
 		defer func() { s.InTx = false }()
-		runSteps(t, a, s, []step{{`CREATE DATABASE "e"`, "transaction block"}, {`DROP DATABASE "d"`, "transaction block"}})
+		runSteps(t, a, s, []step{{`CREATE DATABASE "e"`, "transaction block"}, {`DROP DATABASE "d" FORCE`, "transaction block"}})
 	})
 	in, _ := a.Connect("d", "admin", "")
 	runSteps(t, a, in, []step{{`CREATE SCHEMA IF NOT EXISTS "s" AUTHORIZATION "u"`, ""}})
@@ -132,16 +132,18 @@ func TestRedshiftRules(t *testing.T) {
 			t.Fatalf("schema after DROP USER from another database: %+v", o)
 		}
 	})
-	t.Run("DROP DATABASE fails while other sessions are connected, and on the connected database", func(t *testing.T) {
+	t.Run("DROP DATABASE FORCE ends the other sessions, and fails on the connected database", func(t *testing.T) {
 		b := a.Clone().(*Redshift)
 		bs, _ := b.Connect("dev", "admin", "")
 		other, _ := b.Connect("d", "u", "")
-		runSteps(t, b, bs, []step{{`DROP DATABASE "d"`, "other open session"}})
-		other.Close()
-		runSteps(t, b, bs, []step{{`DROP DATABASE "d"`, ""}})
+		runSteps(t, b, bs, []step{{`DROP DATABASE "d" FORCE`, ""}})
+		if !other.closed || b.Has("database", "d") {
+			t.Fatalf("after DROP DATABASE FORCE: other session closed %t, database still there %t", other.closed, b.Has("database", "d"))
+		}
+		runSteps(t, b, bs, []step{{`DROP DATABASE "d" FORCE`, "does not exist"}})
 		c := a.Clone().(*Redshift)
 		cs, _ := c.Connect("d", "admin", "")
-		runSteps(t, c, cs, []step{{`DROP DATABASE "d"`, "connected to"}})
+		runSteps(t, c, cs, []step{{`DROP DATABASE "d" FORCE`, "connected to"}})
 	})
 	t.Run("DROP GROUP fails while the group holds privileges", func(t *testing.T) {
 		runSteps(t, a, s, []step{{`CREATE GROUP "g"`, ""}, {`DROP GROUP "missing"`, "does not exist"}, {`DROP GROUP "g"`, ""}})

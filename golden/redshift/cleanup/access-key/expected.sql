@@ -30,7 +30,7 @@ REVOKE TEMP, CREATE ON DATABASE "immuta_data" FROM "immuta_system";
 
 -- managed database (config.database)
 -- no IF EXISTS on this platform: an error saying it "does not exist" is safe to ignore
-DROP DATABASE "immuta_data";
+DROP DATABASE "immuta_data" FORCE;
 
 -- system user (config.username) for IAM sign-in: PASSWORD DISABLE (authenticationType accessKey)
 DROP USER IF EXISTS "immuta_system";

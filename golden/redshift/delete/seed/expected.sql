@@ -25,7 +25,7 @@ REVOKE TEMP, CREATE ON DATABASE "immuta" FROM "taylor@redshift.com";
 
 -- managed database (config.database)
 -- no IF EXISTS on this platform: an error saying it "does not exist" is safe to ignore
-DROP DATABASE "immuta";
+DROP DATABASE "immuta" FORCE;
 
 -- system user (config.username, config.password)
 DROP USER IF EXISTS "taylor@redshift.com";
