@@ -250,13 +250,18 @@ func TestRedshiftLifecycle(t *testing.T) {
 			t.Fatalf("run %s: %v", op, err)
 		}
 	}
-	// Every statement of both scripts runs on PostgreSQL as it is. One difference is
-	// not a statement: PostgreSQL has a CONNECT privilege on databases (Redshift has
-	// none, any user may connect), and the script's REVOKE ALL ON DATABASE ... FROM
-	// PUBLIC takes it away from everyone. Give it back to the system user, as
-	// Redshift's behaviour is.
+	// The scripts leave PUBLIC what Immuta's Redshift setup gives it: TEMP on the
+	// database (never revoked; on PostgreSQL also CONNECT, which Redshift does not have)
+	// and USAGE on the three Immuta schemas.
 	user, db := pgx.Identifier{e.user}.Sanitize(), pgx.Identifier{e.db}.Sanitize()
-	e.exec(t, e.initial, `GRANT CONNECT ON DATABASE `+db+` TO `+user)
+	if !e.exists(t, e.db, `SELECT has_database_privilege('public', current_database(), 'TEMP') AND has_database_privilege('public', current_database(), 'CONNECT')`) {
+		t.Error("PUBLIC lost TEMP or CONNECT on the managed database")
+	}
+	for _, sc := range []string{"immuta_procedures", "immuta_functions", "immuta_system"} {
+		if !e.exists(t, e.db, `SELECT has_schema_privilege('public', '`+sc+`', 'USAGE')`) {
+			t.Errorf("PUBLIC has no USAGE on schema %s", sc)
+		}
+	}
 
 	const timeout = 5 * time.Second
 	all := func() Results { return Validate(ctx, r, platforms.OpCreate, p, Credentials{}, timeout) }
@@ -299,8 +304,9 @@ func TestRedshiftLifecycle(t *testing.T) {
 		},
 		{
 			name:    "database TEMP and CREATE revoked",
-			breakIt: []string{`REVOKE TEMP, CREATE ON DATABASE ` + db + ` FROM ` + user},
-			mend:    []string{`GRANT TEMP, CREATE ON DATABASE ` + db + ` TO ` + user},
+			// PUBLIC keeps TEMP on the database (Immuta's setup): take it away too.
+			breakIt: []string{`REVOKE TEMP, CREATE ON DATABASE ` + db + ` FROM ` + user, `REVOKE TEMP ON DATABASE ` + db + ` FROM PUBLIC`},
+			mend:    []string{`GRANT TEMP, CREATE ON DATABASE ` + db + ` TO ` + user, `GRANT TEMP ON DATABASE ` + db + ` TO PUBLIC`},
 			test:    redshiftTestDatabase,
 			want:    []string{fmt.Sprintf(`run GRANT TEMP, CREATE ON DATABASE %s TO %s;`, db, user)},
 		},

@@ -11,8 +11,9 @@ import (
 // Redshift is the config of the Redshift type (API.md section 3).
 //
 // Scripts (SCRIPTS.md section 4): the system user `username`, the database `database`,
-// `REVOKE ALL ON DATABASE ... FROM PUBLIC`, TEMP and CREATE on the database for the user,
-// the schemas immuta_procedures, immuta_functions and immuta_system owned by the user
+// TEMP and CREATE on the database for the user, the schemas immuta_procedures,
+// immuta_functions and immuta_system owned by the user with USAGE for PUBLIC (Immuta's
+// own Redshift setup: PUBLIC keeps TEMP on the database and uses the three schemas)
 // and, with impersonation, the group `impersonation.role` plus two SECURITY DEFINER
 // procedures that add a user to the group and remove it, executable by the system user.
 //
@@ -268,8 +269,8 @@ func (c *Redshift) Quoting() Quoting { return Quoting{Ident: RedshiftIdent, Str:
 //
 //	initial-create (connected to initialDatabase): user U, then database D (user first,
 //	so that teardown can drop the database before the user);
-//	create (connected to D): with impersonation, group R; REVOKE ALL ON DATABASE D
-//	FROM PUBLIC; TEMP, CREATE on D for U; the three schemas owned by U; with
+//	create (connected to D): with impersonation, group R; TEMP, CREATE on D for U;
+//	the three schemas owned by U, each with USAGE for PUBLIC; with
 //	impersonation, the procedures grant_impersonation and revoke_impersonation with
 //	their EXECUTE grants.
 //
@@ -342,10 +343,6 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 		Object{ID: dbID, Kind: "database", Phase: "initial-create", Teardown: "post-cleanup",
 			Why: "managed database (config.database)", Data: map[string]any{"Name": db},
 			TolerateMissing: true, NotRerunnable: true},
-		Object{ID: "revoke:all:database:" + db + ":public", Kind: "database-revoke-public",
-			Phase: "create", Teardown: "cleanup", Parents: []string{dbID},
-			Why:  "only the system user may use the managed database (config.database)",
-			Data: map[string]any{"Database": db}},
 		Object{ID: "grant:temp,create:database:" + db + ":user:" + user, Kind: "database-grant",
 			Phase: "create", Teardown: "cleanup",
 			Why:  "system user may create schemas and temporary tables in the managed database (config.database, config.username)",
@@ -358,6 +355,16 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 	for _, s := range redshiftSchemas {
 		m.Objects = append(m.Objects, Object{ID: "schema:" + s, Kind: "schema", Phase: "create", Teardown: "cleanup",
 			Why: "Immuta schemas owned by the system user (config.username)", Data: map[string]any{"Name": s, "Owner": user}})
+	}
+	// Immuta's own Redshift setup grants PUBLIC USAGE on its three schemas (and leaves
+	// PUBLIC its TEMP on the database): every user's queries of the policy views call
+	// the functions and read the tables in them. DROP SCHEMA ... CASCADE removes the
+	// grants with the schemas.
+	for _, s := range redshiftSchemas {
+		m.Objects = append(m.Objects, Object{ID: "grant:usage:schema:" + s + ":public", Kind: "schema-usage-public",
+			Phase: "create", Teardown: "cleanup", Parents: []string{"schema:" + s},
+			Why:  "every user may use the Immuta schemas, as Immuta's Redshift setup grants",
+			Data: map[string]any{"Name": s}})
 	}
 
 	if c.Impersonation.Enabled {

@@ -334,11 +334,13 @@ func TestRedshiftModel(t *testing.T) {
 	base := []string{
 		"user:taylor@redshift.com",
 		"database:immuta",
-		"revoke:all:database:immuta:public",
 		"grant:temp,create:database:immuta:user:taylor@redshift.com",
 		"schema:immuta_procedures",
 		"schema:immuta_functions",
 		"schema:immuta_system",
+		"grant:usage:schema:immuta_procedures:public",
+		"grant:usage:schema:immuta_functions:public",
+		"grant:usage:schema:immuta_system:public",
 	}
 	m := rsModel(t, rsUserPassword)
 	if got := rsIDs(m); !reflect.DeepEqual(got, base) {

@@ -21,7 +21,6 @@ var redshiftShapes = []Shape{
 	// DROP DATABASE name [ FORCE ]); PostgreSQL's grammar has WITH (FORCE) instead and
 	// rejects the bare keyword.
 	{Name: "drop-database-force", Pattern: "DROP DATABASE $ident FORCE", RedshiftOnly: true},
-	{Name: "revoke-database-public", Pattern: "REVOKE ALL ON DATABASE $ident FROM PUBLIC"},
 	{Name: "grant-database", Pattern: "GRANT TEMP , CREATE ON DATABASE $ident TO $ident"},
 	{Name: "revoke-database", Pattern: "REVOKE TEMP , CREATE ON DATABASE $ident FROM $ident"},
 
@@ -29,6 +28,7 @@ var redshiftShapes = []Shape{
 	{Name: "create-schema", Pattern: "CREATE SCHEMA IF NOT EXISTS $ident AUTHORIZATION $ident"},
 	{Name: "alter-schema-owner", Pattern: "ALTER SCHEMA $ident OWNER TO $ident"},
 	{Name: "drop-schema", Pattern: "DROP SCHEMA IF EXISTS $ident CASCADE"},
+	{Name: "grant-schema-usage-public", Pattern: "GRANT USAGE ON SCHEMA $ident TO PUBLIC"},
 
 	// Impersonation: group, procedures and their privileges.
 	{Name: "create-group", Pattern: "CREATE GROUP $ident"},

@@ -171,16 +171,6 @@ func (a *Redshift) exec(s *Session, p *sqlcheck.Parsed) error {
 			}
 		}
 		a.remove(d.key)
-	case "revoke-database-public":
-		d := a.get("database", p.Idents[0])
-		if d == nil {
-			return r.refuse(rsDocGrant, "database %s does not exist", p.Idents[0])
-		}
-		for g := range a.grants {
-			if g.on == d.key && g.to.kind == "public" {
-				delete(a.grants, g)
-			}
-		}
 	case "grant-database", "revoke-database":
 		d := a.get("database", p.Idents[0])
 		if d == nil {
@@ -232,6 +222,17 @@ func (a *Redshift) exec(s *Session, p *sqlcheck.Parsed) error {
 		}
 		// CASCADE drops everything in the schema (rsDocDropSchema).
 		a.remove(sc.key)
+	case "grant-schema-usage-public":
+		sc := a.get("schema", inDB(p.Idents[0]))
+		if sc == nil {
+			return r.refuse(rsDocGrant, "schema %s does not exist in %s", p.Idents[0], db)
+		}
+		// Only the owner, a superuser or a holder of the grant option may grant
+		// (rsDocGrant); PUBLIC is every user, present and future.
+		if !super && sc.owner != s.Principal {
+			return r.refuse(rsDocGrant, "only the owner or a superuser may grant on schema %s", sc.name)
+		}
+		a.grants[grant{"USAGE", sc.key, key{"public", ""}}] = true
 	case "create-group":
 		if !super {
 			return r.refuse(rsDocCreateGroup, "CREATE GROUP needs a superuser")

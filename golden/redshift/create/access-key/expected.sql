@@ -15,9 +15,6 @@
 -- impersonation enabled (config.impersonation.role)
 CREATE GROUP "immuta_users";
 
--- only the system user may use the managed database (config.database)
-REVOKE ALL ON DATABASE "immuta_data" FROM PUBLIC;
-
 -- system user may create schemas and temporary tables in the managed database (config.database, config.username)
 GRANT TEMP, CREATE ON DATABASE "immuta_data" TO "immuta_system";
 
@@ -25,6 +22,11 @@ GRANT TEMP, CREATE ON DATABASE "immuta_data" TO "immuta_system";
 CREATE SCHEMA IF NOT EXISTS "immuta_procedures" AUTHORIZATION "immuta_system";
 CREATE SCHEMA IF NOT EXISTS "immuta_functions" AUTHORIZATION "immuta_system";
 CREATE SCHEMA IF NOT EXISTS "immuta_system" AUTHORIZATION "immuta_system";
+
+-- every user may use the Immuta schemas, as Immuta's Redshift setup grants
+GRANT USAGE ON SCHEMA "immuta_procedures" TO PUBLIC;
+GRANT USAGE ON SCHEMA "immuta_functions" TO PUBLIC;
+GRANT USAGE ON SCHEMA "immuta_system" TO PUBLIC;
 
 -- impersonation enabled (config.impersonation.role)
 CREATE OR REPLACE PROCEDURE "immuta_procedures"."grant_impersonation"(username varchar)

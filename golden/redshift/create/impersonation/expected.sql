@@ -14,9 +14,6 @@
 -- impersonation enabled (config.impersonation.role)
 CREATE GROUP "immuta_impersonation";
 
--- only the system user may use the managed database (config.database)
-REVOKE ALL ON DATABASE "immuta" FROM PUBLIC;
-
 -- system user may create schemas and temporary tables in the managed database (config.database, config.username)
 GRANT TEMP, CREATE ON DATABASE "immuta" TO "taylor@redshift.com";
 
@@ -24,6 +21,11 @@ GRANT TEMP, CREATE ON DATABASE "immuta" TO "taylor@redshift.com";
 CREATE SCHEMA IF NOT EXISTS "immuta_procedures" AUTHORIZATION "taylor@redshift.com";
 CREATE SCHEMA IF NOT EXISTS "immuta_functions" AUTHORIZATION "taylor@redshift.com";
 CREATE SCHEMA IF NOT EXISTS "immuta_system" AUTHORIZATION "taylor@redshift.com";
+
+-- every user may use the Immuta schemas, as Immuta's Redshift setup grants
+GRANT USAGE ON SCHEMA "immuta_procedures" TO PUBLIC;
+GRANT USAGE ON SCHEMA "immuta_functions" TO PUBLIC;
+GRANT USAGE ON SCHEMA "immuta_system" TO PUBLIC;
 
 -- impersonation enabled (config.impersonation.role)
 CREATE OR REPLACE PROCEDURE "immuta_procedures"."grant_impersonation"(username varchar)

@@ -11,9 +11,6 @@
 
 -- ==== phase 1 of 1: create (connect to immuta; run as a superuser) ====
 
--- only the system user may use the managed database (config.database)
-REVOKE ALL ON DATABASE "immuta" FROM PUBLIC;
-
 -- system user may create schemas and temporary tables in the managed database (config.database, config.username)
 GRANT TEMP, CREATE ON DATABASE "immuta" TO "immuta_system";
 
@@ -21,3 +18,8 @@ GRANT TEMP, CREATE ON DATABASE "immuta" TO "immuta_system";
 CREATE SCHEMA IF NOT EXISTS "immuta_procedures" AUTHORIZATION "immuta_system";
 CREATE SCHEMA IF NOT EXISTS "immuta_functions" AUTHORIZATION "immuta_system";
 CREATE SCHEMA IF NOT EXISTS "immuta_system" AUTHORIZATION "immuta_system";
+
+-- every user may use the Immuta schemas, as Immuta's Redshift setup grants
+GRANT USAGE ON SCHEMA "immuta_procedures" TO PUBLIC;
+GRANT USAGE ON SCHEMA "immuta_functions" TO PUBLIC;
+GRANT USAGE ON SCHEMA "immuta_system" TO PUBLIC;
