@@ -303,7 +303,7 @@ func TestRedshiftLifecycle(t *testing.T) {
 				"part of the create script"},
 		},
 		{
-			name:    "database TEMP and CREATE revoked",
+			name: "database TEMP and CREATE revoked",
 			// PUBLIC keeps TEMP on the database (Immuta's setup): take it away too.
 			breakIt: []string{`REVOKE TEMP, CREATE ON DATABASE ` + db + ` FROM ` + user, `REVOKE TEMP ON DATABASE ` + db + ` FROM PUBLIC`},
 			mend:    []string{`GRANT TEMP, CREATE ON DATABASE ` + db + ` TO ` + user, `GRANT TEMP ON DATABASE ` + db + ` TO PUBLIC`},
@@ -376,6 +376,58 @@ func TestRedshiftLifecycle(t *testing.T) {
 	res = all()
 	if got := res.Tests[0]; got.Status != Failed || !strings.Contains(got.Message, "initial-create script") {
 		t.Errorf("Basic Connection Test after delete: %s %q; want a failure naming the initial-create script", got.Status, got.Message)
+	}
+}
+
+// TestRedshiftEditUsername: the edit that changes config.username renames the user, so
+// the tables the service made in its schemas stay with it (none is left to the old
+// name), and the new user passes Verify(create).
+func TestRedshiftEditUsername(t *testing.T) {
+	e := rsSetup(t)
+	ctx := rsCtx(t)
+	r := NewRedshift(rsOpts)
+	p := e.payload(t, false)
+	runner := e.runner(p)
+	e.exec(t, e.initial, `DROP DATABASE `+pgx.Identifier{e.db}.Sanitize())
+	for _, op := range []platforms.Operation{platforms.OpInitialCreate, platforms.OpCreate} {
+		if err := r.Run(ctx, rsRender(t, op, p), runner); err != nil {
+			t.Fatalf("run %s: %v", op, err)
+		}
+	}
+	// The service's own table, made as the system user.
+	e.exec(t, e.db, `SET ROLE `+pgx.Identifier{e.user}.Sanitize(), `CREATE TABLE immuta_system.state (x int)`, `RESET ROLE`)
+
+	newUser := rsName("rs_user_")
+	cfg := *p.Config.(*platforms.Redshift)
+	cfg.Username = newUser
+	q, err := platforms.NewPayload(&cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := render.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit, err := eng.Render(render.Request{Operation: platforms.OpEdit, From: p, Payload: q})
+	if err != nil {
+		t.Fatalf("render edit: %v", err)
+	}
+	if err := r.Run(ctx, rsOnPostgres(edit), e.runner(q)); err != nil {
+		t.Fatalf("run edit: %v", err)
+	}
+	oldUser := e.user
+	e.user = newUser // rsSetup's cleanup drops the user under its new name
+	if !e.exists(t, e.db, `SELECT tableowner = '`+newUser+`' FROM pg_tables WHERE schemaname = 'immuta_system' AND tablename = 'state'`) {
+		t.Error("the service's table is not owned by the renamed user")
+	}
+	if e.exists(t, e.initial, `SELECT count(*) > 0 FROM pg_roles WHERE rolname = '`+oldUser+`'`) {
+		t.Error("the old user name still exists")
+	}
+	if err := r.Verify(ctx, platforms.OpCreate, q, Credentials{}); err != nil {
+		t.Fatalf("Verify(create) as the renamed user: %v", err)
+	}
+	if err := r.Run(ctx, rsRender(t, platforms.OpDelete, q), e.runner(q)); err != nil {
+		t.Fatalf("run delete: %v", err)
 	}
 }
 

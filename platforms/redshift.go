@@ -226,6 +226,21 @@ func checkRedshiftPassword(v *Validator, path, pw string) {
 	}
 }
 
+// EditProblems refuses a change of config.username while config.password is a
+// pre-hashed md5 password: Redshift's md5 hash is md5(password + username), salted with
+// the user name, and a rename clears it
+// (https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_USER.html), so the edit would
+// set a hash that no password matches for the new name. The value is never echoed.
+func (c *Redshift) EditProblems(old Config) []Problem {
+	o, ok := old.(*Redshift)
+	if !ok || redshiftFold(o.Username) == redshiftFold(c.Username) || !redshiftMD5RE.MatchString(c.Password) {
+		return nil
+	}
+	return []Problem{{Path: "config.username", Message: fmt.Sprintf(
+		"cannot be changed from %q while config.password is a pre-hashed md5 password: the hash is salted with the user name, "+
+			"so it matches no password for the new name; give the password in plain text or as sha256|..., or keep the username", o.Username)}}
+}
+
 // UniqueKey is the host (host names are case-insensitive).
 func (c *Redshift) UniqueKey() string { return strings.ToLower(c.Host) }
 
@@ -335,15 +350,26 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 		m.Objects = append(m.Objects, Object{ID: "group:" + role, Kind: "group", Phase: "create", Teardown: "post-cleanup",
 			Why: impWhy, Data: map[string]any{"Name": role}, TolerateMissing: true, NotRerunnable: true})
 	}
-	userID := "user:" + user
+	// The system user's IDs do not name it: an edit that changes config.username
+	// renames the user (ALTER USER ... RENAME TO keeps what it owns and holds), so the
+	// objects that name it are altered, not dropped and made again.
+	userID := "user:system"
 	dbID := "database:" + db
+	pwData := map[string]any{}
+	for k, v := range userData {
+		pwData[k] = v
+	}
 	m.Objects = append(m.Objects,
 		Object{ID: userID, Kind: "user", Phase: "initial-create", Teardown: "post-cleanup",
 			Why: why, Data: userData, NotRerunnable: true},
+		// Renaming clears the password (r_ALTER_USER): after a rename the edit sets it
+		// again. Nothing of its own at create or teardown (CREATE USER sets it).
+		Object{ID: "password:system", Kind: "user-password", Phase: "initial-create", Teardown: "post-cleanup",
+			Parents: []string{userID}, Why: why, Data: pwData},
 		Object{ID: dbID, Kind: "database", Phase: "initial-create", Teardown: "post-cleanup",
 			Why: "managed database (config.database)", Data: map[string]any{"Name": db},
 			TolerateMissing: true, NotRerunnable: true},
-		Object{ID: "grant:temp,create:database:" + db + ":user:" + user, Kind: "database-grant",
+		Object{ID: "grant:temp,create:database:" + db + ":system", Kind: "database-grant",
 			Phase: "create", Teardown: "cleanup",
 			Why:  "system user may create schemas and temporary tables in the managed database (config.database, config.username)",
 			Data: map[string]any{"Database": db, "User": user},
@@ -378,7 +404,7 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 				Object{ID: "revoke:all:" + procID + ":public", Kind: "procedure-revoke-public", Phase: "create",
 					Teardown: "cleanup", Parents: []string{procID}, Why: impWhy,
 					Data: map[string]any{"Schema": redshiftProcSchema, "Name": p.name}},
-				Object{ID: "grant:execute:" + procID + ":user:" + user, Kind: "procedure-grant", Phase: "create",
+				Object{ID: "grant:execute:" + procID + ":system", Kind: "procedure-grant", Phase: "create",
 					Teardown: "cleanup", Parents: []string{procID}, Why: impWhy,
 					Data: map[string]any{"Schema": redshiftProcSchema, "Name": p.name, "User": user}},
 			)

@@ -332,9 +332,10 @@ func rsIDs(m *Model) []string {
 
 func TestRedshiftModel(t *testing.T) {
 	base := []string{
-		"user:taylor@redshift.com",
+		"user:system",
+		"password:system",
 		"database:immuta",
-		"grant:temp,create:database:immuta:user:taylor@redshift.com",
+		"grant:temp,create:database:immuta:system",
 		"schema:immuta_procedures",
 		"schema:immuta_functions",
 		"schema:immuta_system",
@@ -364,7 +365,7 @@ func TestRedshiftModel(t *testing.T) {
 			t.Errorf("%s: incomplete %+v", o.ID, o)
 		}
 	}
-	u := byID["user:taylor@redshift.com"]
+	u := byID["user:system"]
 	if !u.NotRerunnable || u.Phase != "initial-create" || u.Teardown != "post-cleanup" || u.Data["Password"] != "Abc12345" || u.Data["PasswordDisabled"] != false {
 		t.Errorf("user %+v", u)
 	}
@@ -378,7 +379,7 @@ func TestRedshiftModel(t *testing.T) {
 	m = rsModel(t, rsUserPassword+"  impersonation: {enabled: true, role: Immuta_Group}\n")
 	proc := func(name string) []string {
 		id := "procedure:immuta_procedures." + name
-		return []string{id, "revoke:all:" + id + ":public", "grant:execute:" + id + ":user:taylor@redshift.com"}
+		return []string{id, "revoke:all:" + id + ":public", "grant:execute:" + id + ":system"}
 	}
 	want := append(append(append([]string{"group:immuta_group"}, base...), proc("grant_impersonation")...), proc("revoke_impersonation")...)
 	if got := rsIDs(m); !reflect.DeepEqual(got, want) {
@@ -411,7 +412,7 @@ func TestRedshiftModel(t *testing.T) {
 	if len(m.Secrets) != 0 {
 		t.Errorf("secrets %q", m.Secrets)
 	}
-	if u := m.Objects[0]; u.ID != "user:immuta_system" || u.Data["PasswordDisabled"] != true || u.Data["Password"] != "" {
+	if u := m.Objects[0]; u.ID != "user:system" || u.Data["Name"] != "immuta_system" || u.Data["PasswordDisabled"] != true || u.Data["Password"] != "" {
 		t.Errorf("user %+v", u)
 	}
 
@@ -452,11 +453,59 @@ func TestRedshiftModelEdits(t *testing.T) {
 	for _, l := range [][]string{changed, onlyA, onlyB} {
 		sortStrings(l)
 	}
-	if want := []string{"procedure:immuta_procedures.grant_impersonation", "procedure:immuta_procedures.revoke_impersonation", "user:taylor@redshift.com"}; !reflect.DeepEqual(changed, want) {
+	if want := []string{"password:system", "procedure:immuta_procedures.grant_impersonation", "procedure:immuta_procedures.revoke_impersonation", "user:system"}; !reflect.DeepEqual(changed, want) {
 		t.Errorf("changed %q, want %q", changed, want)
 	}
 	if !reflect.DeepEqual(onlyA, []string{"group:immuta_impersonation"}) || !reflect.DeepEqual(onlyB, []string{"group:other"}) {
 		t.Errorf("only old %q, only new %q", onlyA, onlyB)
+	}
+}
+
+// TestRedshiftEditProblems: a username change is refused while the new password is a
+// pre-hashed md5 (salted with the user name); every other edit passes.
+func TestRedshiftEditProblems(t *testing.T) {
+	const md5pw = "md5153c434b4b77c89e6b94f12c5393af5b"
+	const sha = "sha256|Mypassword1"
+	cfg := func(user, pw string) string {
+		return rsBase + "  authenticationType: userPassword\n  username: " + user + "\n  password: \"" + pw + "\"\n"
+	}
+	for _, c := range []struct {
+		name     string
+		old, new string
+		refused  bool
+	}{
+		{"rename with md5", cfg("taylor", md5pw), cfg("immuta_system", md5pw), true},
+		{"rename from plain to md5", cfg("taylor", "Abc12345"), cfg("immuta_system", md5pw), true},
+		{"rename from md5 to plain", cfg("taylor", md5pw), cfg("immuta_system", "Abc12345"), false},
+		{"rename with sha256", cfg("taylor", sha), cfg("immuta_system", sha), false},
+		{"rename with plain", cfg("taylor", "Abc12345"), cfg("immuta_system", "Abc12345"), false},
+		{"case only is the same user", cfg("taylor", md5pw), cfg("TAYLOR", md5pw), false},
+		{"md5 password change, same user", cfg("taylor", md5pw), cfg("taylor", "md5"+strings.Repeat("0", 32)), false},
+		{"rename to access key", cfg("taylor", md5pw), rsAccessKey, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o, probs := rsDecode(t, c.old)
+			if probs != nil {
+				t.Fatal(probs)
+			}
+			n, probs := rsDecode(t, c.new)
+			if probs != nil {
+				t.Fatal(probs)
+			}
+			got := n.EditProblems(o)
+			if !c.refused {
+				if got != nil {
+					t.Fatalf("refused: %+v", got)
+				}
+				return
+			}
+			if len(got) != 1 || got[0].Path != "config.username" || !strings.Contains(got[0].Message, "md5") {
+				t.Fatalf("problems %+v, want one on config.username about md5", got)
+			}
+			if strings.Contains(got[0].Message, md5pw) {
+				t.Errorf("message echoes the password hash: %s", got[0].Message)
+			}
+		})
 	}
 }
 

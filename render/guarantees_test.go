@@ -53,8 +53,16 @@ func (s *platformState) apply(st render.Statement, ids map[string]bool) error {
 		}
 		s.drop(e.Object)
 	case "alter":
-		if !exists {
+		if !exists && ids[e.Object] {
 			return fmt.Errorf("%q: %s does not exist", st.SQL, e.Object)
+		}
+		// An object no create statement names renders nothing at create (a property its
+		// parent's create sets, such as a Redshift user's password): it exists exactly
+		// when its parents do.
+		for _, p := range e.Parents {
+			if _, ok := s.objects[p]; !exists && ids[p] && !ok {
+				return fmt.Errorf("%q: needs %s, which does not exist", st.SQL, p)
+			}
 		}
 	default:
 		return fmt.Errorf("unknown effect %q", e.Op)

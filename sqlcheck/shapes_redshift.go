@@ -13,6 +13,9 @@ var redshiftShapes = []Shape{
 	{Name: "alter-user-password", Pattern: "ALTER USER $ident PASSWORD $string"},
 	// Same as create-user-password-disable: PostgreSQL has no PASSWORD DISABLE.
 	{Name: "alter-user-password-disable", Pattern: "ALTER USER $ident PASSWORD DISABLE", RedshiftOnly: true},
+	// Edit of config.username: the user is renamed (it keeps what it owns), then its
+	// password is set again (a rename clears it).
+	{Name: "alter-user-rename", Pattern: "ALTER USER $ident RENAME TO $ident"},
 	{Name: "drop-user", Pattern: "DROP USER IF EXISTS $ident"},
 
 	// Managed database (initial-create, post-cleanup) and its privileges (create, cleanup).
@@ -26,7 +29,6 @@ var redshiftShapes = []Shape{
 
 	// Immuta schemas owned by the system user.
 	{Name: "create-schema", Pattern: "CREATE SCHEMA IF NOT EXISTS $ident AUTHORIZATION $ident"},
-	{Name: "alter-schema-owner", Pattern: "ALTER SCHEMA $ident OWNER TO $ident"},
 	{Name: "drop-schema", Pattern: "DROP SCHEMA IF EXISTS $ident CASCADE"},
 	{Name: "grant-schema-usage-public", Pattern: "GRANT USAGE ON SCHEMA $ident TO PUBLIC"},
 

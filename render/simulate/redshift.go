@@ -16,7 +16,8 @@ const (
 	rsDocCreateGroup    = "https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_GROUP.html"
 	rsDocDropGroup      = "https://docs.aws.amazon.com/redshift/latest/dg/r_DROP_GROUP.html"
 	rsDocCreateSchema   = "https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_SCHEMA.html"
-	rsDocAlterSchema    = "https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_SCHEMA.html"
+	rsDocAlterUser      = "https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_USER.html"
+	rsDocUsers          = "https://docs.aws.amazon.com/redshift/latest/dg/r_Users-creatingaltering-and-deleting-users.html"
 	rsDocDropSchema     = "https://docs.aws.amazon.com/redshift/latest/dg/r_DROP_SCHEMA.html"
 	rsDocCreateProc     = "https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_PROCEDURE.html"
 	rsDocDropProc       = "https://docs.aws.amazon.com/redshift/latest/dg/r_DROP_PROCEDURE.html"
@@ -112,6 +113,24 @@ func (a *Redshift) exec(s *Session, p *sqlcheck.Parsed) error {
 			return r.refuse(rsDocCreateUser, "user %s does not exist", p.Idents[0])
 		}
 		u.attrs["password"] = passwordAttr(p)
+	case "alter-user-rename":
+		from, to := p.Idents[0], p.Idents[1]
+		u := a.get("user", from)
+		switch {
+		case !super:
+			return r.refuse(rsDocAlterUser, "renaming a user needs a superuser or the ALTER USER privilege")
+		case u == nil:
+			return r.refuse(rsDocAlterUser, "user %s does not exist", from)
+		case a.get("user", to) != nil:
+			// Users are global to the cluster and their names unique (rsDocUsers).
+			return r.refuse(rsDocUsers, "user %s already exists", to)
+		}
+		a.renameUser(from, to)
+		// The user name is part of the password hash: a rename clears the password,
+		// and the user cannot sign in until it is set again (rsDocAlterUser).
+		if nu := a.get("user", to); nu.attrs["password"] == "set" {
+			nu.attrs["password"] = "cleared"
+		}
 	case "drop-user":
 		u := a.get("user", p.Idents[0])
 		if u == nil {
@@ -201,17 +220,6 @@ func (a *Redshift) exec(s *Session, p *sqlcheck.Parsed) error {
 		}
 		d := a.get("database", db)
 		a.add("schema", inDB(name), owner, &d.key, nil)
-	case "alter-schema-owner":
-		sc := a.get("schema", inDB(p.Idents[0]))
-		if sc == nil {
-			return r.refuse(rsDocAlterSchema, "schema %s does not exist in %s", p.Idents[0], db)
-		}
-		if a.get("user", p.Idents[1]) == nil {
-			return r.refuse(rsDocAlterSchema, "user %s does not exist", p.Idents[1])
-		}
-		// ALTER SCHEMA ... OWNER TO changes the schema's owner only, not the owner of
-		// the objects in it (rsDocAlterSchema).
-		sc.owner = p.Idents[1]
 	case "drop-schema":
 		sc := a.get("schema", inDB(p.Idents[0]))
 		if sc == nil {
@@ -302,6 +310,41 @@ func (a *Redshift) exec(s *Session, p *sqlcheck.Parsed) error {
 		return r.refuse("", "the Redshift model has no rule for shape %s", p.Shape)
 	}
 	return nil
+}
+
+// renameUser gives user from the name to: it is the same user, so it keeps every object
+// it owns (in every database), its privileges and its group memberships
+// (rsDocAlterUser).
+func (a *Redshift) renameUser(from, to string) {
+	fk, tk := key{"user", from}, key{"user", to}
+	u := a.objects[fk]
+	delete(a.objects, fk)
+	u.key = tk
+	a.objects[tk] = u
+	for _, o := range a.objects {
+		if o.owner == from {
+			o.owner = to
+		}
+	}
+	for g := range a.grants {
+		if g.to == fk {
+			delete(a.grants, g)
+			g.to = tk
+			a.grants[g] = true
+		}
+	}
+	for m := range a.members {
+		if m.member == fk {
+			delete(a.members, m)
+			m.member = tk
+			a.members[m] = true
+		}
+	}
+	for _, s := range a.sessions {
+		if s.Principal == from {
+			s.Principal = to
+		}
+	}
 }
 
 func passwordAttr(p *sqlcheck.Parsed) string {

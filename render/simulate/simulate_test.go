@@ -145,6 +145,48 @@ func TestRedshiftRules(t *testing.T) {
 		cs, _ := c.Connect("d", "admin", "")
 		runSteps(t, c, cs, []step{{`DROP DATABASE "d" FORCE`, "connected to"}})
 	})
+	t.Run("ALTER USER RENAME keeps what the user owns and holds, and clears its password", func(t *testing.T) {
+		b := a.Clone().(*Redshift)
+		bs, _ := b.Connect("dev", "admin", "")
+		in, _ := b.Connect("d", "admin", "")
+		runSteps(t, b, in, []step{{`GRANT TEMP, CREATE ON DATABASE "d" TO "u"`, ""}})
+		svc, _ := b.Connect("d", "u", "")
+		if err := b.ServiceCreate(svc, "table", "s", "t"); err != nil {
+			t.Fatal(err)
+		}
+		runSteps(t, b, bs, []step{
+			{`CREATE USER "taken" PASSWORD 'Abcdefg1'`, ""},
+			{`ALTER USER "u" RENAME TO "taken"`, "already exists"},
+			{`ALTER USER "missing" RENAME TO "v"`, "does not exist"},
+			{`ALTER USER "u" RENAME TO "v"`, ""},
+		})
+		if b.Has("user", "u") || b.get("user", "v").attrs["password"] != "cleared" {
+			t.Fatalf("after the rename: old name still there %t, password %q", b.Has("user", "u"), b.get("user", "v").attrs["password"])
+		}
+		if sc, tb := b.get("schema", "d.s"), b.get("table", "d.s.t"); sc.owner != "v" || tb.owner != "v" {
+			t.Fatalf("owners after the rename: schema %s, table %s", sc.owner, tb.owner)
+		}
+		if !b.grants[grant{"CREATE", key{"database", "d"}, key{"user", "v"}}] {
+			t.Fatal("the renamed user lost its CREATE on the database")
+		}
+		runSteps(t, b, bs, []step{{`ALTER USER "v" PASSWORD 'Abcdefg1'`, ""}})
+		if b.get("user", "v").attrs["password"] != "set" {
+			t.Fatal("ALTER USER PASSWORD did not set the password")
+		}
+	})
+	t.Run("GRANT USAGE ON SCHEMA TO PUBLIC needs the schema", func(t *testing.T) {
+		b := a.Clone().(*Redshift)
+		in, _ := b.Connect("d", "admin", "")
+		runSteps(t, b, in, []step{{`GRANT USAGE ON SCHEMA "missing" TO PUBLIC`, "does not exist"}, {`GRANT USAGE ON SCHEMA "s" TO PUBLIC`, ""}})
+		if !b.grants[grant{"USAGE", key{"schema", "d.s"}, key{"public", ""}}] {
+			t.Fatal("no USAGE for PUBLIC on the schema")
+		}
+		u, _ := b.Connect("d", "u", "")
+		runSteps(t, b, u, []step{{`GRANT USAGE ON SCHEMA "s" TO PUBLIC`, ""}}) // u owns s
+		b.AddUser("alice")
+		al, _ := b.Connect("d", "alice", "")
+		runSteps(t, b, al, []step{{`GRANT USAGE ON SCHEMA "s" TO PUBLIC`, "only the owner"}})
+	})
 	t.Run("DROP GROUP fails while the group holds privileges", func(t *testing.T) {
 		runSteps(t, a, s, []step{{`CREATE GROUP "g"`, ""}, {`DROP GROUP "missing"`, "does not exist"}, {`DROP GROUP "g"`, ""}})
 	})
