@@ -431,6 +431,28 @@ func TestRedshiftEditUsername(t *testing.T) {
 	}
 }
 
+// TestRedshiftGuard: initial-create stops at its first statement, the guard, when the
+// user's name is taken, and makes nothing (the database is not created).
+func TestRedshiftGuard(t *testing.T) {
+	e := rsSetup(t)
+	ctx := rsCtx(t)
+	r := NewRedshift(rsOpts)
+	p := e.payload(t, true)
+	e.exec(t, e.initial, `DROP DATABASE `+pgx.Identifier{e.db}.Sanitize(), `CREATE USER `+pgx.Identifier{e.user}.Sanitize())
+	s := rsRender(t, platforms.OpInitialCreate, p)
+	if !s.Phases[0].Statements[0].Effect.Guard {
+		t.Fatalf("the first statement of initial-create is not the guard: %s", s.Phases[0].Statements[0].SQL)
+	}
+	err := r.Run(ctx, s, e.runner(p))
+	var re *RunError
+	if !errors.As(err, &re) || re.Index != 1 || !strings.Contains(err.Error(), "user already exists: "+e.user) {
+		t.Fatalf("initial-create with the user taken = %v; want the guard (statement 1) to fail naming the user", err)
+	}
+	if e.exists(t, e.initial, `SELECT count(*) > 0 FROM pg_database WHERE datname = '`+e.db+`'`) {
+		t.Error("initial-create made the database although its guard failed")
+	}
+}
+
 // TestRedshiftVerifyDeletePartial: after only the cleanup phase, Verify(delete) reports
 // what the post-cleanup phase removes.
 func TestRedshiftVerifyDeletePartial(t *testing.T) {

@@ -103,6 +103,10 @@ func (c *Redshift) Validate(v *Validator, _ bool) {
 			}
 		}
 	}
+	if dbOK && strings.Contains(c.Database, "$$") {
+		v.Add("config.database", "must not contain $$ (create's guard writes the name in a string literal)")
+		dbOK = false
+	}
 	if dbOK && initOK && redshiftFold(c.Database) == redshiftFold(c.InitialDatabase) {
 		v.Add("config.database", "must differ from config.initialDatabase (%q): the scripts create and drop it", c.InitialDatabase)
 	}
@@ -166,9 +170,11 @@ func (c *Redshift) validateUsername(v *Validator) {
 	if !v.Required("config.username", c.Username) || !checkRedshiftName(v, "config.username", c.Username) {
 		return
 	}
-	switch redshiftFold(c.Username) {
-	case "public", "rdsdb":
+	switch {
+	case redshiftFold(c.Username) == "public" || redshiftFold(c.Username) == "rdsdb":
 		v.Add("config.username", "must not be %q: that name is reserved by Redshift", c.Username)
+	case strings.Contains(c.Username, "$$"):
+		v.Add("config.username", "must not contain $$ (create's guard writes the name in a string literal)")
 	}
 }
 
@@ -268,10 +274,11 @@ func RedshiftIdent(s string) (string, error) {
 
 // RedshiftStr quotes a Redshift string literal: wrapped in single quotes with any single
 // quote doubled. Backslashes are refused (Redshift may read them as escapes), and so is
-// $ (a string literal may sit inside a $$-quoted procedure body, which $$ would close),
-// as are control characters.
+// $$ (a string literal may sit inside a $$-quoted procedure body, which only $$ closes;
+// the quotes around the value keep a $ at either end from forming one), as are control
+// characters.
 func RedshiftStr(s string) (string, error) {
-	if !utf8.ValidString(s) || hasControl(s) || strings.ContainsAny(s, `\$`) {
+	if !utf8.ValidString(s) || hasControl(s) || strings.Contains(s, `\`) || strings.Contains(s, "$$") {
 		return "", errQuote("redshift", "string", s)
 	}
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'", nil
@@ -282,8 +289,9 @@ func (c *Redshift) Quoting() Quoting { return Quoting{Ident: RedshiftIdent, Str:
 
 // Model returns the Redshift objects, in create order:
 //
-//	initial-create (connected to initialDatabase): user U, then database D (user first,
-//	so that teardown can drop the database before the user);
+//	initial-create (connected to initialDatabase): the guard (fails, changing nothing,
+//	if D, U or R is taken), user U, then database D (user first, so that teardown can
+//	drop the database before the user);
 //	create (connected to D): with impersonation, group R; TEMP, CREATE on D for U;
 //	the three schemas owned by U, each with USAGE for PUBLIC; with
 //	impersonation, the procedures grant_impersonation and revoke_impersonation with
@@ -318,7 +326,7 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 			"superuser (CREATE USER, CREATE DATABASE and CREATE GROUP; the impersonation procedures are SECURITY DEFINER and run ALTER GROUP as their owner, the user who runs create)",
 		},
 		Notes: []string{
-			"create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a failed run, run cleanup before running create again",
+			"create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a run that failed past its guard, run cleanup before running create again",
 			fmt.Sprintf("run initial-create connected to database %s and create connected to database %s", initial, db),
 			"CREATE DATABASE cannot run inside a transaction block: run initial-create with autocommit on",
 			fmt.Sprintf("cleanup connects to database %s: if initial-create never created it, skip the cleanup phase and run post-cleanup only", db),
@@ -343,6 +351,18 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 
 	impWhy := "impersonation enabled (config.impersonation.role)"
 	role := redshiftFold(c.Impersonation.Role)
+	// The guard is the first statement of initial-create: it changes nothing and fails
+	// when the database, the user or (with impersonation) the group is already taken,
+	// so that create never adopts, and teardown never drops, what existed before. The
+	// group is made only in the create phase, after the user and the database: without
+	// the guard, an existing group would stop create after it had made them.
+	guardData := map[string]any{"Database": db, "User": user, "Group": ""}
+	if c.Impersonation.Enabled {
+		guardData["Group"] = role
+	}
+	m.Objects = append(m.Objects, Object{ID: "guard:names", Kind: "guard", Phase: "initial-create", Teardown: "post-cleanup",
+		Why:  "stop before any change if a name create makes is taken (config.database, config.username, config.impersonation.role)",
+		Data: guardData, Guard: true})
 	if c.Impersonation.Enabled {
 		// The group comes first in the list (it is still made in the create phase, after
 		// initial-create) so that post-cleanup, which drops in reverse order, runs

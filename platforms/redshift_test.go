@@ -132,6 +132,11 @@ func TestRedshiftValidate(t *testing.T) {
 			"config.impersonation.role: must not be PUBLIC",
 			`config.username: must not be "RDSDB": that name is reserved by Redshift`,
 		}},
+		{"$$ in the names the guard quotes", "  host: h.example.com\n  database: \"a$$b\"\n  authenticationType: userPassword\n  username: \"u$$\"\n  password: Abc12345\n", []string{
+			"config.database: must not contain $$ (create's guard writes the name in a string literal)",
+			"config.username: must not contain $$ (create's guard writes the name in a string literal)",
+		}},
+		{"a lone $ is a valid name", "  host: h.example.com\n  database: \"a$b\"\n  authenticationType: userPassword\n  username: \"u$\"\n  password: Abc12345\n", nil},
 		{"names too long", "  host: h.example.com\n  database: " + strings.Repeat("d", 128) + "\n  authenticationType: userPassword\n  username: " + strings.Repeat("é", 64) + "\n  password: Abc12345\n", []string{
 			"config.database: must be at most 127 bytes",
 			"config.username: must be at most 127 bytes",
@@ -233,7 +238,10 @@ func TestRedshiftQuoting(t *testing.T) {
 		{`'); DROP USER u; /*`, `"'); drop user u; /*"`, `'''); DROP USER u; /*'`},
 		{"]]", `"]]"`, `']]'`},
 		{"ÉCOLE", `"École"`, `'ÉCOLE'`}, // only ASCII folds, as in Redshift
-		{"$$", `"$$"`, ""},              // str refuses $
+		{"$$", `"$$"`, ""},              // str refuses $$ (it could close a $$ body)
+		{"a$$b", `"a$$b"`, ""},
+		{"a$b", `"a$b"`, `'a$b'`}, // a lone $ cannot close a $$ body
+		{"$x$", `"$x$"`, `'$x$'`},
 		{`a\b`, "", ""},
 		{"a\nGO", "", ""},
 		{"a\x00b", "", ""},
@@ -301,7 +309,7 @@ func FuzzRedshiftQuoting(f *testing.F) {
 			if !ok || got != s {
 				t.Fatalf("str(%q) = %q: does not round-trip (%q, %v)", s, str, got, ok)
 			}
-			if strings.ContainsAny(str, `\$`) || hasControl(str) || !utf8.ValidString(str) {
+			if strings.Contains(str, `\`) || strings.Contains(str, "$$") || hasControl(str) || !utf8.ValidString(str) {
 				t.Fatalf("str(%q) = %q accepted a value it must refuse", s, str)
 			}
 		}
@@ -332,6 +340,7 @@ func rsIDs(m *Model) []string {
 
 func TestRedshiftModel(t *testing.T) {
 	base := []string{
+		"guard:names",
 		"user:system",
 		"password:system",
 		"database:immuta",
@@ -381,7 +390,7 @@ func TestRedshiftModel(t *testing.T) {
 		id := "procedure:immuta_procedures." + name
 		return []string{id, "revoke:all:" + id + ":public", "grant:execute:" + id + ":system"}
 	}
-	want := append(append(append([]string{"group:immuta_group"}, base...), proc("grant_impersonation")...), proc("revoke_impersonation")...)
+	want := append(append(append([]string{"guard:names", "group:immuta_group"}, base[1:]...), proc("grant_impersonation")...), proc("revoke_impersonation")...)
 	if got := rsIDs(m); !reflect.DeepEqual(got, want) {
 		t.Errorf("objects\n got %q\nwant %q", got, want)
 	}
@@ -412,7 +421,7 @@ func TestRedshiftModel(t *testing.T) {
 	if len(m.Secrets) != 0 {
 		t.Errorf("secrets %q", m.Secrets)
 	}
-	if u := m.Objects[0]; u.ID != "user:system" || u.Data["Name"] != "immuta_system" || u.Data["PasswordDisabled"] != true || u.Data["Password"] != "" {
+	if u := m.Objects[1]; u.ID != "user:system" || u.Data["Name"] != "immuta_system" || u.Data["PasswordDisabled"] != true || u.Data["Password"] != "" {
 		t.Errorf("user %+v", u)
 	}
 
@@ -453,7 +462,7 @@ func TestRedshiftModelEdits(t *testing.T) {
 	for _, l := range [][]string{changed, onlyA, onlyB} {
 		sortStrings(l)
 	}
-	if want := []string{"password:system", "procedure:immuta_procedures.grant_impersonation", "procedure:immuta_procedures.revoke_impersonation", "user:system"}; !reflect.DeepEqual(changed, want) {
+	if want := []string{"guard:names", "password:system", "procedure:immuta_procedures.grant_impersonation", "procedure:immuta_procedures.revoke_impersonation", "user:system"}; !reflect.DeepEqual(changed, want) {
 		t.Errorf("changed %q, want %q", changed, want)
 	}
 	if !reflect.DeepEqual(onlyA, []string{"group:immuta_impersonation"}) || !reflect.DeepEqual(onlyB, []string{"group:other"}) {

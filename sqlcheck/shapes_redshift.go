@@ -5,6 +5,13 @@ package sqlcheck
 // parsed by pg_query (and procedure bodies by its plpgsql parser) except the shapes
 // marked RedshiftOnly.
 var redshiftShapes = []Shape{
+	// Guard (first statement of initial-create): fails, changing nothing, when the
+	// database, the user or the group is taken.
+	{Name: "guard-names", Pattern: "SELECT CAST ( TAKEN AS INTEGER ) FROM ( " +
+		"SELECT $string || CAST ( DATNAME AS VARCHAR ) AS TAKEN FROM PG_DATABASE WHERE DATNAME = $string " +
+		"UNION ALL SELECT $string || CAST ( USENAME AS VARCHAR ) FROM PG_USER WHERE USENAME = $string " +
+		"[ UNION ALL SELECT $string || CAST ( GRONAME AS VARCHAR ) FROM PG_GROUP WHERE GRONAME = $string ] ) AS NAMES"},
+
 	// System user (initial-create, edit, post-cleanup).
 	{Name: "create-user-password", Pattern: "CREATE USER $ident PASSWORD $string"},
 	// PASSWORD DISABLE (authenticationType accessKey: IAM sign-in only) is Redshift

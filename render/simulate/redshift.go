@@ -16,6 +16,7 @@ const (
 	rsDocCreateGroup    = "https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_GROUP.html"
 	rsDocDropGroup      = "https://docs.aws.amazon.com/redshift/latest/dg/r_DROP_GROUP.html"
 	rsDocCreateSchema   = "https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_SCHEMA.html"
+	rsDocCast           = "https://docs.aws.amazon.com/redshift/latest/dg/c_Supported_data_types.html"
 	rsDocAlterUser      = "https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_USER.html"
 	rsDocUsers          = "https://docs.aws.amazon.com/redshift/latest/dg/r_Users-creatingaltering-and-deleting-users.html"
 	rsDocDropSchema     = "https://docs.aws.amazon.com/redshift/latest/dg/r_DROP_SCHEMA.html"
@@ -98,6 +99,18 @@ func (a *Redshift) exec(s *Session, p *sqlcheck.Parsed) error {
 	super := a.superuser(s)
 	inDB := func(name string) string { return db + "." + name }
 	switch p.Shape {
+	case "guard-names":
+		// The guard's SELECT casts one text row per taken name to INTEGER; a string that
+		// is not a number cannot be cast, so it fails naming the first taken name, and
+		// with no row it changes nothing and succeeds (rsDocCast). The labels and names
+		// alternate in Strings: database, user, then the group if any.
+		kinds := []string{"database", "user", "group"}
+		for i := 1; i < len(p.Strings); i += 2 {
+			kind, name := kinds[i/2], p.Strings[i]
+			if a.get(kind, name) != nil {
+				return r.refuse(rsDocCast, "invalid input syntax for integer: %s already exists: %s", kind, name)
+			}
+		}
 	case "create-user-password", "create-user-password-disable":
 		if !super {
 			return r.refuse(rsDocCreateUser, "CREATE USER needs a superuser or CREATEUSER")

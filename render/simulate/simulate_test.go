@@ -187,6 +187,30 @@ func TestRedshiftRules(t *testing.T) {
 		al, _ := b.Connect("d", "alice", "")
 		runSteps(t, b, al, []step{{`GRANT USAGE ON SCHEMA "s" TO PUBLIC`, "only the owner"}})
 	})
+	t.Run("the guard fails naming a taken name and changes nothing", func(t *testing.T) {
+		guard := func(db, user, group string) string {
+			q := `SELECT CAST(taken AS INTEGER) FROM (SELECT 'database already exists: ' || CAST(datname AS VARCHAR) AS taken FROM pg_database WHERE datname = '` + db +
+				`' UNION ALL SELECT 'user already exists: ' || CAST(usename AS VARCHAR) FROM pg_user WHERE usename = '` + user + `'`
+			if group != "" {
+				q += ` UNION ALL SELECT 'group already exists: ' || CAST(groname AS VARCHAR) FROM pg_group WHERE groname = '` + group + `'`
+			}
+			return q + `) AS names`
+		}
+		b := a.Clone().(*Redshift)
+		bs, _ := b.Connect("dev", "admin", "")
+		runSteps(t, b, bs, []step{{`CREATE GROUP "g"`, ""}})
+		before := b.Snapshot()
+		runSteps(t, b, bs, []step{
+			{guard("free", "free", "free"), ""},
+			{guard("free", "free", ""), ""},
+			{guard("d", "free", "free"), "database already exists: d"},
+			{guard("free", "u", "free"), "user already exists: u"},
+			{guard("free", "free", "g"), "group already exists: g"},
+		})
+		if b.Snapshot() != before {
+			t.Fatal("the guard changed the account")
+		}
+	})
 	t.Run("DROP GROUP fails while the group holds privileges", func(t *testing.T) {
 		runSteps(t, a, s, []step{{`CREATE GROUP "g"`, ""}, {`DROP GROUP "missing"`, "does not exist"}, {`DROP GROUP "g"`, ""}})
 	})

@@ -3,7 +3,7 @@
 -- nothing to change: the old and new configs make the same objects
 -- privileges the runner needs:
 --   superuser (CREATE USER, CREATE DATABASE and CREATE GROUP; the impersonation procedures are SECURITY DEFINER and run ALTER GROUP as their owner, the user who runs create)
--- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a failed run, run cleanup before running create again
+-- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a run that failed past its guard, run cleanup before running create again
 -- note: run initial-create connected to database dev and create connected to database immuta
 -- note: CREATE DATABASE cannot run inside a transaction block: run initial-create with autocommit on
 -- note: cleanup connects to database immuta: if initial-create never created it, skip the cleanup phase and run post-cleanup only
