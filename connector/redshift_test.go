@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -154,6 +155,7 @@ func (e *rsEnv) runner(p *platforms.Payload) *platforms.Payload {
 	return &q
 }
 
+// rsRender renders op for p and translates it for the PostgreSQL stand-in (rsOnPostgres).
 func rsRender(t *testing.T, op platforms.Operation, p *platforms.Payload) *render.Script {
 	t.Helper()
 	eng, err := render.Default()
@@ -164,7 +166,30 @@ func rsRender(t *testing.T, op platforms.Operation, p *platforms.Payload) *rende
 	if err != nil {
 		t.Fatalf("render %s: %v", op, err)
 	}
-	return s
+	return rsOnPostgres(s)
+}
+
+// rsDropForce is the Redshift statement DROP DATABASE "x" FORCE.
+var rsDropForce = regexp.MustCompile(`^(DROP DATABASE "(?:[^"]|"")+") FORCE;$`)
+
+// rsOnPostgres rewrites the statements of s that Redshift and PostgreSQL spell
+// differently, so that the scripts run on the local stand-in; test code only, the
+// engine and its checker stay Redshift-correct. The only one: Redshift's DROP DATABASE
+// name FORCE (https://docs.aws.amazon.com/redshift/latest/dg/r_DROP_DATABASE.html) is
+// DROP DATABASE name WITH (FORCE) on PostgreSQL
+// (https://www.postgresql.org/docs/current/sql-dropdatabase.html); both end the other
+// sessions connected to the database first.
+func rsOnPostgres(s *render.Script) *render.Script {
+	cp := *s
+	cp.Phases = make([]render.Phase, len(s.Phases))
+	for i, ph := range s.Phases {
+		ph.Statements = append([]render.Statement(nil), ph.Statements...)
+		for j, st := range ph.Statements {
+			ph.Statements[j].SQL = rsDropForce.ReplaceAllString(st.SQL, "$1 WITH (FORCE);")
+		}
+		cp.Phases[i] = ph
+	}
+	return &cp
 }
 
 func rsCtx(t *testing.T) context.Context {
@@ -225,13 +250,18 @@ func TestRedshiftLifecycle(t *testing.T) {
 			t.Fatalf("run %s: %v", op, err)
 		}
 	}
-	// Every statement of both scripts runs on PostgreSQL as it is. One difference is
-	// not a statement: PostgreSQL has a CONNECT privilege on databases (Redshift has
-	// none, any user may connect), and the script's REVOKE ALL ON DATABASE ... FROM
-	// PUBLIC takes it away from everyone. Give it back to the system user, as
-	// Redshift's behaviour is.
+	// The scripts leave PUBLIC what Immuta's Redshift setup gives it: TEMP on the
+	// database (never revoked; on PostgreSQL also CONNECT, which Redshift does not have)
+	// and USAGE on the three Immuta schemas.
 	user, db := pgx.Identifier{e.user}.Sanitize(), pgx.Identifier{e.db}.Sanitize()
-	e.exec(t, e.initial, `GRANT CONNECT ON DATABASE `+db+` TO `+user)
+	if !e.exists(t, e.db, `SELECT has_database_privilege('public', current_database(), 'TEMP') AND has_database_privilege('public', current_database(), 'CONNECT')`) {
+		t.Error("PUBLIC lost TEMP or CONNECT on the managed database")
+	}
+	for _, sc := range []string{"immuta_procedures", "immuta_functions", "immuta_system"} {
+		if !e.exists(t, e.db, `SELECT has_schema_privilege('public', '`+sc+`', 'USAGE')`) {
+			t.Errorf("PUBLIC has no USAGE on schema %s", sc)
+		}
+	}
 
 	const timeout = 5 * time.Second
 	all := func() Results { return Validate(ctx, r, platforms.OpCreate, p, Credentials{}, timeout) }
@@ -273,9 +303,10 @@ func TestRedshiftLifecycle(t *testing.T) {
 				"part of the create script"},
 		},
 		{
-			name:    "database TEMP and CREATE revoked",
-			breakIt: []string{`REVOKE TEMP, CREATE ON DATABASE ` + db + ` FROM ` + user},
-			mend:    []string{`GRANT TEMP, CREATE ON DATABASE ` + db + ` TO ` + user},
+			name: "database TEMP and CREATE revoked",
+			// PUBLIC keeps TEMP on the database (Immuta's setup): take it away too.
+			breakIt: []string{`REVOKE TEMP, CREATE ON DATABASE ` + db + ` FROM ` + user, `REVOKE TEMP ON DATABASE ` + db + ` FROM PUBLIC`},
+			mend:    []string{`GRANT TEMP, CREATE ON DATABASE ` + db + ` TO ` + user, `GRANT TEMP ON DATABASE ` + db + ` TO PUBLIC`},
 			test:    redshiftTestDatabase,
 			want:    []string{fmt.Sprintf(`run GRANT TEMP, CREATE ON DATABASE %s TO %s;`, db, user)},
 		},
@@ -345,6 +376,80 @@ func TestRedshiftLifecycle(t *testing.T) {
 	res = all()
 	if got := res.Tests[0]; got.Status != Failed || !strings.Contains(got.Message, "initial-create script") {
 		t.Errorf("Basic Connection Test after delete: %s %q; want a failure naming the initial-create script", got.Status, got.Message)
+	}
+}
+
+// TestRedshiftEditUsername: the edit that changes config.username renames the user, so
+// the tables the service made in its schemas stay with it (none is left to the old
+// name), and the new user passes Verify(create).
+func TestRedshiftEditUsername(t *testing.T) {
+	e := rsSetup(t)
+	ctx := rsCtx(t)
+	r := NewRedshift(rsOpts)
+	p := e.payload(t, false)
+	runner := e.runner(p)
+	e.exec(t, e.initial, `DROP DATABASE `+pgx.Identifier{e.db}.Sanitize())
+	for _, op := range []platforms.Operation{platforms.OpInitialCreate, platforms.OpCreate} {
+		if err := r.Run(ctx, rsRender(t, op, p), runner); err != nil {
+			t.Fatalf("run %s: %v", op, err)
+		}
+	}
+	// The service's own table, made as the system user.
+	e.exec(t, e.db, `SET ROLE `+pgx.Identifier{e.user}.Sanitize(), `CREATE TABLE immuta_system.state (x int)`, `RESET ROLE`)
+
+	newUser := rsName("rs_user_")
+	cfg := *p.Config.(*platforms.Redshift)
+	cfg.Username = newUser
+	q, err := platforms.NewPayload(&cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := render.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit, err := eng.Render(render.Request{Operation: platforms.OpEdit, From: p, Payload: q})
+	if err != nil {
+		t.Fatalf("render edit: %v", err)
+	}
+	if err := r.Run(ctx, rsOnPostgres(edit), e.runner(q)); err != nil {
+		t.Fatalf("run edit: %v", err)
+	}
+	oldUser := e.user
+	e.user = newUser // rsSetup's cleanup drops the user under its new name
+	if !e.exists(t, e.db, `SELECT tableowner = '`+newUser+`' FROM pg_tables WHERE schemaname = 'immuta_system' AND tablename = 'state'`) {
+		t.Error("the service's table is not owned by the renamed user")
+	}
+	if e.exists(t, e.initial, `SELECT count(*) > 0 FROM pg_roles WHERE rolname = '`+oldUser+`'`) {
+		t.Error("the old user name still exists")
+	}
+	if err := r.Verify(ctx, platforms.OpCreate, q, Credentials{}); err != nil {
+		t.Fatalf("Verify(create) as the renamed user: %v", err)
+	}
+	if err := r.Run(ctx, rsRender(t, platforms.OpDelete, q), e.runner(q)); err != nil {
+		t.Fatalf("run delete: %v", err)
+	}
+}
+
+// TestRedshiftGuard: initial-create stops at its first statement, the guard, when the
+// user's name is taken, and makes nothing (the database is not created).
+func TestRedshiftGuard(t *testing.T) {
+	e := rsSetup(t)
+	ctx := rsCtx(t)
+	r := NewRedshift(rsOpts)
+	p := e.payload(t, true)
+	e.exec(t, e.initial, `DROP DATABASE `+pgx.Identifier{e.db}.Sanitize(), `CREATE USER `+pgx.Identifier{e.user}.Sanitize())
+	s := rsRender(t, platforms.OpInitialCreate, p)
+	if !s.Phases[0].Statements[0].Effect.Guard {
+		t.Fatalf("the first statement of initial-create is not the guard: %s", s.Phases[0].Statements[0].SQL)
+	}
+	err := r.Run(ctx, s, e.runner(p))
+	var re *RunError
+	if !errors.As(err, &re) || re.Index != 1 || !strings.Contains(err.Error(), "user already exists: "+e.user) {
+		t.Fatalf("initial-create with the user taken = %v; want the guard (statement 1) to fail naming the user", err)
+	}
+	if e.exists(t, e.initial, `SELECT count(*) > 0 FROM pg_database WHERE datname = '`+e.db+`'`) {
+		t.Error("initial-create made the database although its guard failed")
 	}
 }
 

@@ -105,6 +105,14 @@ type Scripted interface {
 	Quoting() Quoting
 }
 
+// EditChecker is implemented by configs whose edits have rules that depend on both the
+// old and the new config (beyond the fields tagged immutable).
+type EditChecker interface {
+	// EditProblems lists what an edit from old to this config cannot do, each with its
+	// field path; old has the same type.
+	EditProblems(old Config) []Problem
+}
+
 // fieldTag reports whether a struct field carries `flag:"true"` for flag (secret,
 // immutable).
 func fieldTag(f reflect.StructField, flag string) bool { return f.Tag.Get(flag) == "true" }

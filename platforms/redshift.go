@@ -16,12 +16,15 @@ import (
 // https://docs.aws.amazon.com/redshift/latest/dg/r_superusers.html
 // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_USER.html
 // https://docs.aws.amazon.com/redshift/latest/dg/r_DROP_DATABASE.html
+// https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_USER.html
 var rsNeeds = map[string]Needs{
 	"database":                {Create: []string{"superuser or CREATEDB"}, Drop: []string{"superuser or the database's owner"}},
-	"database-revoke-public":  {Create: []string{"superuser or the database's owner"}},
+	"guard":                   {Create: []string{"none beyond reading pg_database, pg_user and pg_group (readable by every user)"}},
+	"schema-usage-public":     {Create: []string{"superuser or the schema's owner"}},
+	"user-password":           {Alter: []string{"superuser (sets the password again after a rename)"}},
 	"database-grant":          {Create: []string{"superuser or the database's owner"}, Drop: []string{"superuser or the database's owner"}},
 	"group":                   {Create: []string{"superuser"}, Drop: []string{"superuser"}},
-	"user":                    {Create: []string{"superuser or CREATEUSER"}, Alter: []string{"superuser or CREATEUSER"}, Drop: []string{"superuser or CREATEUSER"}},
+	"user":                    {Create: []string{"superuser or CREATEUSER"}, Alter: []string{"superuser (ALTER USER ... RENAME TO, PASSWORD)"}, Drop: []string{"superuser or CREATEUSER"}},
 	"schema":                  {Create: []string{"superuser (CREATE SCHEMA ... AUTHORIZATION another user)"}, Alter: []string{"superuser (ALTER SCHEMA ... OWNER TO)"}, Drop: []string{"superuser or the schema's owner"}},
 	"procedure":               {Create: []string{"superuser (a SECURITY DEFINER procedure that runs ALTER GROUP as its owner)"}, Alter: []string{"superuser (a SECURITY DEFINER procedure that runs ALTER GROUP as its owner)"}, Drop: []string{"superuser or the procedure's owner"}},
 	"procedure-revoke-public": {Create: []string{"superuser or the procedure's owner"}},
@@ -31,8 +34,9 @@ var rsNeeds = map[string]Needs{
 // Redshift is the config of the Redshift type (API.md section 3).
 //
 // Scripts (SCRIPTS.md section 4): the system user `username`, the database `database`,
-// `REVOKE ALL ON DATABASE ... FROM PUBLIC`, TEMP and CREATE on the database for the user,
-// the schemas immuta_procedures, immuta_functions and immuta_system owned by the user
+// TEMP and CREATE on the database for the user, the schemas immuta_procedures,
+// immuta_functions and immuta_system owned by the user with USAGE for PUBLIC (Immuta's
+// own Redshift setup: PUBLIC keeps TEMP on the database and uses the three schemas)
 // and, with impersonation, the group `impersonation.role` plus two SECURITY DEFINER
 // procedures that add a user to the group and remove it, executable by the system user.
 //
@@ -122,6 +126,10 @@ func (c *Redshift) Validate(v *Validator, _ bool) {
 			}
 		}
 	}
+	if dbOK && strings.Contains(c.Database, "$$") {
+		v.Add("config.database", "must not contain $$ (create's guard writes the name in a string literal)")
+		dbOK = false
+	}
 	if dbOK && initOK && redshiftFold(c.Database) == redshiftFold(c.InitialDatabase) {
 		v.Add("config.database", "must differ from config.initialDatabase (%q): the scripts create and drop it", c.InitialDatabase)
 	}
@@ -185,9 +193,11 @@ func (c *Redshift) validateUsername(v *Validator) {
 	if !v.Required("config.username", c.Username) || !checkRedshiftName(v, "config.username", c.Username) {
 		return
 	}
-	switch redshiftFold(c.Username) {
-	case "public", "rdsdb":
+	switch {
+	case redshiftFold(c.Username) == "public" || redshiftFold(c.Username) == "rdsdb":
 		v.Add("config.username", "must not be %q: that name is reserved by Redshift", c.Username)
+	case strings.Contains(c.Username, "$$"):
+		v.Add("config.username", "must not contain $$ (create's guard writes the name in a string literal)")
 	}
 }
 
@@ -245,6 +255,21 @@ func checkRedshiftPassword(v *Validator, path, pw string) {
 	}
 }
 
+// EditProblems refuses a change of config.username while config.password is a
+// pre-hashed md5 password: Redshift's md5 hash is md5(password + username), salted with
+// the user name, and a rename clears it
+// (https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_USER.html), so the edit would
+// set a hash that no password matches for the new name. The value is never echoed.
+func (c *Redshift) EditProblems(old Config) []Problem {
+	o, ok := old.(*Redshift)
+	if !ok || redshiftFold(o.Username) == redshiftFold(c.Username) || !redshiftMD5RE.MatchString(c.Password) {
+		return nil
+	}
+	return []Problem{{Path: "config.username", Message: fmt.Sprintf(
+		"cannot be changed from %q while config.password is a pre-hashed md5 password: the hash is salted with the user name, "+
+			"so it matches no password for the new name; give the password in plain text or as sha256|..., or keep the username", o.Username)}}
+}
+
 // UniqueKey is the host (host names are case-insensitive).
 func (c *Redshift) UniqueKey() string { return strings.ToLower(c.Host) }
 
@@ -272,10 +297,11 @@ func RedshiftIdent(s string) (string, error) {
 
 // RedshiftStr quotes a Redshift string literal: wrapped in single quotes with any single
 // quote doubled. Backslashes are refused (Redshift may read them as escapes), and so is
-// $ (a string literal may sit inside a $$-quoted procedure body, which $$ would close),
-// as are control characters.
+// $$ (a string literal may sit inside a $$-quoted procedure body, which only $$ closes;
+// the quotes around the value keep a $ at either end from forming one), as are control
+// characters.
 func RedshiftStr(s string) (string, error) {
-	if !utf8.ValidString(s) || hasControl(s) || strings.ContainsAny(s, `\$`) {
+	if !utf8.ValidString(s) || hasControl(s) || strings.Contains(s, `\`) || strings.Contains(s, "$$") {
 		return "", errQuote("redshift", "string", s)
 	}
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'", nil
@@ -286,10 +312,11 @@ func (c *Redshift) Quoting() Quoting { return Quoting{Ident: RedshiftIdent, Str:
 
 // Model returns the Redshift objects, in create order:
 //
-//	initial-create (connected to initialDatabase): user U, then database D (user first,
-//	so that teardown can drop the database before the user);
-//	create (connected to D): with impersonation, group R; REVOKE ALL ON DATABASE D
-//	FROM PUBLIC; TEMP, CREATE on D for U; the three schemas owned by U; with
+//	initial-create (connected to initialDatabase): the guard (fails, changing nothing,
+//	if D, U or R is taken), user U, then database D (user first, so that teardown can
+//	drop the database before the user);
+//	create (connected to D): with impersonation, group R; TEMP, CREATE on D for U;
+//	the three schemas owned by U, each with USAGE for PUBLIC; with
 //	impersonation, the procedures grant_impersonation and revoke_impersonation with
 //	their EXECUTE grants.
 //
@@ -320,7 +347,7 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 		},
 		Needs: rsNeeds,
 		Notes: []string{
-			"create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a failed run, run cleanup before running create again",
+			"create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a run that failed past its guard, run cleanup before running create again",
 			fmt.Sprintf("run initial-create connected to database %s and create connected to database %s", initial, db),
 			"CREATE DATABASE cannot run inside a transaction block: run initial-create with autocommit on",
 			fmt.Sprintf("cleanup connects to database %s: if initial-create never created it, skip the cleanup phase and run post-cleanup only", db),
@@ -345,6 +372,18 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 
 	impWhy := "impersonation enabled (config.impersonation.role)"
 	role := redshiftFold(c.Impersonation.Role)
+	// The guard is the first statement of initial-create: it changes nothing and fails
+	// when the database, the user or (with impersonation) the group is already taken,
+	// so that create never adopts, and teardown never drops, what existed before. The
+	// group is made only in the create phase, after the user and the database: without
+	// the guard, an existing group would stop create after it had made them.
+	guardData := map[string]any{"Database": db, "User": user, "Group": ""}
+	if c.Impersonation.Enabled {
+		guardData["Group"] = role
+	}
+	m.Objects = append(m.Objects, Object{ID: "guard:names", Kind: "guard", Phase: "initial-create", Teardown: "post-cleanup",
+		Why:  "stop before any change if a name create makes is taken (config.database, config.username, config.impersonation.role)",
+		Data: guardData, Guard: true})
 	if c.Impersonation.Enabled {
 		// The group comes first in the list (it is still made in the create phase, after
 		// initial-create) so that post-cleanup, which drops in reverse order, runs
@@ -352,19 +391,26 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 		m.Objects = append(m.Objects, Object{ID: "group:" + role, Kind: "group", Phase: "create", Teardown: "post-cleanup",
 			Why: impWhy, Data: map[string]any{"Name": role}, TolerateMissing: true, NotRerunnable: true})
 	}
-	userID := "user:" + user
+	// The system user's IDs do not name it: an edit that changes config.username
+	// renames the user (ALTER USER ... RENAME TO keeps what it owns and holds), so the
+	// objects that name it are altered, not dropped and made again.
+	userID := "user:system"
 	dbID := "database:" + db
+	pwData := map[string]any{}
+	for k, v := range userData {
+		pwData[k] = v
+	}
 	m.Objects = append(m.Objects,
 		Object{ID: userID, Kind: "user", Phase: "initial-create", Teardown: "post-cleanup",
 			Why: why, Data: userData, NotRerunnable: true},
+		// Renaming clears the password (r_ALTER_USER): after a rename the edit sets it
+		// again. Nothing of its own at create or teardown (CREATE USER sets it).
+		Object{ID: "password:system", Kind: "user-password", Phase: "initial-create", Teardown: "post-cleanup",
+			Parents: []string{userID}, Why: why, Data: pwData},
 		Object{ID: dbID, Kind: "database", Phase: "initial-create", Teardown: "post-cleanup",
 			Why: "managed database (config.database)", Data: map[string]any{"Name": db},
 			TolerateMissing: true, NotRerunnable: true},
-		Object{ID: "revoke:all:database:" + db + ":public", Kind: "database-revoke-public",
-			Phase: "create", Teardown: "cleanup", Parents: []string{dbID},
-			Why:  "only the system user may use the managed database (config.database)",
-			Data: map[string]any{"Database": db}},
-		Object{ID: "grant:temp,create:database:" + db + ":user:" + user, Kind: "database-grant",
+		Object{ID: "grant:temp,create:database:" + db + ":system", Kind: "database-grant",
 			Phase: "create", Teardown: "cleanup",
 			Why:  "system user may create schemas and temporary tables in the managed database (config.database, config.username)",
 			Data: map[string]any{"Database": db, "User": user},
@@ -376,6 +422,16 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 	for _, s := range redshiftSchemas {
 		m.Objects = append(m.Objects, Object{ID: "schema:" + s, Kind: "schema", Phase: "create", Teardown: "cleanup",
 			Why: "Immuta schemas owned by the system user (config.username)", Data: map[string]any{"Name": s, "Owner": user}})
+	}
+	// Immuta's own Redshift setup grants PUBLIC USAGE on its three schemas (and leaves
+	// PUBLIC its TEMP on the database): every user's queries of the policy views call
+	// the functions and read the tables in them. DROP SCHEMA ... CASCADE removes the
+	// grants with the schemas.
+	for _, s := range redshiftSchemas {
+		m.Objects = append(m.Objects, Object{ID: "grant:usage:schema:" + s + ":public", Kind: "schema-usage-public",
+			Phase: "create", Teardown: "cleanup", Parents: []string{"schema:" + s},
+			Why:  "every user may use the Immuta schemas, as Immuta's Redshift setup grants",
+			Data: map[string]any{"Name": s}})
 	}
 
 	if c.Impersonation.Enabled {
@@ -389,7 +445,7 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 				Object{ID: "revoke:all:" + procID + ":public", Kind: "procedure-revoke-public", Phase: "create",
 					Teardown: "cleanup", Parents: []string{procID}, Why: impWhy,
 					Data: map[string]any{"Schema": redshiftProcSchema, "Name": p.name}},
-				Object{ID: "grant:execute:" + procID + ":user:" + user, Kind: "procedure-grant", Phase: "create",
+				Object{ID: "grant:execute:" + procID + ":system", Kind: "procedure-grant", Phase: "create",
 					Teardown: "cleanup", Parents: []string{procID}, Why: impWhy,
 					Data: map[string]any{"Schema": redshiftProcSchema, "Name": p.name, "User": user}},
 			)

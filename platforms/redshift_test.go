@@ -132,6 +132,11 @@ func TestRedshiftValidate(t *testing.T) {
 			"config.impersonation.role: must not be PUBLIC",
 			`config.username: must not be "RDSDB": that name is reserved by Redshift`,
 		}},
+		{"$$ in the names the guard quotes", "  host: h.example.com\n  database: \"a$$b\"\n  authenticationType: userPassword\n  username: \"u$$\"\n  password: Abc12345\n", []string{
+			"config.database: must not contain $$ (create's guard writes the name in a string literal)",
+			"config.username: must not contain $$ (create's guard writes the name in a string literal)",
+		}},
+		{"a lone $ is a valid name", "  host: h.example.com\n  database: \"a$b\"\n  authenticationType: userPassword\n  username: \"u$\"\n  password: Abc12345\n", nil},
 		{"names too long", "  host: h.example.com\n  database: " + strings.Repeat("d", 128) + "\n  authenticationType: userPassword\n  username: " + strings.Repeat("é", 64) + "\n  password: Abc12345\n", []string{
 			"config.database: must be at most 127 bytes",
 			"config.username: must be at most 127 bytes",
@@ -233,7 +238,10 @@ func TestRedshiftQuoting(t *testing.T) {
 		{`'); DROP USER u; /*`, `"'); drop user u; /*"`, `'''); DROP USER u; /*'`},
 		{"]]", `"]]"`, `']]'`},
 		{"ÉCOLE", `"École"`, `'ÉCOLE'`}, // only ASCII folds, as in Redshift
-		{"$$", `"$$"`, ""},              // str refuses $
+		{"$$", `"$$"`, ""},              // str refuses $$ (it could close a $$ body)
+		{"a$$b", `"a$$b"`, ""},
+		{"a$b", `"a$b"`, `'a$b'`}, // a lone $ cannot close a $$ body
+		{"$x$", `"$x$"`, `'$x$'`},
 		{`a\b`, "", ""},
 		{"a\nGO", "", ""},
 		{"a\x00b", "", ""},
@@ -301,7 +309,7 @@ func FuzzRedshiftQuoting(f *testing.F) {
 			if !ok || got != s {
 				t.Fatalf("str(%q) = %q: does not round-trip (%q, %v)", s, str, got, ok)
 			}
-			if strings.ContainsAny(str, `\$`) || hasControl(str) || !utf8.ValidString(str) {
+			if strings.Contains(str, `\`) || strings.Contains(str, "$$") || hasControl(str) || !utf8.ValidString(str) {
 				t.Fatalf("str(%q) = %q accepted a value it must refuse", s, str)
 			}
 		}
@@ -332,13 +340,17 @@ func rsIDs(m *Model) []string {
 
 func TestRedshiftModel(t *testing.T) {
 	base := []string{
-		"user:taylor@redshift.com",
+		"guard:names",
+		"user:system",
+		"password:system",
 		"database:immuta",
-		"revoke:all:database:immuta:public",
-		"grant:temp,create:database:immuta:user:taylor@redshift.com",
+		"grant:temp,create:database:immuta:system",
 		"schema:immuta_procedures",
 		"schema:immuta_functions",
 		"schema:immuta_system",
+		"grant:usage:schema:immuta_procedures:public",
+		"grant:usage:schema:immuta_functions:public",
+		"grant:usage:schema:immuta_system:public",
 	}
 	m := rsModel(t, rsUserPassword)
 	if got := rsIDs(m); !reflect.DeepEqual(got, base) {
@@ -362,7 +374,7 @@ func TestRedshiftModel(t *testing.T) {
 			t.Errorf("%s: incomplete %+v", o.ID, o)
 		}
 	}
-	u := byID["user:taylor@redshift.com"]
+	u := byID["user:system"]
 	if !u.NotRerunnable || u.Phase != "initial-create" || u.Teardown != "post-cleanup" || u.Data["Password"] != "Abc12345" || u.Data["PasswordDisabled"] != false {
 		t.Errorf("user %+v", u)
 	}
@@ -376,9 +388,9 @@ func TestRedshiftModel(t *testing.T) {
 	m = rsModel(t, rsUserPassword+"  impersonation: {enabled: true, role: Immuta_Group}\n")
 	proc := func(name string) []string {
 		id := "procedure:immuta_procedures." + name
-		return []string{id, "revoke:all:" + id + ":public", "grant:execute:" + id + ":user:taylor@redshift.com"}
+		return []string{id, "revoke:all:" + id + ":public", "grant:execute:" + id + ":system"}
 	}
-	want := append(append(append([]string{"group:immuta_group"}, base...), proc("grant_impersonation")...), proc("revoke_impersonation")...)
+	want := append(append(append([]string{"guard:names", "group:immuta_group"}, base[1:]...), proc("grant_impersonation")...), proc("revoke_impersonation")...)
 	if got := rsIDs(m); !reflect.DeepEqual(got, want) {
 		t.Errorf("objects\n got %q\nwant %q", got, want)
 	}
@@ -409,7 +421,7 @@ func TestRedshiftModel(t *testing.T) {
 	if len(m.Secrets) != 0 {
 		t.Errorf("secrets %q", m.Secrets)
 	}
-	if u := m.Objects[0]; u.ID != "user:immuta_system" || u.Data["PasswordDisabled"] != true || u.Data["Password"] != "" {
+	if u := m.Objects[1]; u.ID != "user:system" || u.Data["Name"] != "immuta_system" || u.Data["PasswordDisabled"] != true || u.Data["Password"] != "" {
 		t.Errorf("user %+v", u)
 	}
 
@@ -450,11 +462,59 @@ func TestRedshiftModelEdits(t *testing.T) {
 	for _, l := range [][]string{changed, onlyA, onlyB} {
 		sortStrings(l)
 	}
-	if want := []string{"procedure:immuta_procedures.grant_impersonation", "procedure:immuta_procedures.revoke_impersonation", "user:taylor@redshift.com"}; !reflect.DeepEqual(changed, want) {
+	if want := []string{"guard:names", "password:system", "procedure:immuta_procedures.grant_impersonation", "procedure:immuta_procedures.revoke_impersonation", "user:system"}; !reflect.DeepEqual(changed, want) {
 		t.Errorf("changed %q, want %q", changed, want)
 	}
 	if !reflect.DeepEqual(onlyA, []string{"group:immuta_impersonation"}) || !reflect.DeepEqual(onlyB, []string{"group:other"}) {
 		t.Errorf("only old %q, only new %q", onlyA, onlyB)
+	}
+}
+
+// TestRedshiftEditProblems: a username change is refused while the new password is a
+// pre-hashed md5 (salted with the user name); every other edit passes.
+func TestRedshiftEditProblems(t *testing.T) {
+	const md5pw = "md5153c434b4b77c89e6b94f12c5393af5b"
+	const sha = "sha256|Mypassword1"
+	cfg := func(user, pw string) string {
+		return rsBase + "  authenticationType: userPassword\n  username: " + user + "\n  password: \"" + pw + "\"\n"
+	}
+	for _, c := range []struct {
+		name     string
+		old, new string
+		refused  bool
+	}{
+		{"rename with md5", cfg("taylor", md5pw), cfg("immuta_system", md5pw), true},
+		{"rename from plain to md5", cfg("taylor", "Abc12345"), cfg("immuta_system", md5pw), true},
+		{"rename from md5 to plain", cfg("taylor", md5pw), cfg("immuta_system", "Abc12345"), false},
+		{"rename with sha256", cfg("taylor", sha), cfg("immuta_system", sha), false},
+		{"rename with plain", cfg("taylor", "Abc12345"), cfg("immuta_system", "Abc12345"), false},
+		{"case only is the same user", cfg("taylor", md5pw), cfg("TAYLOR", md5pw), false},
+		{"md5 password change, same user", cfg("taylor", md5pw), cfg("taylor", "md5"+strings.Repeat("0", 32)), false},
+		{"rename to access key", cfg("taylor", md5pw), rsAccessKey, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o, probs := rsDecode(t, c.old)
+			if probs != nil {
+				t.Fatal(probs)
+			}
+			n, probs := rsDecode(t, c.new)
+			if probs != nil {
+				t.Fatal(probs)
+			}
+			got := n.EditProblems(o)
+			if !c.refused {
+				if got != nil {
+					t.Fatalf("refused: %+v", got)
+				}
+				return
+			}
+			if len(got) != 1 || got[0].Path != "config.username" || !strings.Contains(got[0].Message, "md5") {
+				t.Fatalf("problems %+v, want one on config.username about md5", got)
+			}
+			if strings.Contains(got[0].Message, md5pw) {
+				t.Errorf("message echoes the password hash: %s", got[0].Message)
+			}
+		})
 	}
 }
 

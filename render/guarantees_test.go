@@ -32,6 +32,9 @@ var (
 // external objects that always exist).
 func (s *platformState) apply(st render.Statement, ids map[string]bool) error {
 	e := st.Effect
+	if e.Guard {
+		return nil // a guard checks names and makes nothing
+	}
 	_, exists := s.objects[e.Object]
 	switch e.Op {
 	case "create":
@@ -53,8 +56,16 @@ func (s *platformState) apply(st render.Statement, ids map[string]bool) error {
 		}
 		s.drop(e.Object)
 	case "alter":
-		if !exists {
+		if !exists && ids[e.Object] {
 			return fmt.Errorf("%q: %s does not exist", st.SQL, e.Object)
+		}
+		// An object no create statement names renders nothing at create (a property its
+		// parent's create sets, such as a Redshift user's password): it exists exactly
+		// when its parents do.
+		for _, p := range e.Parents {
+			if _, ok := s.objects[p]; !exists && ids[p] && !ok {
+				return fmt.Errorf("%q: needs %s, which does not exist", st.SQL, p)
+			}
 		}
 	default:
 		return fmt.Errorf("unknown effect %q", e.Op)
@@ -348,6 +359,9 @@ func TestUndo(t *testing.T) {
 			create := createAll(t, eng, np.p)
 			ids := modelIDs(create)
 			for _, s := range create {
+				if s.Effect.Guard {
+					continue // makes nothing, so there is nothing to undo
+				}
 				covered := false
 				for _, p := range s.Effect.Parents {
 					covered = covered || ids[p]

@@ -220,7 +220,8 @@ func checkAuto(req Request, p *platforms.Payload, path string) error {
 }
 
 // CheckEdit refuses an edit from old to new that changes what cannot change: the type,
-// autoBootstrap, or a field tagged immutable. Every such field is a problem of the
+// autoBootstrap, a field tagged immutable, or what the config's own EditProblems
+// refuses. Every such field is a problem of the
 // returned *platforms.ValidationError. The server's PUT uses it too.
 func CheckEdit(old, new *platforms.Payload) error {
 	var probs []platforms.Problem
@@ -232,6 +233,9 @@ func CheckEdit(old, new *platforms.Payload) error {
 		}
 		for _, f := range platforms.ImmutableChanges(old.Config, new.Config) {
 			probs = append(probs, platforms.Problem{Path: f, Message: "cannot be changed after creation"})
+		}
+		if ec, ok := new.Config.(platforms.EditChecker); ok && old.Config != nil {
+			probs = append(probs, ec.EditProblems(old.Config)...)
 		}
 	}
 	if len(probs) > 0 {
@@ -430,7 +434,7 @@ func (r *renderer) teardown(m *platforms.Model, specs []platforms.PhaseSpec) ([]
 // old model are dropped (unless a dropped parent covers them), objects only in the new
 // one are created, objects in both whose data differ are altered (or dropped and
 // created again where the kind has no alter). The order is: drops of replaced objects,
-// creates (in create-phase order), alters, then drops of removed objects (in teardown
+// creates and then alters of each create phase in turn, then drops of removed objects (in teardown
 // phase order), so that new objects exist before old ones are let go (a new system user
 // gets its grants before the old one is dropped). Consecutive statements on the same
 // connection form one phase.
@@ -495,7 +499,9 @@ func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
 	if err := drops(func(o platforms.Object) bool { return replaced[o.ID] }); err != nil {
 		return nil, err
 	}
-	// Creates, in create-phase order then object order.
+	// Creates, in create-phase order then object order; each create phase's alters
+	// follow its creates, before the next phase's creates (a user renamed in an early
+	// phase exists under its new name before a later phase grants it something new).
 	for pi := 0; pi <= len(new.Create); pi++ {
 		for _, o := range new.Objects {
 			if phaseIndex(new.Create, o.Phase) != pi {
@@ -510,24 +516,24 @@ func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
 			}
 			items = append(items, item{specOf(new.Create, o.Phase), st})
 		}
-	}
-	for _, o := range new.Objects {
-		prev, ok := oldBy[o.ID]
-		if !ok || replaced[o.ID] || reflect.DeepEqual(prev.Data, o.Data) {
-			continue
+		for _, o := range new.Objects {
+			prev, ok := oldBy[o.ID]
+			if phaseIndex(new.Create, o.Phase) != pi || !ok || replaced[o.ID] || reflect.DeepEqual(prev.Data, o.Data) {
+				continue
+			}
+			sql, err := r.exec(o.Kind+".alter", map[string]any{"Old": prev.Data, "New": o.Data}, false)
+			if err != nil {
+				return nil, err
+			}
+			undo, err := r.execUndo(o.Kind+".alter", map[string]any{"Old": o.Data, "New": prev.Data})
+			if err != nil {
+				return nil, err
+			}
+			if sql == "" {
+				continue
+			}
+			items = append(items, item{specOf(new.Create, o.Phase), Statement{SQL: sql, Why: o.Why, Undo: undo, Effect: effect("alter", o)}})
 		}
-		sql, err := r.exec(o.Kind+".alter", map[string]any{"Old": prev.Data, "New": o.Data}, false)
-		if err != nil {
-			return nil, err
-		}
-		undo, err := r.execUndo(o.Kind+".alter", map[string]any{"Old": o.Data, "New": prev.Data})
-		if err != nil {
-			return nil, err
-		}
-		if sql == "" {
-			continue
-		}
-		items = append(items, item{specOf(new.Create, o.Phase), Statement{SQL: sql, Why: o.Why, Undo: undo, Effect: effect("alter", o)}})
 	}
 	if err := drops(func(o platforms.Object) bool { return !replaced[o.ID] }); err != nil {
 		return nil, err

@@ -5,6 +5,13 @@ package sqlcheck
 // parsed by pg_query (and procedure bodies by its plpgsql parser) except the shapes
 // marked RedshiftOnly.
 var redshiftShapes = []Shape{
+	// Guard (first statement of initial-create): fails, changing nothing, when the
+	// database, the user or the group is taken.
+	{Name: "guard-names", Pattern: "SELECT CAST ( TAKEN AS INTEGER ) FROM ( " +
+		"SELECT $string || CAST ( DATNAME AS VARCHAR ) AS TAKEN FROM PG_DATABASE WHERE DATNAME = $string " +
+		"UNION ALL SELECT $string || CAST ( USENAME AS VARCHAR ) FROM PG_USER WHERE USENAME = $string " +
+		"[ UNION ALL SELECT $string || CAST ( GRONAME AS VARCHAR ) FROM PG_GROUP WHERE GRONAME = $string ] ) AS NAMES"},
+
 	// System user (initial-create, edit, post-cleanup).
 	{Name: "create-user-password", Pattern: "CREATE USER $ident PASSWORD $string"},
 	// PASSWORD DISABLE (authenticationType accessKey: IAM sign-in only) is Redshift
@@ -13,19 +20,24 @@ var redshiftShapes = []Shape{
 	{Name: "alter-user-password", Pattern: "ALTER USER $ident PASSWORD $string"},
 	// Same as create-user-password-disable: PostgreSQL has no PASSWORD DISABLE.
 	{Name: "alter-user-password-disable", Pattern: "ALTER USER $ident PASSWORD DISABLE", RedshiftOnly: true},
+	// Edit of config.username: the user is renamed (it keeps what it owns), then its
+	// password is set again (a rename clears it).
+	{Name: "alter-user-rename", Pattern: "ALTER USER $ident RENAME TO $ident"},
 	{Name: "drop-user", Pattern: "DROP USER IF EXISTS $ident"},
 
 	// Managed database (initial-create, post-cleanup) and its privileges (create, cleanup).
 	{Name: "create-database", Pattern: "CREATE DATABASE $ident"},
-	{Name: "drop-database", Pattern: "DROP DATABASE $ident"},
-	{Name: "revoke-database-public", Pattern: "REVOKE ALL ON DATABASE $ident FROM PUBLIC"},
+	// FORCE ends the sessions connected to the database first (Redshift documents
+	// DROP DATABASE name [ FORCE ]); PostgreSQL's grammar has WITH (FORCE) instead and
+	// rejects the bare keyword.
+	{Name: "drop-database-force", Pattern: "DROP DATABASE $ident FORCE", RedshiftOnly: true},
 	{Name: "grant-database", Pattern: "GRANT TEMP , CREATE ON DATABASE $ident TO $ident"},
 	{Name: "revoke-database", Pattern: "REVOKE TEMP , CREATE ON DATABASE $ident FROM $ident"},
 
 	// Immuta schemas owned by the system user.
 	{Name: "create-schema", Pattern: "CREATE SCHEMA IF NOT EXISTS $ident AUTHORIZATION $ident"},
-	{Name: "alter-schema-owner", Pattern: "ALTER SCHEMA $ident OWNER TO $ident"},
 	{Name: "drop-schema", Pattern: "DROP SCHEMA IF EXISTS $ident CASCADE"},
+	{Name: "grant-schema-usage-public", Pattern: "GRANT USAGE ON SCHEMA $ident TO PUBLIC"},
 
 	// Impersonation: group, procedures and their privileges.
 	{Name: "create-group", Pattern: "CREATE GROUP $ident"},

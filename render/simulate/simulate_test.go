@@ -119,7 +119,7 @@ func TestRedshiftRules(t *testing.T) {
 	t.Run("CREATE and DROP DATABASE cannot run in a transaction", func(t *testing.T) {
 		s.InTx = true
 		defer func() { s.InTx = false }()
-		runSteps(t, a, s, []step{{`CREATE DATABASE "e"`, "transaction block"}, {`DROP DATABASE "d"`, "transaction block"}})
+		runSteps(t, a, s, []step{{`CREATE DATABASE "e"`, "transaction block"}, {`DROP DATABASE "d" FORCE`, "transaction block"}})
 	})
 	in, _ := a.Connect("d", "admin", "")
 	runSteps(t, a, in, []step{{`CREATE SCHEMA IF NOT EXISTS "s" AUTHORIZATION "u"`, ""}})
@@ -132,16 +132,84 @@ func TestRedshiftRules(t *testing.T) {
 			t.Fatalf("schema after DROP USER from another database: %+v", o)
 		}
 	})
-	t.Run("DROP DATABASE fails while other sessions are connected, and on the connected database", func(t *testing.T) {
+	t.Run("DROP DATABASE FORCE ends the other sessions, and fails on the connected database", func(t *testing.T) {
 		b := a.Clone().(*Redshift)
 		bs, _ := b.Connect("dev", "admin", "")
 		other, _ := b.Connect("d", "u", "")
-		runSteps(t, b, bs, []step{{`DROP DATABASE "d"`, "other open session"}})
-		other.Close()
-		runSteps(t, b, bs, []step{{`DROP DATABASE "d"`, ""}})
+		runSteps(t, b, bs, []step{{`DROP DATABASE "d" FORCE`, ""}})
+		if !other.closed || b.Has("database", "d") {
+			t.Fatalf("after DROP DATABASE FORCE: other session closed %t, database still there %t", other.closed, b.Has("database", "d"))
+		}
+		runSteps(t, b, bs, []step{{`DROP DATABASE "d" FORCE`, "does not exist"}})
 		c := a.Clone().(*Redshift)
 		cs, _ := c.Connect("d", "admin", "")
-		runSteps(t, c, cs, []step{{`DROP DATABASE "d"`, "connected to"}})
+		runSteps(t, c, cs, []step{{`DROP DATABASE "d" FORCE`, "connected to"}})
+	})
+	t.Run("ALTER USER RENAME keeps what the user owns and holds, and clears its password", func(t *testing.T) {
+		b := a.Clone().(*Redshift)
+		bs, _ := b.Connect("dev", "admin", "")
+		in, _ := b.Connect("d", "admin", "")
+		runSteps(t, b, in, []step{{`GRANT TEMP, CREATE ON DATABASE "d" TO "u"`, ""}})
+		svc, _ := b.Connect("d", "u", "")
+		if err := b.ServiceCreate(svc, "table", "s", "t"); err != nil {
+			t.Fatal(err)
+		}
+		runSteps(t, b, bs, []step{
+			{`CREATE USER "taken" PASSWORD 'Abcdefg1'`, ""},
+			{`ALTER USER "u" RENAME TO "taken"`, "already exists"},
+			{`ALTER USER "missing" RENAME TO "v"`, "does not exist"},
+			{`ALTER USER "u" RENAME TO "v"`, ""},
+		})
+		if b.Has("user", "u") || b.get("user", "v").attrs["password"] != "cleared" {
+			t.Fatalf("after the rename: old name still there %t, password %q", b.Has("user", "u"), b.get("user", "v").attrs["password"])
+		}
+		if sc, tb := b.get("schema", "d.s"), b.get("table", "d.s.t"); sc.owner != "v" || tb.owner != "v" {
+			t.Fatalf("owners after the rename: schema %s, table %s", sc.owner, tb.owner)
+		}
+		if !b.grants[grant{"CREATE", key{"database", "d"}, key{"user", "v"}}] {
+			t.Fatal("the renamed user lost its CREATE on the database")
+		}
+		runSteps(t, b, bs, []step{{`ALTER USER "v" PASSWORD 'Abcdefg1'`, ""}})
+		if b.get("user", "v").attrs["password"] != "set" {
+			t.Fatal("ALTER USER PASSWORD did not set the password")
+		}
+	})
+	t.Run("GRANT USAGE ON SCHEMA TO PUBLIC needs the schema", func(t *testing.T) {
+		b := a.Clone().(*Redshift)
+		in, _ := b.Connect("d", "admin", "")
+		runSteps(t, b, in, []step{{`GRANT USAGE ON SCHEMA "missing" TO PUBLIC`, "does not exist"}, {`GRANT USAGE ON SCHEMA "s" TO PUBLIC`, ""}})
+		if !b.grants[grant{"USAGE", key{"schema", "d.s"}, key{"public", ""}}] {
+			t.Fatal("no USAGE for PUBLIC on the schema")
+		}
+		u, _ := b.Connect("d", "u", "")
+		runSteps(t, b, u, []step{{`GRANT USAGE ON SCHEMA "s" TO PUBLIC`, ""}}) // u owns s
+		b.AddUser("alice")
+		al, _ := b.Connect("d", "alice", "")
+		runSteps(t, b, al, []step{{`GRANT USAGE ON SCHEMA "s" TO PUBLIC`, "only the owner"}})
+	})
+	t.Run("the guard fails naming a taken name and changes nothing", func(t *testing.T) {
+		guard := func(db, user, group string) string {
+			q := `SELECT CAST(taken AS INTEGER) FROM (SELECT 'database already exists: ' || CAST(datname AS VARCHAR) AS taken FROM pg_database WHERE datname = '` + db +
+				`' UNION ALL SELECT 'user already exists: ' || CAST(usename AS VARCHAR) FROM pg_user WHERE usename = '` + user + `'`
+			if group != "" {
+				q += ` UNION ALL SELECT 'group already exists: ' || CAST(groname AS VARCHAR) FROM pg_group WHERE groname = '` + group + `'`
+			}
+			return q + `) AS names`
+		}
+		b := a.Clone().(*Redshift)
+		bs, _ := b.Connect("dev", "admin", "")
+		runSteps(t, b, bs, []step{{`CREATE GROUP "g"`, ""}})
+		before := b.Snapshot()
+		runSteps(t, b, bs, []step{
+			{guard("free", "free", "free"), ""},
+			{guard("free", "free", ""), ""},
+			{guard("d", "free", "free"), "database already exists: d"},
+			{guard("free", "u", "free"), "user already exists: u"},
+			{guard("free", "free", "g"), "group already exists: g"},
+		})
+		if b.Snapshot() != before {
+			t.Fatal("the guard changed the account")
+		}
 	})
 	t.Run("DROP GROUP fails while the group holds privileges", func(t *testing.T) {
 		runSteps(t, a, s, []step{{`CREATE GROUP "g"`, ""}, {`DROP GROUP "missing"`, "does not exist"}, {`DROP GROUP "g"`, ""}})

@@ -6,11 +6,12 @@
 -- privileges the runner needs (for the statements of this script):
 --   cleanup: superuser or the procedure's owner; superuser or the schema's owner; superuser or the database's owner
 --   post-cleanup: superuser or the database's owner; superuser or CREATEUSER; superuser
--- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a failed run, run cleanup before running create again
+-- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a run that failed past its guard, run cleanup before running create again
 -- note: run initial-create connected to database analytics and create connected to database immuta_data
 -- note: CREATE DATABASE cannot run inside a transaction block: run initial-create with autocommit on
 -- note: cleanup connects to database immuta_data: if initial-create never created it, skip the cleanup phase and run post-cleanup only
 -- note: authenticationType accessKey: the user immuta_system has no password; the IAM identity of the access key needs redshift:GetClusterCredentials for database user immuta_system on this cluster
+-- note: create checks every name it takes before its first change (the statement marked guard); if create stopped there, it made nothing and this script must not be run
 
 -- ==== phase 1 of 2: cleanup (connect to immuta_data; run as a superuser) ====
 
@@ -31,7 +32,7 @@ REVOKE TEMP, CREATE ON DATABASE "immuta_data" FROM "immuta_system";
 
 -- managed database (config.database)
 -- no IF EXISTS on this platform: an error saying it "does not exist" is safe to ignore
-DROP DATABASE "immuta_data";
+DROP DATABASE "immuta_data" FORCE;
 
 -- system user (config.username) for IAM sign-in: PASSWORD DISABLE (authenticationType accessKey)
 DROP USER IF EXISTS "immuta_system";

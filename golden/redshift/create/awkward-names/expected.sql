@@ -3,8 +3,8 @@
 -- phases (run in this order, each on its own connection):
 --   1. create: connect to immuta; drop database dev; --; run as a superuser
 -- privileges the runner needs (for the statements of this script):
---   create: superuser; superuser or the database's owner; superuser (CREATE SCHEMA ... AUTHORIZATION another user); superuser (a SECURITY DEFINER procedure that runs ALTER GROUP as its owner); superuser or the procedure's owner
--- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a failed run, run cleanup before running create again
+--   create: superuser; superuser or the database's owner; superuser (CREATE SCHEMA ... AUTHORIZATION another user); superuser or the schema's owner; superuser (a SECURITY DEFINER procedure that runs ALTER GROUP as its owner); superuser or the procedure's owner
+-- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a run that failed past its guard, run cleanup before running create again
 -- note: run initial-create connected to database dev and create connected to database immuta; drop database dev; --
 -- note: CREATE DATABASE cannot run inside a transaction block: run initial-create with autocommit on
 -- note: cleanup connects to database immuta; drop database dev; --: if initial-create never created it, skip the cleanup phase and run post-cleanup only
@@ -14,9 +14,6 @@
 -- impersonation enabled (config.impersonation.role)
 CREATE GROUP "o'brien group";
 
--- only the system user may use the managed database (config.database)
-REVOKE ALL ON DATABASE "immuta; drop database dev; --" FROM PUBLIC;
-
 -- system user may create schemas and temporary tables in the managed database (config.database, config.username)
 GRANT TEMP, CREATE ON DATABASE "immuta; drop database dev; --" TO "taylor o'neil";
 
@@ -24,6 +21,11 @@ GRANT TEMP, CREATE ON DATABASE "immuta; drop database dev; --" TO "taylor o'neil
 CREATE SCHEMA IF NOT EXISTS "immuta_procedures" AUTHORIZATION "taylor o'neil";
 CREATE SCHEMA IF NOT EXISTS "immuta_functions" AUTHORIZATION "taylor o'neil";
 CREATE SCHEMA IF NOT EXISTS "immuta_system" AUTHORIZATION "taylor o'neil";
+
+-- every user may use the Immuta schemas, as Immuta's Redshift setup grants
+GRANT USAGE ON SCHEMA "immuta_procedures" TO PUBLIC;
+GRANT USAGE ON SCHEMA "immuta_functions" TO PUBLIC;
+GRANT USAGE ON SCHEMA "immuta_system" TO PUBLIC;
 
 -- impersonation enabled (config.impersonation.role)
 CREATE OR REPLACE PROCEDURE "immuta_procedures"."grant_impersonation"(username varchar)

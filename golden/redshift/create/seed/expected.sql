@@ -3,16 +3,13 @@
 -- phases (run in this order, each on its own connection):
 --   1. create: connect to immuta; run as a superuser
 -- privileges the runner needs (for the statements of this script):
---   create: superuser or the database's owner; superuser (CREATE SCHEMA ... AUTHORIZATION another user)
--- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a failed run, run cleanup before running create again
+--   create: superuser or the database's owner; superuser (CREATE SCHEMA ... AUTHORIZATION another user); superuser or the schema's owner
+-- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a run that failed past its guard, run cleanup before running create again
 -- note: run initial-create connected to database dev and create connected to database immuta
 -- note: CREATE DATABASE cannot run inside a transaction block: run initial-create with autocommit on
 -- note: cleanup connects to database immuta: if initial-create never created it, skip the cleanup phase and run post-cleanup only
 
 -- ==== phase 1 of 1: create (connect to immuta; run as a superuser) ====
-
--- only the system user may use the managed database (config.database)
-REVOKE ALL ON DATABASE "immuta" FROM PUBLIC;
 
 -- system user may create schemas and temporary tables in the managed database (config.database, config.username)
 GRANT TEMP, CREATE ON DATABASE "immuta" TO "taylor@redshift.com";
@@ -21,3 +18,8 @@ GRANT TEMP, CREATE ON DATABASE "immuta" TO "taylor@redshift.com";
 CREATE SCHEMA IF NOT EXISTS "immuta_procedures" AUTHORIZATION "taylor@redshift.com";
 CREATE SCHEMA IF NOT EXISTS "immuta_functions" AUTHORIZATION "taylor@redshift.com";
 CREATE SCHEMA IF NOT EXISTS "immuta_system" AUTHORIZATION "taylor@redshift.com";
+
+-- every user may use the Immuta schemas, as Immuta's Redshift setup grants
+GRANT USAGE ON SCHEMA "immuta_procedures" TO PUBLIC;
+GRANT USAGE ON SCHEMA "immuta_functions" TO PUBLIC;
+GRANT USAGE ON SCHEMA "immuta_system" TO PUBLIC;

@@ -6,7 +6,7 @@
 -- privileges the runner needs (for the statements of this script):
 --   cleanup: superuser or the procedure's owner; superuser or the schema's owner; superuser or the database's owner
 --   post-cleanup: superuser or the database's owner; superuser or CREATEUSER; superuser
--- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a failed run, run cleanup before running create again
+-- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a run that failed past its guard, run cleanup before running create again
 -- note: run initial-create connected to database dev and create connected to database immuta
 -- note: CREATE DATABASE cannot run inside a transaction block: run initial-create with autocommit on
 -- note: cleanup connects to database immuta: if initial-create never created it, skip the cleanup phase and run post-cleanup only
@@ -30,7 +30,7 @@ REVOKE TEMP, CREATE ON DATABASE "immuta" FROM "taylor@redshift.com";
 
 -- managed database (config.database)
 -- no IF EXISTS on this platform: an error saying it "does not exist" is safe to ignore
-DROP DATABASE "immuta";
+DROP DATABASE "immuta" FORCE;
 
 -- system user (config.username, config.password)
 DROP USER IF EXISTS "taylor@redshift.com";

@@ -3,14 +3,18 @@
 -- phases (run in this order, each on its own connection):
 --   1. initial-create: connect to analytics; run as a superuser
 -- privileges the runner needs (for the statements of this script):
---   initial-create: superuser or CREATEUSER; superuser or CREATEDB
--- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a failed run, run cleanup before running create again
+--   initial-create: none beyond reading pg_database, pg_user and pg_group (readable by every user); superuser or CREATEUSER; superuser or CREATEDB
+-- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a run that failed past its guard, run cleanup before running create again
 -- note: run initial-create connected to database analytics and create connected to database immuta_data
 -- note: CREATE DATABASE cannot run inside a transaction block: run initial-create with autocommit on
 -- note: cleanup connects to database immuta_data: if initial-create never created it, skip the cleanup phase and run post-cleanup only
 -- note: authenticationType accessKey: the user immuta_system has no password; the IAM identity of the access key needs redshift:GetClusterCredentials for database user immuta_system on this cluster
 
 -- ==== phase 1 of 1: initial-create (connect to analytics; run as a superuser) ====
+
+-- stop before any change if a name create makes is taken (config.database, config.username, config.impersonation.role)
+-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
+SELECT CAST(taken AS INTEGER) FROM (SELECT 'database already exists: ' || CAST(datname AS VARCHAR) AS taken FROM pg_database WHERE datname = 'immuta_data' UNION ALL SELECT 'user already exists: ' || CAST(usename AS VARCHAR) FROM pg_user WHERE usename = 'immuta_system' UNION ALL SELECT 'group already exists: ' || CAST(groname AS VARCHAR) FROM pg_group WHERE groname = 'immuta_users') AS names;
 
 -- system user (config.username) for IAM sign-in: PASSWORD DISABLE (authenticationType accessKey)
 CREATE USER "immuta_system" PASSWORD DISABLE;

@@ -4,13 +4,17 @@
 -- phases (run in this order, each on its own connection):
 --   1. initial-create: connect to dev; run as a superuser
 -- privileges the runner needs (for the statements of this script):
---   initial-create: superuser or CREATEUSER; superuser or CREATEDB
--- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a failed run, run cleanup before running create again
+--   initial-create: none beyond reading pg_database, pg_user and pg_group (readable by every user); superuser or CREATEUSER; superuser or CREATEDB
+-- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a run that failed past its guard, run cleanup before running create again
 -- note: run initial-create connected to database dev and create connected to database immuta
 -- note: CREATE DATABASE cannot run inside a transaction block: run initial-create with autocommit on
 -- note: cleanup connects to database immuta: if initial-create never created it, skip the cleanup phase and run post-cleanup only
 
 -- ==== phase 1 of 1: initial-create (connect to dev; run as a superuser) ====
+
+-- stop before any change if a name create makes is taken (config.database, config.username, config.impersonation.role)
+-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
+SELECT CAST(taken AS INTEGER) FROM (SELECT 'database already exists: ' || CAST(datname AS VARCHAR) AS taken FROM pg_database WHERE datname = 'immuta' UNION ALL SELECT 'user already exists: ' || CAST(usename AS VARCHAR) FROM pg_user WHERE usename = 'taylor@redshift.com') AS names;
 
 -- system user (config.username, config.password)
 CREATE USER "taylor@redshift.com" PASSWORD '<REDACTED>';
