@@ -81,6 +81,11 @@ const (
 	sfSystemSuffix         = "_SYSTEM"
 	sfAccountSuffix        = "_SYSTEM_ACCOUNT"
 	sfSharedDatabase       = "SNOWFLAKE"
+	sfSampleDatabase       = "SNOWFLAKE_SAMPLE_DATA"
+	// sfMinPassword is PASSWORD_MIN_LENGTH of Snowflake's default password policy
+	// (https://docs.snowflake.com/en/sql-reference/sql/create-password-policy: default
+	// 14; older revisions of the page said 8, so 14 is the safe reading).
+	sfMinPassword = 14
 )
 
 // sfSchemas are the schemas the create script makes in the database, in order.
@@ -131,8 +136,13 @@ func (c *Snowflake) Validate(v *Validator, auto bool) {
 	checkPort(v, "config.port", c.Port)
 	sfCheckName(v, "config.warehouse", c.Warehouse, sfMaxIdent)
 	if sfCheckName(v, "config.database", c.Database, sfMaxIdent-len(sfAccountSuffix)) {
-		if sfCanon(c.Database) == sfSharedDatabase {
+		switch canon := sfCanon(c.Database); {
+		case canon == sfSharedDatabase:
 			v.Add("config.database", "must not be %s: that is Snowflake's shared database; name a new database for Immuta", sfSharedDatabase)
+		case canon == sfSampleDatabase && v.ScriptPasswords():
+			// Only a script refuses it: a stored integration (POST) may name it, as the
+			// API reference's own examples do, but a script must never create or drop it.
+			v.Add("config.database", "%s", sfSharedDatabaseMessage(canon))
 		}
 	}
 	if c.Impersonation.Enabled || c.Impersonation.Role != "" {
@@ -162,7 +172,14 @@ func (c *Snowflake) Validate(v *Validator, auto bool) {
 	case sfUserPassword:
 		c.validateUser(v, auto)
 		if v.Required("config.password", c.Password) {
-			sfCheckSecret(v, "config.password", c.Password, sfMaxPassword)
+			if !auto && v.ScriptPasswords() {
+				// The create and edit scripts set this password on the system account.
+				sfCheckPassword(v, "config.password", c.Password)
+			} else {
+				// The bootstrap password (auto), or the password of an account that
+				// exists (an integration record): only used to sign in.
+				sfCheckSecret(v, "config.password", c.Password, sfMaxPassword)
+			}
 		}
 	case sfKeyPair:
 		c.validateUser(v, auto)
@@ -301,6 +318,55 @@ func sfCheckSecret(v *Validator, path, val string, max int) {
 	}
 }
 
+// sfCheckPassword validates a password a script sets: a plain value that meets
+// Snowflake's default password policy (SnowflakePasswordProblem). The value is never
+// echoed.
+func sfCheckPassword(v *Validator, path, pw string) {
+	sfCheckSecret(v, path, pw, sfMaxPassword)
+	if v.Has(path) {
+		return
+	}
+	if msg := SnowflakePasswordProblem(pw); msg != "" {
+		v.Add(path, "%s", msg)
+	}
+}
+
+// SnowflakePasswordProblem says what is wrong with a password that a script sets, or ""
+// when it meets Snowflake's default password policy. The policy's defaults
+// (https://docs.snowflake.com/en/sql-reference/sql/create-password-policy, and the
+// built-in policy of https://docs.snowflake.com/en/user-guide/password-authentication):
+// PASSWORD_MIN_LENGTH 14, PASSWORD_MAX_LENGTH 256, at least one upper-case letter, one
+// lower-case letter and one digit (PASSWORD_MIN_UPPER_CASE_CHARS,
+// PASSWORD_MIN_LOWER_CASE_CHARS, PASSWORD_MIN_NUMERIC_CHARS 1), no special character
+// required (PASSWORD_MIN_SPECIAL_CHARS 0). The pages do not say whether non-ASCII
+// letters count as upper or lower case; the safe reading counts only A-Z, a-z and 0-9.
+// An account may set a stricter policy, which no render can know.
+func SnowflakePasswordProblem(pw string) string {
+	var upper, lower, digit bool
+	for i := 0; i < len(pw); i++ {
+		switch b := pw[i]; {
+		case b >= 'A' && b <= 'Z':
+			upper = true
+		case b >= 'a' && b <= 'z':
+			lower = true
+		case b >= '0' && b <= '9':
+			digit = true
+		}
+	}
+	if n := utf8.RuneCountInString(pw); n < sfMinPassword || n > sfMaxPassword || !upper || !lower || !digit {
+		return fmt.Sprintf("must be %d to %d characters with an upper-case letter (A-Z), a lower-case letter (a-z) and a digit (Snowflake's default password policy)", sfMinPassword, sfMaxPassword)
+	}
+	return ""
+}
+
+// sfSharedDatabaseMessage is the problem of a config.database that names one of
+// Snowflake's shared, read-only databases.
+func sfSharedDatabaseMessage(canon string) string {
+	return fmt.Sprintf("must not be %s: that is a database Snowflake shares with every account, read-only "+
+		"(https://docs.snowflake.com/en/sql-reference/snowflake-db, https://docs.snowflake.com/en/user-guide/sample-data-using); "+
+		"a script would create and later drop it: name a new database for Immuta", canon)
+}
+
 func sfIsSystemRole(canon string) bool {
 	for _, r := range sfSystemRoles {
 		if canon == r {
@@ -384,6 +450,17 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 	db := sfCanon(c.Database)
 	sys := sfCanon(c.Database + sfSystemSuffix)
 	wh := sfCanon(c.Warehouse)
+	// Every render refuses the shared databases, teardown too (a stored integration may
+	// name one; its delete script would drop the account's copy), and a weak generated
+	// password (the server's own automatic setup).
+	if db == sfSharedDatabase || db == sfSampleDatabase {
+		return nil, &ValidationError{Problems: []Problem{{Path: "config.database", Message: sfSharedDatabaseMessage(db)}}}
+	}
+	if o.AutoBootstrap && o.SystemPassword != "" && o.SystemPassword != Redacted {
+		if msg := SnowflakePasswordProblem(o.SystemPassword); msg != "" {
+			return nil, &ValidationError{Problems: []Problem{{Path: "autoBootstrap", Message: "the generated system-account password " + msg}}}
+		}
+	}
 	for _, n := range []string{db, sys, wh} {
 		if _, err := SnowflakeIdent(n); err != nil {
 			return nil, err

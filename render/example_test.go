@@ -33,12 +33,12 @@ func Example() {
 		fmt.Printf("%s\n  why:  %s\n  undo: %s\n", st.SQL, st.Why, st.Undo)
 	}
 	// Output:
-	// CREATE ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
-	//   why:  config.database (system role SNOWFLAKE_SAMPLE_DATA_SYSTEM)
-	//   undo: DROP ROLE IF EXISTS "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
-	// CREATE DATABASE "SNOWFLAKE_SAMPLE_DATA";
+	// CREATE ROLE "IMMUTA_DB_SYSTEM";
+	//   why:  config.database (system role IMMUTA_DB_SYSTEM)
+	//   undo: DROP ROLE IF EXISTS "IMMUTA_DB_SYSTEM";
+	// CREATE DATABASE "IMMUTA_DB";
 	//   why:  config.database
-	//   undo: DROP DATABASE IF EXISTS "SNOWFLAKE_SAMPLE_DATA";
+	//   undo: DROP DATABASE IF EXISTS "IMMUTA_DB";
 }
 
 // Render an edit from two typed configs.

@@ -25,7 +25,7 @@ const (
 	sfDocGrantPrivilege = "https://docs.snowflake.com/en/sql-reference/sql/grant-privilege"
 	sfDocSharedDB       = "https://docs.snowflake.com/en/sql-reference/snowflake-db"
 	sfDocSampleData     = "https://docs.snowflake.com/en/user-guide/sample-data"
-	sfDocPassword       = "https://docs.snowflake.com/en/user-guide/admin-user-management"
+	sfDocPassword       = "https://docs.snowflake.com/en/sql-reference/sql/create-password-policy"
 	sfDocUseRole        = "https://docs.snowflake.com/en/sql-reference/sql/use-role"
 )
 
