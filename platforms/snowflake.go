@@ -485,6 +485,32 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 	dbID := "database:" + db
 	const whyDB = "config.database"
 
+	// Guards: before its first change, create checks every name it takes (the roles,
+	// the database, the user) and stops, having made nothing, on one that exists
+	// (templates/snowflake/guard.sql.tmpl).
+	type taken struct{ show, kind, name, path string }
+	names := []taken{{"ROLES", "role", sys, "config.database"}, {"DATABASES", "database", db, "config.database"}}
+	if o.AutoBootstrap {
+		names = append(names, taken{"USERS", "user", sfCanon(c.Database + sfAccountSuffix), "config.database"})
+	} else if c.AuthenticationType != sfOAuth {
+		names = append(names, taken{"USERS", "user", sfCanon(c.Username), "config.username"})
+	}
+	if c.Impersonation.Enabled {
+		names = append(names, taken{"ROLES", "role", sfCanon(c.Impersonation.Role), "config.impersonation.role"})
+	}
+	for _, n := range names {
+		if strings.Contains(n.name, "$$") {
+			// The guard quotes names inside a $$...$$ body, which $$ would end.
+			return nil, &ValidationError{Problems: []Problem{{Path: n.path, Message: "must not contain $$ (the create script's guard quotes it inside a $$...$$ block)"}}}
+		}
+	}
+	for _, n := range names {
+		add(Object{ID: "guard:" + n.kind + ":" + n.name, Kind: "guard", Guard: true,
+			Why: "guard: create never takes over an existing " + n.kind + " (" + n.path + ")",
+			Data: map[string]any{"Show": n.show, "Name": n.name,
+				"Message": fmt.Sprintf("%s %s already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another %s, or drop the old one)", n.kind, q(n.name), n.path)}})
+	}
+
 	// The system role and the database with its schemas, all owned by the role.
 	// Plain CREATE (no IF NOT EXISTS): on an existing role, database or user it fails,
 	// so create never takes over an object it did not make, and delete never drops one.

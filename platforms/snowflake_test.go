@@ -2,8 +2,8 @@ package platforms
 
 import (
 	"bytes"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -482,7 +482,7 @@ func renderSnowflake(t *testing.T, m *Model) []string {
 		}
 		creates = append(creates, c)
 		d := exec(o.Kind+".drop", o.Data)
-		if d == "" && len(o.Parents) == 0 {
+		if d == "" && len(o.Parents) == 0 && !o.Guard {
 			t.Fatalf("%s: empty drop without a parent", o.ID)
 		}
 		if tmpl.Lookup(o.Kind+".alter") != nil {
@@ -568,7 +568,15 @@ func TestSnowflakeModel(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := sfModel(t, tc.auto, tc.config, tc.opts)
-			if got := objectIDs(m); !slices.Equal(got, tc.want) {
+			// Guards come first, one per role, database and user that create makes, in
+			// the order create makes them.
+			var guards []string
+			for _, id := range tc.want {
+				if strings.HasPrefix(id, "role:") || strings.HasPrefix(id, "database:") || strings.HasPrefix(id, "user:") {
+					guards = append(guards, "guard:"+id)
+				}
+			}
+			if got := objectIDs(m); !slices.Equal(got, cat(guards, tc.want)) {
 				t.Fatalf("objects:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(tc.want, "\n     "))
 			}
 			for id, why := range tc.why {
@@ -607,7 +615,11 @@ func TestSnowflakeModel(t *testing.T) {
 func TestSnowflakeModelStatements(t *testing.T) {
 	m := sfModel(t, false, sfBase+"  audit: {enabled: true}\n  workspaces: {enabled: true}\n  impersonation: {enabled: true, role: imp}\n  authenticationType: userPassword\n  username: taylor@example.com\n  password: \"It's-a-Passw0rd\"\n", ModelOptions{})
 	got := strings.Join(renderSnowflake(t, m), "\n")
-	want := `CREATE ROLE "IMMUTA_DB_SYSTEM";
+	want := `EXECUTE IMMEDIATE $$ DECLARE NAME_TAKEN EXCEPTION (-20001, 'role "IMMUTA_DB_SYSTEM" already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another config.database, or drop the old one)'); BEGIN SHOW ROLES LIKE 'IMMUTA_DB_SYSTEM'; IF ((SELECT COUNT(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())) WHERE "name" = 'IMMUTA_DB_SYSTEM') > 0) THEN RAISE NAME_TAKEN; END IF; END; $$;
+EXECUTE IMMEDIATE $$ DECLARE NAME_TAKEN EXCEPTION (-20001, 'database "IMMUTA_DB" already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another config.database, or drop the old one)'); BEGIN SHOW DATABASES LIKE 'IMMUTA_DB'; IF ((SELECT COUNT(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())) WHERE "name" = 'IMMUTA_DB') > 0) THEN RAISE NAME_TAKEN; END IF; END; $$;
+EXECUTE IMMEDIATE $$ DECLARE NAME_TAKEN EXCEPTION (-20001, 'user "taylor@example.com" already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another config.username, or drop the old one)'); BEGIN SHOW USERS LIKE 'taylor@example.com'; IF ((SELECT COUNT(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())) WHERE "name" = 'taylor@example.com') > 0) THEN RAISE NAME_TAKEN; END IF; END; $$;
+EXECUTE IMMEDIATE $$ DECLARE NAME_TAKEN EXCEPTION (-20001, 'role "IMP" already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another config.impersonation.role, or drop the old one)'); BEGIN SHOW ROLES LIKE 'IMP'; IF ((SELECT COUNT(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())) WHERE "name" = 'IMP') > 0) THEN RAISE NAME_TAKEN; END IF; END; $$;
+CREATE ROLE "IMMUTA_DB_SYSTEM";
 GRANT ROLE "IMMUTA_DB_SYSTEM" TO ROLE "SYSADMIN";
 CREATE DATABASE "IMMUTA_DB";
 CREATE SCHEMA IF NOT EXISTS "IMMUTA_DB"."IMMUTA_PROCEDURES";
@@ -645,6 +657,18 @@ func TestSnowflakeModelAdversarial(t *testing.T) {
 		cfg := "  host: h.example.com\n  warehouse: " + yq("w"+a) + "\n  database: " + yq("d"+a) +
 			"\n  audit: {enabled: true}\n  workspaces: {enabled: true}\n  impersonation: {enabled: true, role: " + yq("r"+a) +
 			"}\n  authenticationType: userPassword\n  username: " + yq("u"+a) + "\n  password: " + yq("Pp1-Passw0rd-"+a) + "\n"
+		if strings.Contains(a, "$$") {
+			// The guard quotes names inside a $$...$$ body: the render refuses them.
+			c, probs := sfDecode(t, false, cfg)
+			if probs != nil {
+				t.Fatal(probs)
+			}
+			var ve *ValidationError
+			if _, err := c.Model(ModelOptions{}); !errors.As(err, &ve) || !strings.Contains(err.Error(), "must not contain $$") {
+				t.Fatalf("%q: got %v, want the $$ refusal", a, err)
+			}
+			continue
+		}
 		m := sfModel(t, false, cfg, ModelOptions{})
 		creates := renderSnowflake(t, m)
 		if len(creates) != len(m.Objects) {
@@ -669,7 +693,7 @@ func TestSnowflakeModelCanonicalNames(t *testing.T) {
 		}
 	}
 	c := sfModel(t, false, "  host: h.example.com\n  warehouse: wh\n  database: my-db\n  authenticationType: userPassword\n  username: svc\n  password: Passw0rd-12345\n", ModelOptions{})
-	if c.Objects[0].ID != "role:my-db_SYSTEM" || c.Objects[2].ID != "database:my-db" {
+	if c.Objects[0].ID != "guard:role:my-db_SYSTEM" || c.Objects[3].ID != "role:my-db_SYSTEM" || c.Objects[5].ID != "database:my-db" {
 		t.Fatalf("%v", objectIDs(c))
 	}
 }

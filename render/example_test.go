@@ -29,7 +29,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	sts := script.Phases[0].Statements
-	for _, st := range []render.Statement{sts[0], sts[2]} {
+	for _, st := range []render.Statement{sts[3], sts[5]} {
 		fmt.Printf("%s\n  why:  %s\n  undo: %s\n", st.SQL, st.Why, st.Undo)
 	}
 	// Output:

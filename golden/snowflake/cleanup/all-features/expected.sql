@@ -11,6 +11,7 @@
 --   APPLY ROW ACCESS POLICY ON ACCOUNT WITH GRANT OPTION
 -- note: create is not re-runnable: CREATE ROLE, CREATE DATABASE and CREATE USER fail when the object already exists, so that create never takes over an object it did not make (role "IMMUTA_DB_SYSTEM", database "IMMUTA_DB", role "IMMUTA_IMPERSONATOR", and the system account); after a failed run, run cleanup, then create
 -- note: role "IMMUTA_DB_SYSTEM" owns the database, its schemas and the impersonation role and is granted to SYSADMIN: an edit or a cleanup runs as ACCOUNTADMIN or SYSADMIN (or a role that "IMMUTA_DB_SYSTEM" is granted to)
+-- note: create checks every name it takes before its first change (the statement marked guard); if create stopped there, it made nothing and this script must not be run
 
 -- ==== phase 1 of 1: cleanup (connect to account; run as ACCOUNTADMIN or SYSADMIN (create grants role "IMMUTA_DB_SYSTEM" to SYSADMIN, so they may drop what it owns)) ====
 
