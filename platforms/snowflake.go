@@ -637,7 +637,7 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 		made += ", role " + q(sfCanon(c.Impersonation.Role))
 	}
 	m.Notes = append(m.Notes,
-		fmt.Sprintf("create is not re-runnable: CREATE ROLE, CREATE DATABASE and CREATE USER fail when the object already exists, so that create never takes over an object it did not make (%s, and the system account); after a failed run, run cleanup, then create", made),
+		fmt.Sprintf("create is not re-runnable: it never takes over an object it did not make (%s, and the system account); the guards at its start stop it, having changed nothing, when one of those names is taken and visible to the runner's role, and CREATE ROLE, CREATE DATABASE and CREATE USER fail on one it cannot see; after a run that failed past the guards, run cleanup, then create", made),
 		fmt.Sprintf("role %s owns %s and is granted to SYSADMIN: an edit or a cleanup runs as ACCOUNTADMIN or SYSADMIN (or a role that %s is granted to)", q(sys), owned, q(sys)))
 	return m, nil
 }
