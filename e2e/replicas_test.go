@@ -122,7 +122,7 @@ func s3Body(name string) string {
 }
 
 func snowflakeBody(host string) string {
-	return fmt.Sprintf(`{"type":"Snowflake","autoBootstrap":false,"config":{"host":%q,"warehouse":"W","database":"D","authenticationType":"userPassword","username":"U","password":"pw"}}`, host)
+	return fmt.Sprintf(`{"type":"Snowflake","autoBootstrap":false,"config":{"host":%q,"warehouse":"W","database":"D","authenticationType":"userPassword","username":"U","password":"Passw0rd-12345"}}`, host)
 }
 
 type ack struct {

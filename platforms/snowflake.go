@@ -81,6 +81,11 @@ const (
 	sfSystemSuffix         = "_SYSTEM"
 	sfAccountSuffix        = "_SYSTEM_ACCOUNT"
 	sfSharedDatabase       = "SNOWFLAKE"
+	sfSampleDatabase       = "SNOWFLAKE_SAMPLE_DATA"
+	// sfMinPassword is PASSWORD_MIN_LENGTH of Snowflake's default password policy
+	// (https://docs.snowflake.com/en/sql-reference/sql/create-password-policy: default
+	// 14; older revisions of the page said 8, so 14 is the safe reading).
+	sfMinPassword = 14
 )
 
 // sfSchemas are the schemas the create script makes in the database, in order.
@@ -99,6 +104,10 @@ var sfSystemRoles = []string{"ACCOUNTADMIN", "ORGADMIN", "SECURITYADMIN", "SYSAD
 // https://docs.snowflake.com/en/user-guide/security-access-control-privileges
 // https://docs.snowflake.com/en/sql-reference/sql/grant-ownership
 var sfNeeds = map[string]Needs{
+	// SHOW lists only what the runner's role may see; SHOW USERS lists every user only
+	// for a role with CREATE USER on the account (which create needs anyway).
+	// https://docs.snowflake.com/en/release-notes/bcr-bundles/2023_06/bcr-975
+	"guard":              {Create: []string{"to see the names it checks: SHOW ROLES, SHOW DATABASES and SHOW USERS list only what the role may see (SHOW USERS: all users with CREATE USER ON ACCOUNT)"}},
 	"role":               {Create: []string{"CREATE ROLE ON ACCOUNT"}, Drop: []string{"OWNERSHIP of the role"}},
 	"database":           {Create: []string{"CREATE DATABASE ON ACCOUNT"}, Drop: []string{"OWNERSHIP of the database"}},
 	"schema":             {Create: []string{"CREATE SCHEMA on the database (its owner has it)"}, Drop: []string{"OWNERSHIP of the schema"}},
@@ -146,8 +155,13 @@ func (c *Snowflake) Validate(v *Validator, auto bool) {
 	checkPort(v, "config.port", c.Port)
 	sfCheckName(v, "config.warehouse", c.Warehouse, sfMaxIdent)
 	if sfCheckName(v, "config.database", c.Database, sfMaxIdent-len(sfAccountSuffix)) {
-		if sfCanon(c.Database) == sfSharedDatabase {
+		switch canon := sfCanon(c.Database); {
+		case canon == sfSharedDatabase:
 			v.Add("config.database", "must not be %s: that is Snowflake's shared database; name a new database for Immuta", sfSharedDatabase)
+		case canon == sfSampleDatabase && v.ScriptPasswords():
+			// Only a script refuses it: a stored integration (POST) may name it, as the
+			// API reference's own examples do, but a script must never create or drop it.
+			v.Add("config.database", "%s", sfSharedDatabaseMessage(canon))
 		}
 	}
 	if c.Impersonation.Enabled || c.Impersonation.Role != "" {
@@ -177,7 +191,14 @@ func (c *Snowflake) Validate(v *Validator, auto bool) {
 	case sfUserPassword:
 		c.validateUser(v, auto)
 		if v.Required("config.password", c.Password) {
-			sfCheckSecret(v, "config.password", c.Password, sfMaxPassword)
+			if !auto && v.ScriptPasswords() {
+				// The create and edit scripts set this password on the system account.
+				sfCheckPassword(v, "config.password", c.Password)
+			} else {
+				// The bootstrap password (auto), or the password of an account that
+				// exists (an integration record): only used to sign in.
+				sfCheckSecret(v, "config.password", c.Password, sfMaxPassword)
+			}
 		}
 	case sfKeyPair:
 		c.validateUser(v, auto)
@@ -316,6 +337,55 @@ func sfCheckSecret(v *Validator, path, val string, max int) {
 	}
 }
 
+// sfCheckPassword validates a password a script sets: a plain value that meets
+// Snowflake's default password policy (SnowflakePasswordProblem). The value is never
+// echoed.
+func sfCheckPassword(v *Validator, path, pw string) {
+	sfCheckSecret(v, path, pw, sfMaxPassword)
+	if v.Has(path) {
+		return
+	}
+	if msg := SnowflakePasswordProblem(pw); msg != "" {
+		v.Add(path, "%s", msg)
+	}
+}
+
+// SnowflakePasswordProblem says what is wrong with a password that a script sets, or ""
+// when it meets Snowflake's default password policy. The policy's defaults
+// (https://docs.snowflake.com/en/sql-reference/sql/create-password-policy, and the
+// built-in policy of https://docs.snowflake.com/en/user-guide/password-authentication):
+// PASSWORD_MIN_LENGTH 14, PASSWORD_MAX_LENGTH 256, at least one upper-case letter, one
+// lower-case letter and one digit (PASSWORD_MIN_UPPER_CASE_CHARS,
+// PASSWORD_MIN_LOWER_CASE_CHARS, PASSWORD_MIN_NUMERIC_CHARS 1), no special character
+// required (PASSWORD_MIN_SPECIAL_CHARS 0). The pages do not say whether non-ASCII
+// letters count as upper or lower case; the safe reading counts only A-Z, a-z and 0-9.
+// An account may set a stricter policy, which no render can know.
+func SnowflakePasswordProblem(pw string) string {
+	var upper, lower, digit bool
+	for i := 0; i < len(pw); i++ {
+		switch b := pw[i]; {
+		case b >= 'A' && b <= 'Z':
+			upper = true
+		case b >= 'a' && b <= 'z':
+			lower = true
+		case b >= '0' && b <= '9':
+			digit = true
+		}
+	}
+	if n := utf8.RuneCountInString(pw); n < sfMinPassword || n > sfMaxPassword || !upper || !lower || !digit {
+		return fmt.Sprintf("must be %d to %d characters with an upper-case letter (A-Z), a lower-case letter (a-z) and a digit (Snowflake's default password policy)", sfMinPassword, sfMaxPassword)
+	}
+	return ""
+}
+
+// sfSharedDatabaseMessage is the problem of a config.database that names one of
+// Snowflake's shared, read-only databases.
+func sfSharedDatabaseMessage(canon string) string {
+	return fmt.Sprintf("must not be %s: that is a database Snowflake shares with every account, read-only "+
+		"(https://docs.snowflake.com/en/sql-reference/snowflake-db, https://docs.snowflake.com/en/user-guide/sample-data-using); "+
+		"a script would create and later drop it: name a new database for Immuta", canon)
+}
+
 func sfIsSystemRole(canon string) bool {
 	for _, r := range sfSystemRoles {
 		if canon == r {
@@ -399,6 +469,17 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 	db := sfCanon(c.Database)
 	sys := sfCanon(c.Database + sfSystemSuffix)
 	wh := sfCanon(c.Warehouse)
+	// Every render refuses the shared databases, teardown too (a stored integration may
+	// name one; its delete script would drop the account's copy), and a weak generated
+	// password (the server's own automatic setup).
+	if db == sfSharedDatabase || db == sfSampleDatabase {
+		return nil, &ValidationError{Problems: []Problem{{Path: "config.database", Message: sfSharedDatabaseMessage(db)}}}
+	}
+	if o.AutoBootstrap && o.SystemPassword != "" && o.SystemPassword != Redacted {
+		if msg := SnowflakePasswordProblem(o.SystemPassword); msg != "" {
+			return nil, &ValidationError{Problems: []Problem{{Path: "autoBootstrap", Message: "the generated system-account password " + msg}}}
+		}
+	}
 	for _, n := range []string{db, sys, wh} {
 		if _, err := SnowflakeIdent(n); err != nil {
 			return nil, err
@@ -422,6 +503,32 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 	roleID := "role:" + sys
 	dbID := "database:" + db
 	const whyDB = "config.database"
+
+	// Guards: before its first change, create checks every name it takes (the roles,
+	// the database, the user) and stops, having made nothing, on one that exists
+	// (templates/snowflake/guard.sql.tmpl).
+	type taken struct{ show, kind, name, path string }
+	names := []taken{{"ROLES", "role", sys, "config.database"}, {"DATABASES", "database", db, "config.database"}}
+	if o.AutoBootstrap {
+		names = append(names, taken{"USERS", "user", sfCanon(c.Database + sfAccountSuffix), "config.database"})
+	} else if c.AuthenticationType != sfOAuth {
+		names = append(names, taken{"USERS", "user", sfCanon(c.Username), "config.username"})
+	}
+	if c.Impersonation.Enabled {
+		names = append(names, taken{"ROLES", "role", sfCanon(c.Impersonation.Role), "config.impersonation.role"})
+	}
+	for _, n := range names {
+		if strings.Contains(n.name, "$$") {
+			// The guard quotes names inside a $$...$$ body, which $$ would end.
+			return nil, &ValidationError{Problems: []Problem{{Path: n.path, Message: "must not contain $$ (the create script's guard quotes it inside a $$...$$ block)"}}}
+		}
+	}
+	for _, n := range names {
+		add(Object{ID: "guard:" + n.kind + ":" + n.name, Kind: "guard", Guard: true,
+			Why: "guard: create never takes over an existing " + n.kind + " (" + n.path + ")",
+			Data: map[string]any{"Show": n.show, "Name": n.name,
+				"Message": fmt.Sprintf("%s %s already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another %s, or drop the old one)", n.kind, q(n.name), n.path)}})
+	}
 
 	// The system role and the database with its schemas, all owned by the role.
 	// Plain CREATE (no IF NOT EXISTS): on an existing role, database or user it fails,
@@ -549,7 +656,7 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 		made += ", role " + q(sfCanon(c.Impersonation.Role))
 	}
 	m.Notes = append(m.Notes,
-		fmt.Sprintf("create is not re-runnable: CREATE ROLE, CREATE DATABASE and CREATE USER fail when the object already exists, so that create never takes over an object it did not make (%s, and the system account); after a failed run, run cleanup, then create", made),
+		fmt.Sprintf("create is not re-runnable: it never takes over an object it did not make (%s, and the system account); the guards at its start stop it, having changed nothing, when one of those names is taken and visible to the runner's role, and CREATE ROLE, CREATE DATABASE and CREATE USER fail on one it cannot see; after a run that failed past the guards, run cleanup, then create", made),
 		fmt.Sprintf("role %s owns %s and is granted to SYSADMIN: an edit or a cleanup runs as ACCOUNTADMIN or SYSADMIN (or a role that %s is granted to)", q(sys), owned, q(sys)))
 	return m, nil
 }

@@ -3,6 +3,7 @@ package platforms
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -125,6 +126,19 @@ func TestSnowflakeValidate(t *testing.T) {
 				"config.impersonation.role: must differ from the system role",
 				"config.username: must not be SNOWFLAKE",
 			}},
+		// Scripts set config.password: Snowflake's default password policy applies.
+		{name: "seed password too short", config: sfBase + "  authenticationType: userPassword\n  username: U\n  password: abc1234\n",
+			want: []string{"config.password: must be 14 to 256 characters with an upper-case letter (A-Z), a lower-case letter (a-z) and a digit"}},
+		{name: "password without upper case", config: sfBase + "  authenticationType: userPassword\n  username: U\n  password: abcdefgh-1234567\n",
+			want: []string{"config.password: must be 14 to 256 characters"}},
+		{name: "password without digit", config: sfBase + "  authenticationType: userPassword\n  username: U\n  password: Abcdefgh-ijklmnop\n",
+			want: []string{"config.password: must be 14 to 256 characters"}},
+		{name: "password with only non-ASCII upper case", config: sfBase + "  authenticationType: userPassword\n  username: U\n  password: \u00c9bcdefgh-1234567\n",
+			want: []string{"config.password: must be 14 to 256 characters"}},
+		{name: "password of exactly 14 characters", config: sfBase + "  authenticationType: userPassword\n  username: U\n  password: Abcdefghij-123\n"},
+		{name: "bootstrap password is only used to sign in", auto: true, config: sfBase + "  authenticationType: userPassword\n  username: admin\n  password: abc1234\n"},
+		{name: "sample database", config: "  host: h.example.com\n  warehouse: W\n  database: snowflake_sample_data\n  authenticationType: userPassword\n  username: U\n  password: Passw0rd-12345\n",
+			want: []string{"config.database: must not be SNOWFLAKE_SAMPLE_DATA: that is a database Snowflake shares with every account, read-only"}},
 		{name: "user password missing", config: sfBase + "  authenticationType: userPassword\n",
 			want: []string{"config.password: is required", "config.username: is required"}},
 		{name: "password with control character", config: sfBase + "  authenticationType: userPassword\n  username: U\n  password: \"a\\nb\"\n",
@@ -468,7 +482,7 @@ func renderSnowflake(t *testing.T, m *Model) []string {
 		}
 		creates = append(creates, c)
 		d := exec(o.Kind+".drop", o.Data)
-		if d == "" && len(o.Parents) == 0 {
+		if d == "" && len(o.Parents) == 0 && !o.Guard {
 			t.Fatalf("%s: empty drop without a parent", o.ID)
 		}
 		if tmpl.Lookup(o.Kind+".alter") != nil {
@@ -548,13 +562,21 @@ func TestSnowflakeModel(t *testing.T) {
 		{name: "oauth", config: sfBase + "  authenticationType: oAuthClientCredentials\n  oAuthClientConfig: {clientId: my-client, clientSecret: s, authorityUrl: 'https://x/t'}\n",
 			want: cat(base, policy), notes: []string{`oAuthClientCredentials: no user is created; grant role "IMMUTA_DB_SYSTEM" to the Snowflake user of OAuth client "my-client"`}},
 		{name: "auto bootstrap", auto: true, config: sfBase + "  authenticationType: userPassword\n  username: taylor@snowflake.com\n  password: Abc1234-secret\n",
-			opts: ModelOptions{SystemPassword: "Gen3rated!"}, want: cat(base, user("IMMUTA_DB_SYSTEM_ACCOUNT", "password"), policy), secrets: []string{"Gen3rated!"}},
+			opts: ModelOptions{SystemPassword: "Gen3rated-Passw0rd"}, want: cat(base, user("IMMUTA_DB_SYSTEM_ACCOUNT", "password"), policy), secrets: []string{"Gen3rated-Passw0rd"}},
 		{name: "auto bootstrap without password", auto: true, config: sfBase + "  authenticationType: keyPair\n  username: admin\n  privateKey:\n    content: |\n      " + strings.ReplaceAll(strings.TrimSpace(fixture(t, "key.p8")), "\n", "\n      ") + "\n",
 			want: cat(base, user("IMMUTA_DB_SYSTEM_ACCOUNT", "password"), policy)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := sfModel(t, tc.auto, tc.config, tc.opts)
-			if got := objectIDs(m); !slices.Equal(got, tc.want) {
+			// Guards come first, one per role, database and user that create makes, in
+			// the order create makes them.
+			var guards []string
+			for _, id := range tc.want {
+				if strings.HasPrefix(id, "role:") || strings.HasPrefix(id, "database:") || strings.HasPrefix(id, "user:") {
+					guards = append(guards, "guard:"+id)
+				}
+			}
+			if got := objectIDs(m); !slices.Equal(got, cat(guards, tc.want)) {
 				t.Fatalf("objects:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(tc.want, "\n     "))
 			}
 			for id, why := range tc.why {
@@ -593,7 +615,11 @@ func TestSnowflakeModel(t *testing.T) {
 func TestSnowflakeModelStatements(t *testing.T) {
 	m := sfModel(t, false, sfBase+"  audit: {enabled: true}\n  workspaces: {enabled: true}\n  impersonation: {enabled: true, role: imp}\n  authenticationType: userPassword\n  username: taylor@example.com\n  password: \"It's-a-Passw0rd\"\n", ModelOptions{})
 	got := strings.Join(renderSnowflake(t, m), "\n")
-	want := `CREATE ROLE "IMMUTA_DB_SYSTEM";
+	want := `EXECUTE IMMEDIATE $$ DECLARE NAME_TAKEN EXCEPTION (-20001, 'role "IMMUTA_DB_SYSTEM" already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another config.database, or drop the old one)'); BEGIN SHOW ROLES LIKE 'IMMUTA_DB_SYSTEM'; IF ((SELECT COUNT(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())) WHERE "name" = 'IMMUTA_DB_SYSTEM') > 0) THEN RAISE NAME_TAKEN; END IF; END; $$;
+EXECUTE IMMEDIATE $$ DECLARE NAME_TAKEN EXCEPTION (-20001, 'database "IMMUTA_DB" already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another config.database, or drop the old one)'); BEGIN SHOW DATABASES LIKE 'IMMUTA_DB'; IF ((SELECT COUNT(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())) WHERE "name" = 'IMMUTA_DB') > 0) THEN RAISE NAME_TAKEN; END IF; END; $$;
+EXECUTE IMMEDIATE $$ DECLARE NAME_TAKEN EXCEPTION (-20001, 'user "taylor@example.com" already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another config.username, or drop the old one)'); BEGIN SHOW USERS LIKE 'taylor@example.com'; IF ((SELECT COUNT(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())) WHERE "name" = 'taylor@example.com') > 0) THEN RAISE NAME_TAKEN; END IF; END; $$;
+EXECUTE IMMEDIATE $$ DECLARE NAME_TAKEN EXCEPTION (-20001, 'role "IMP" already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another config.impersonation.role, or drop the old one)'); BEGIN SHOW ROLES LIKE 'IMP'; IF ((SELECT COUNT(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())) WHERE "name" = 'IMP') > 0) THEN RAISE NAME_TAKEN; END IF; END; $$;
+CREATE ROLE "IMMUTA_DB_SYSTEM";
 GRANT ROLE "IMMUTA_DB_SYSTEM" TO ROLE "SYSADMIN";
 CREATE DATABASE "IMMUTA_DB";
 CREATE SCHEMA IF NOT EXISTS "IMMUTA_DB"."IMMUTA_PROCEDURES";
@@ -631,6 +657,18 @@ func TestSnowflakeModelAdversarial(t *testing.T) {
 		cfg := "  host: h.example.com\n  warehouse: " + yq("w"+a) + "\n  database: " + yq("d"+a) +
 			"\n  audit: {enabled: true}\n  workspaces: {enabled: true}\n  impersonation: {enabled: true, role: " + yq("r"+a) +
 			"}\n  authenticationType: userPassword\n  username: " + yq("u"+a) + "\n  password: " + yq("Pp1-Passw0rd-"+a) + "\n"
+		if strings.Contains(a, "$$") {
+			// The guard quotes names inside a $$...$$ body: the render refuses them.
+			c, probs := sfDecode(t, false, cfg)
+			if probs != nil {
+				t.Fatal(probs)
+			}
+			var ve *ValidationError
+			if _, err := c.Model(ModelOptions{}); !errors.As(err, &ve) || !strings.Contains(err.Error(), "must not contain $$") {
+				t.Fatalf("%q: got %v, want the $$ refusal", a, err)
+			}
+			continue
+		}
 		m := sfModel(t, false, cfg, ModelOptions{})
 		creates := renderSnowflake(t, m)
 		if len(creates) != len(m.Objects) {
@@ -655,7 +693,73 @@ func TestSnowflakeModelCanonicalNames(t *testing.T) {
 		}
 	}
 	c := sfModel(t, false, "  host: h.example.com\n  warehouse: wh\n  database: my-db\n  authenticationType: userPassword\n  username: svc\n  password: Passw0rd-12345\n", ModelOptions{})
-	if c.Objects[0].ID != "role:my-db_SYSTEM" || c.Objects[2].ID != "database:my-db" {
+	if c.Objects[0].ID != "guard:role:my-db_SYSTEM" || c.Objects[3].ID != "role:my-db_SYSTEM" || c.Objects[5].ID != "database:my-db" {
 		t.Fatalf("%v", objectIDs(c))
+	}
+}
+
+// TestSnowflakeScriptOnlyRules: the password policy and the sample database are refused
+// only where a script is rendered. A stored integration (POST, DecodeIntegration) keeps
+// the API reference's own examples; a teardown decode (no password set) keeps the short
+// password but the render (Model) still refuses the shared databases, whose delete
+// script would drop the account's copy; a weak generated password is refused too.
+func TestSnowflakeScriptOnlyRules(t *testing.T) {
+	const seed = "  host: h.example.com\n  warehouse: W\n  database: SNOWFLAKE_SAMPLE_DATA\n  authenticationType: userPassword\n  username: U\n  password: abc1234\n"
+	for _, tc := range []struct {
+		name     string
+		op       Operation
+		post     bool
+		auto     bool
+		opts     ModelOptions
+		decode   string // problem of the decode, "" none
+		modelErr string // problem of Model, "" none
+	}{
+		{name: "POST keeps the seed example", post: true, modelErr: "config.database: must not be SNOWFLAKE_SAMPLE_DATA"},
+		{name: "create refuses it", op: OpCreate, decode: "config.database: must not be SNOWFLAKE_SAMPLE_DATA"},
+		{name: "edit refuses it", op: OpEdit, decode: "config.database: must not be SNOWFLAKE_SAMPLE_DATA"},
+		{name: "delete decodes, its render refuses", op: OpDelete, modelErr: "config.database: must not be SNOWFLAKE_SAMPLE_DATA"},
+		{name: "cleanup decodes, its render refuses", op: OpCleanup, modelErr: "config.database: must not be SNOWFLAKE_SAMPLE_DATA"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := []byte(sfYAML(tc.auto, seed))
+			var p *Payload
+			var err error
+			if tc.post {
+				p, err = DecodeIntegration(in)
+			} else {
+				p, err = DecodeFor(tc.op, in, "in.yaml")
+			}
+			if tc.decode != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.decode) {
+					t.Fatalf("decode: got %v, want %q", err, tc.decode)
+				}
+				if strings.Contains(err.Error(), "abc1234") {
+					t.Fatalf("the problem shows the password: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			_, err = p.Config.(*Snowflake).Model(ModelOptions{AutoBootstrap: tc.auto})
+			var ve *ValidationError
+			if err == nil || !strings.Contains(err.Error(), tc.modelErr) || !errors.As(err, &ve) {
+				t.Fatalf("model: got %v, want a *ValidationError with %q", err, tc.modelErr)
+			}
+		})
+	}
+	// A weak generated password (the server's automatic setup) is refused by the render.
+	c, probs := sfDecode(t, true, sfBase+"  authenticationType: userPassword\n  username: admin\n  password: abc1234\n")
+	if probs != nil {
+		t.Fatal(probs)
+	}
+	for pw, bad := range map[string]bool{"short1A": true, "Generated-Passw0rd": false, Redacted: false} {
+		_, err := c.Model(ModelOptions{AutoBootstrap: true, SystemPassword: pw})
+		if got := err != nil; got != bad {
+			t.Errorf("generated password %q: error %v, want refused=%t", pw, err, bad)
+		}
+		if err != nil && strings.Contains(err.Error(), pw) {
+			t.Errorf("the error shows the password: %v", err)
+		}
 	}
 }

@@ -29,16 +29,16 @@ func Example() {
 		log.Fatal(err)
 	}
 	sts := script.Phases[0].Statements
-	for _, st := range []render.Statement{sts[0], sts[2]} {
+	for _, st := range []render.Statement{sts[3], sts[5]} {
 		fmt.Printf("%s\n  why:  %s\n  undo: %s\n", st.SQL, st.Why, st.Undo)
 	}
 	// Output:
-	// CREATE ROLE "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
-	//   why:  config.database (system role SNOWFLAKE_SAMPLE_DATA_SYSTEM)
-	//   undo: DROP ROLE IF EXISTS "SNOWFLAKE_SAMPLE_DATA_SYSTEM";
-	// CREATE DATABASE "SNOWFLAKE_SAMPLE_DATA";
+	// CREATE ROLE "IMMUTA_DB_SYSTEM";
+	//   why:  config.database (system role IMMUTA_DB_SYSTEM)
+	//   undo: DROP ROLE IF EXISTS "IMMUTA_DB_SYSTEM";
+	// CREATE DATABASE "IMMUTA_DB";
 	//   why:  config.database
-	//   undo: DROP DATABASE IF EXISTS "SNOWFLAKE_SAMPLE_DATA";
+	//   undo: DROP DATABASE IF EXISTS "IMMUTA_DB";
 }
 
 // Render an edit from two typed configs.

@@ -305,7 +305,6 @@ var modelGaps = []knownGap{
 	{"delete", "drop its objects first", "Synapse DROP SCHEMA fails once the service made objects in the immuta_* schemas; teardown must drop them first"},
 	{"delete", "remove its members first", "Synapse DROP ROLE fails while the impersonation role has members; teardown must remove them first"},
 	{"preexisting", "it adopts it", "Synapse IF NOT EXISTS ... CREATE USER and CREATE ROLE take over an existing user or role"},
-	{"preexisting", "only after changing the account", "create fails on an existing object at its own CREATE, after the statements before it ran: no guard checks every name before the first change"},
 	{"preexisting", "that existed before", "teardown cannot tell a principal that existed before a failed create from one create made"},
 }
 

@@ -33,7 +33,9 @@ func TestSeedLifecycleEveryType(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			post := ""
-			if c.post != "" {
+			if c.post != "" && c.name == "snowflake" {
+				post = sfSeed(t, c.post)
+			} else if c.post != "" {
 				post = seed(t, c.post)
 			} else {
 				// The seed has no POST for Redshift: its PUT body without impersonation.
@@ -57,7 +59,11 @@ func TestSeedLifecycleEveryType(t *testing.T) {
 			if !strings.Contains(string(got.body), platforms.Redacted) {
 				t.Errorf("GET shows no %s:\n%s", platforms.Redacted, got.body)
 			}
-			r = e.put("/integrations/"+id, seed(t, c.put))
+			put := seed(t, c.put)
+			if c.name == "snowflake" {
+				put = sfSeed(t, c.put)
+			}
+			r = e.put("/integrations/"+id, put)
 			expect(t, r, http.StatusOK)
 			if s := r.str(t, "status"); s != "editing" {
 				t.Fatalf("PUT status %q", s)
@@ -85,12 +91,12 @@ func TestSeedLifecycleEveryType(t *testing.T) {
 // password shown as <REDACTED>, role and defaults filled in, the six named tests.
 func TestSeedSnowflakeGetShape(t *testing.T) {
 	e := newEnv(t)
-	id := e.create(seed(t, "post_integrations_snowflake"), lifecycle.Enabled)
+	id := e.create(sfSeed(t, "post_integrations_snowflake"), lifecycle.Enabled)
 	m := e.get("/integrations/" + id).json(t)
 	cfg := m["config"].(map[string]any)
 	want := map[string]any{
 		"host": "organization.us-east-1.snowflakecomputing.com", "warehouse": "SAMPLE_WAREHOUSE",
-		"database": "SNOWFLAKE_SAMPLE_DATA", "port": float64(443), "authenticationType": "userPassword",
+		"database": "IMMUTA_DB", "port": float64(443), "authenticationType": "userPassword",
 		"username": "<REDACTED>", "password": "<REDACTED>", "role": "ACCOUNTADMIN",
 	}
 	for k, v := range want {
@@ -148,7 +154,7 @@ func TestAuth(t *testing.T) {
 		{method: "DELETE", path: "/integrations/1"},
 		{method: "GET", path: "/integrations/1/status"},
 		{method: "POST", path: "/integrations/1/regenerate"},
-		{method: "POST", path: "/integrations/scripts/create", body: seed(t, "post_integrations_scripts_create_snowflake")},
+		{method: "POST", path: "/integrations/scripts/create", body: sfSeed(t, "post_integrations_scripts_create_snowflake")},
 		{method: "POST", path: "/integrations/scripts/initial-create", body: "{}"},
 		{method: "POST", path: "/integrations/scripts/cleanup", body: "{}"},
 		{method: "POST", path: "/integrations/scripts/post-cleanup", body: "{}"},
@@ -225,7 +231,7 @@ func TestNotFoundWording(t *testing.T) {
 
 func TestConflicts(t *testing.T) {
 	e := newEnv(t)
-	body := seed(t, "post_integrations_snowflake")
+	body := sfSeed(t, "post_integrations_snowflake")
 	id := e.create(body, lifecycle.Enabled)
 	expectError(t, e.post("/integrations", body), http.StatusConflict,
 		"Snowflake integration already exists on host organization.us-east-1.snowflakecomputing.com (id = "+id+")")
@@ -235,8 +241,8 @@ func TestConflicts(t *testing.T) {
 
 	// An edit in flight: PUT and DELETE get 409 with the exact wording.
 	e.fake.Set(func(f *connector.Fake) { f.Gate = make(chan struct{}) })
-	expect(t, e.put("/integrations/"+id, seed(t, "put_integrations_123456789_snowflake")), http.StatusOK)
-	expectError(t, e.put("/integrations/"+id, seed(t, "put_integrations_123456789_snowflake")), http.StatusConflict,
+	expect(t, e.put("/integrations/"+id, sfSeed(t, "put_integrations_123456789_snowflake")), http.StatusOK)
+	expectError(t, e.put("/integrations/"+id, sfSeed(t, "put_integrations_123456789_snowflake")), http.StatusConflict,
 		"Unable to edit integration with ID "+id+" in current state editing.")
 	expectError(t, e.del("/integrations/"+id, seed(t, "delete_integrations_123456789_creds")), http.StatusConflict,
 		"Unable to delete integration with ID "+id+" in current state editing.")
@@ -266,7 +272,7 @@ func TestValidationFailureStoresNothing(t *testing.T) {
 	e.fake.Set(func(f *connector.Fake) {
 		f.Fail = map[string]string{"Initial Validation: Default Warehouse Access Test": "the bootstrap role cannot use warehouse SAMPLE_WAREHOUSE: GRANT USAGE ON WAREHOUSE SAMPLE_WAREHOUSE TO ROLE ACCOUNTADMIN"}
 	})
-	r := e.post("/integrations", seed(t, "post_integrations_snowflake"))
+	r := e.post("/integrations", sfSeed(t, "post_integrations_snowflake"))
 	expectError(t, r, http.StatusUnprocessableEntity, "Validation of prerequisite setup failed. Unable to create integration.")
 	vr := r.json(t)["validationResults"].(map[string]any)
 	if vr["status"] != "failed" {
@@ -280,7 +286,7 @@ func TestValidationFailureStoresNothing(t *testing.T) {
 		f.Fail = nil
 		f.Warn = map[string]string{"Initial Validation: Basic Connection Test": "slow connection"}
 	})
-	r = e.post("/integrations?dryRun=true", seed(t, "post_integrations_snowflake"))
+	r = e.post("/integrations?dryRun=true", sfSeed(t, "post_integrations_snowflake"))
 	expect(t, r, http.StatusOK)
 	if got := r.json(t)["validationResults"].(map[string]any)["status"]; got != "warning" {
 		t.Errorf("overall %v, want warning", got)
@@ -297,7 +303,7 @@ func TestBackgroundFailures(t *testing.T) {
 	e := newEnv(t)
 	boom := errors.New("SQL access control error: insufficient privileges; password abc1234")
 	e.fake.Set(func(f *connector.Fake) { f.RunErr = map[platforms.Operation]error{platforms.OpCreate: boom} })
-	id := e.create(seed(t, "post_integrations_snowflake"), lifecycle.CreateError)
+	id := e.create(sfSeed(t, "post_integrations_snowflake"), lifecycle.CreateError)
 	m := e.get("/integrations/" + id).json(t)
 	msg, _ := m["message"].(string)
 	if !strings.Contains(msg, "insufficient privileges") || strings.Contains(msg, "abc1234") || !strings.Contains(msg, "cleanup") {
@@ -324,8 +330,8 @@ func TestBackgroundFailures(t *testing.T) {
 	e.fake.Set(func(f *connector.Fake) {
 		f.RunErr = map[platforms.Operation]error{platforms.OpEdit: errors.New("edit refused")}
 	})
-	id = e.create(seed(t, "post_integrations_snowflake"), lifecycle.Enabled)
-	expect(t, e.put("/integrations/"+id, seed(t, "put_integrations_123456789_snowflake")), http.StatusOK)
+	id = e.create(sfSeed(t, "post_integrations_snowflake"), lifecycle.Enabled)
+	expect(t, e.put("/integrations/"+id, sfSeed(t, "put_integrations_123456789_snowflake")), http.StatusOK)
 	e.waitStatus(id, lifecycle.EditError)
 	cfg := e.get("/integrations/" + id).json(t)["config"].(map[string]any)
 	if cfg["audit"].(map[string]any)["enabled"] != false {
@@ -333,7 +339,7 @@ func TestBackgroundFailures(t *testing.T) {
 	}
 	// From editError a PUT is allowed again and succeeds.
 	e.fake.Set(func(f *connector.Fake) { f.RunErr = nil })
-	expect(t, e.put("/integrations/"+id, seed(t, "put_integrations_123456789_snowflake")), http.StatusOK)
+	expect(t, e.put("/integrations/"+id, sfSeed(t, "put_integrations_123456789_snowflake")), http.StatusOK)
 	e.waitStatus(id, lifecycle.Enabled)
 	cfg = e.get("/integrations/" + id).json(t)["config"].(map[string]any)
 	if cfg["audit"].(map[string]any)["enabled"] != true {
@@ -359,7 +365,7 @@ func TestBackgroundFailures(t *testing.T) {
 
 func TestDeleteCredentialRules(t *testing.T) {
 	e := newEnv(t)
-	auto := e.create(seed(t, "post_integrations_snowflake"), lifecycle.Enabled)
+	auto := e.create(sfSeed(t, "post_integrations_snowflake"), lifecycle.Enabled)
 	manual := e.create(seed(t, "post_integrations_googlebigquery"), lifecycle.Enabled)
 	expectError(t, e.del("/integrations/"+auto, ""), http.StatusBadRequest,
 		"Integrations that are automatically configured require privileged credentials to disable. Please provide them in your payload.")
@@ -390,7 +396,7 @@ func TestDeleteCredentialRules(t *testing.T) {
 		t.Errorf("forceDisable reached the platform: %v", e.fake.Calls()[before:])
 	}
 	// Disabled integrations leave uniqueness: the host can be used again.
-	e.create(seed(t, "post_integrations_snowflake"), lifecycle.Enabled)
+	e.create(sfSeed(t, "post_integrations_snowflake"), lifecycle.Enabled)
 	// Bad query booleans are 400.
 	expect(t, e.del("/integrations/"+manual+"?forceDisable=yes", ""), http.StatusBadRequest)
 	expect(t, e.post("/integrations?dryRun=1", seed(t, "post_integrations_trino")), http.StatusBadRequest)
@@ -405,9 +411,9 @@ func TestDeleteCredentialRules(t *testing.T) {
 
 func TestPutRules(t *testing.T) {
 	e := newEnv(t)
-	id := e.create(seed(t, "post_integrations_snowflake"), lifecycle.Enabled)
-	body := seed(t, "put_integrations_123456789_snowflake")
-	r := e.put("/integrations/"+id, strings.Replace(body, "SNOWFLAKE_SAMPLE_DATA", "OTHER_DB", 1))
+	id := e.create(sfSeed(t, "post_integrations_snowflake"), lifecycle.Enabled)
+	body := sfSeed(t, "put_integrations_123456789_snowflake")
+	r := e.put("/integrations/"+id, strings.Replace(body, "IMMUTA_DB", "OTHER_DB", 1))
 	expect(t, r, http.StatusBadRequest)
 	if !strings.Contains(string(r.body), `"path":"config.database"`) {
 		t.Errorf("body %s", r.body)
@@ -424,7 +430,7 @@ func TestPutRules(t *testing.T) {
 		t.Errorf("dryRun PUT moved the status to %v", st)
 	}
 	// YAML bodies work like JSON.
-	yaml := "type: Snowflake\nautoBootstrap: true\nconfig:\n  host: organization.us-east-1.snowflakecomputing.com\n  warehouse: W2\n  database: SNOWFLAKE_SAMPLE_DATA\n  authenticationType: userPassword\n  username: admin\n  password: pw\n  role: ACCOUNTADMIN\n"
+	yaml := "type: Snowflake\nautoBootstrap: true\nconfig:\n  host: organization.us-east-1.snowflakecomputing.com\n  warehouse: W2\n  database: IMMUTA_DB\n  authenticationType: userPassword\n  username: admin\n  password: pw\n  role: ACCOUNTADMIN\n"
 	r = e.do(req{method: "PUT", path: "/integrations/" + id, body: yaml, headers: []string{"Content-Type: application/yaml"}})
 	expect(t, r, http.StatusOK)
 	e.waitStatus(id, lifecycle.Enabled)
@@ -472,7 +478,7 @@ func TestTrinoKeys(t *testing.T) {
 
 func TestOffline(t *testing.T) {
 	e := newEnv(t, offline)
-	r := e.post("/integrations", seed(t, "post_integrations_snowflake"))
+	r := e.post("/integrations", sfSeed(t, "post_integrations_snowflake"))
 	expect(t, r, http.StatusUnprocessableEntity)
 	id := e.create(seed(t, "post_integrations_googlebigquery"), lifecycle.Enabled)
 	vr := e.get("/integrations/" + id).json(t)["validationResults"].(map[string]any)
@@ -536,5 +542,16 @@ func TestTrinoSnippetBaseURL(t *testing.T) {
 	snippet, _ := r.json(t)["config"].(map[string]any)["configurationSnippet"].(string)
 	if !strings.Contains(snippet, "immuta.base-url=http://localhost\n") {
 		t.Errorf("snippet %q", snippet)
+	}
+}
+
+// TestSeedSnowflakeExamplePostUnchanged: POST /integrations stores the seed's manual
+// Snowflake example as given (shared sample database, short password): no script is
+// rendered from it, so the scripts' stricter rules do not apply.
+func TestSeedSnowflakeExamplePostUnchanged(t *testing.T) {
+	e := newEnv(t)
+	id := e.create(seed(t, "post_integrations_scripts_create_snowflake"), lifecycle.Enabled)
+	if db := e.get("/integrations/" + id).json(t)["config"].(map[string]any)["database"]; db != "SNOWFLAKE_SAMPLE_DATA" {
+		t.Errorf("database %v, want the seed's SNOWFLAKE_SAMPLE_DATA", db)
 	}
 }

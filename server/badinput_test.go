@@ -13,7 +13,7 @@ import (
 // that takes a payload, never a 5xx, and the server stays up and keeps its data.
 func TestBadInputCorpus(t *testing.T) {
 	e := newEnv(t)
-	id := e.create(seed(t, "post_integrations_snowflake"), lifecycle.Enabled)
+	id := e.create(sfSeed(t, "post_integrations_snowflake"), lifecycle.Enabled)
 	manual := e.create(seed(t, "post_integrations_natives3"), lifecycle.Enabled)
 	before := string(e.get("/integrations").body)
 	routes := []struct{ method, path string }{

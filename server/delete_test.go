@@ -78,7 +78,7 @@ func TestDeleteBodies(t *testing.T) {
 	create := func(auto bool) string {
 		t.Helper()
 		n++
-		body := strings.Replace(seed(t, "post_integrations_snowflake"), "organization.", fmt.Sprintf("org%d.", n), 1)
+		body := strings.Replace(sfSeed(t, "post_integrations_snowflake"), "organization.", fmt.Sprintf("org%d.", n), 1)
 		if !auto {
 			body = strings.Replace(body, `"autoBootstrap": true`, `"autoBootstrap": false`, 1)
 		}

@@ -319,6 +319,24 @@ func seed(t *testing.T, name string) string {
 	return string(b)
 }
 
+// sfSeed is seed for a Snowflake example that a script is rendered from (the
+// create, edit and cleanup scripts, and the server's own automatic setup): the seed
+// names the shared database SNOWFLAKE_SAMPLE_DATA and, for manual setups, a
+// 7-character password, which every script render refuses (Snowflake's password
+// policy). It uses a new database name and, where a script sets it, a password that
+// meets the policy; the bootstrap password of an automatic setup is kept.
+func sfSeed(t *testing.T, name string) string {
+	t.Helper()
+	s := strings.ReplaceAll(seed(t, name), `"SNOWFLAKE_SAMPLE_DATA"`, `"IMMUTA_DB"`)
+	if strings.Contains(s, `"autoBootstrap": false`) {
+		s = strings.ReplaceAll(s, `"abc1234"`, `"`+sfScriptPassword+`"`)
+	}
+	return s
+}
+
+// sfScriptPassword is the password sfSeed puts where a Snowflake script sets it.
+const sfScriptPassword = "Abc1234-secret-pw"
+
 // create POSTs body and waits for want; it returns the id.
 func (e *env) create(body string, want lifecycle.Status) string {
 	e.t.Helper()

@@ -21,16 +21,16 @@ func TestRestartResumesOrFails(t *testing.T) {
 	trinoKey := e.get("/integrations/" + trino).json(t)["config"].(map[string]any)["apiKey"]
 	editedManual := e.create(seed(t, "post_integrations_natives3"), lifecycle.Enabled)
 	deletedManual := e.create(strings.Replace(strings.Replace(seed(t, "post_integrations_natives3"), `"S3 integration"`, `"second"`, 1), `"s3://"`, `"s3://b/"`, 1), lifecycle.Enabled)
-	editedAuto := e.create(seed(t, "post_integrations_snowflake"), lifecycle.Enabled)
+	editedAuto := e.create(sfSeed(t, "post_integrations_snowflake"), lifecycle.Enabled)
 	deletedAuto := e.create(seed(t, "post_integrations_azuresynapseanalytics"), lifecycle.Enabled)
 
 	gate := make(chan struct{})
 	e.fake.Set(func(f *connector.Fake) { f.Gate = gate })
 	createdManual := e.post("/integrations", seed(t, "post_integrations_googlebigquery")).str(t, "id")
-	createdAuto := e.post("/integrations", strings.Replace(seed(t, "post_integrations_snowflake"), "organization.us", "other.us", 1)).str(t, "id")
+	createdAuto := e.post("/integrations", strings.Replace(sfSeed(t, "post_integrations_snowflake"), "organization.us", "other.us", 1)).str(t, "id")
 	expect(t, e.put("/integrations/"+editedManual, seed(t, "put_integrations_123456789_natives3")), http.StatusOK)
 	expect(t, e.del("/integrations/"+deletedManual, ""), http.StatusOK)
-	expect(t, e.put("/integrations/"+editedAuto, seed(t, "put_integrations_123456789_snowflake")), http.StatusOK)
+	expect(t, e.put("/integrations/"+editedAuto, sfSeed(t, "put_integrations_123456789_snowflake")), http.StatusOK)
 	expect(t, e.del("/integrations/"+deletedAuto, `{"authenticationType":"userPassword","username":"admin@x","password":"pw"}`), http.StatusOK)
 	before := e.get("/integrations").body
 

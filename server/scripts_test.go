@@ -11,7 +11,7 @@ import (
 
 func TestScriptEndpoints(t *testing.T) {
 	e := newEnv(t)
-	sf := seed(t, "post_integrations_scripts_create_snowflake")
+	sf := sfSeed(t, "post_integrations_scripts_create_snowflake")
 	cases := []struct {
 		name, path, body string
 		headers          []string
@@ -21,7 +21,7 @@ func TestScriptEndpoints(t *testing.T) {
 		absent           []string
 	}{
 		{name: "create json", path: "/integrations/scripts/create", body: sf, status: 200, contentType: "application/json",
-			contains: []string{`"operation":"create"`, `"phases":[`, `"undo":`, "abc1234"}},
+			contains: []string{`"operation":"create"`, `"phases":[`, `"undo":`, sfScriptPassword}},
 		{name: "create text", path: "/integrations/scripts/create", body: sf, headers: []string{"Accept: text/plain"}, status: 200,
 			contentType: "text/plain", contains: []string{`CREATE DATABASE "`}},
 		{name: "create sql", path: "/integrations/scripts/create", body: sf, headers: []string{"Accept: application/sql"}, status: 200,
@@ -29,9 +29,9 @@ func TestScriptEndpoints(t *testing.T) {
 		{name: "json preferred by q", path: "/integrations/scripts/create", body: sf, headers: []string{"Accept: text/plain;q=0.5, application/json"}, status: 200,
 			contentType: "application/json"},
 		{name: "redact", path: "/integrations/scripts/create?redact=true", body: sf, headers: []string{"Accept: text/plain"}, status: 200,
-			contentType: "text/plain", contains: []string{"<REDACTED>"}, absent: []string{"abc1234"}},
+			contentType: "text/plain", contains: []string{"<REDACTED>"}, absent: []string{sfScriptPassword}},
 		{name: "bad redact", path: "/integrations/scripts/create?redact=maybe", body: sf, status: 400},
-		{name: "cleanup", path: "/integrations/scripts/cleanup", body: seed(t, "post_integrations_scripts_cleanup_snowflake"), status: 200,
+		{name: "cleanup", path: "/integrations/scripts/cleanup", body: sfSeed(t, "post_integrations_scripts_cleanup_snowflake"), status: 200,
 			contentType: "application/json", contains: []string{"DROP DATABASE IF EXISTS"}},
 		{name: "synapse initial-create", path: "/integrations/scripts/initial-create",
 			body:   strings.ReplaceAll(seed(t, "post_integrations_scripts_initial-create_azuresynapseanalytics"), "abc1234", "Str0ng-Passw0rd!"),
@@ -45,6 +45,10 @@ func TestScriptEndpoints(t *testing.T) {
 			headers: []string{"Accept: text/plain"}, status: 200, contentType: "text/plain", contains: []string{"DROP LOGIN"}, absent: []string{"abc1234"}},
 		{name: "seed synapse initial-create", path: "/integrations/scripts/initial-create", body: seed(t, "post_integrations_scripts_initial-create_azuresynapseanalytics"),
 			status: 400, contains: []string{"Azure SQL password policy"}},
+		// The seed's Snowflake example names the shared sample database and a password
+		// that Snowflake's policy refuses: a script render refuses both, naming them.
+		{name: "seed snowflake create", path: "/integrations/scripts/create", body: seed(t, "post_integrations_scripts_create_snowflake"), status: 400,
+			contains: []string{`"path":"config.database"`, `"path":"config.password"`, "SNOWFLAKE_SAMPLE_DATA"}, absent: []string{"abc1234"}},
 		// The seed's own password is refused where a script would set it.
 		{name: "seed redshift password", path: "/integrations/scripts/create", body: seed(t, "post_integrations_scripts_create_redshift"), status: 400,
 			contains: []string{`"path":"config.password"`}, absent: []string{"abc1234"}},
@@ -52,7 +56,7 @@ func TestScriptEndpoints(t *testing.T) {
 			contains: []string{"Snowflake has no initial-create script"}},
 		{name: "no scripts for bigquery", path: "/integrations/scripts/create", body: seed(t, "post_integrations_googlebigquery"), status: 400,
 			contains: []string{"Google BigQuery has no scripts"}},
-		{name: "autoBootstrap true", path: "/integrations/scripts/create", body: seed(t, "post_integrations_snowflake"), status: 400,
+		{name: "autoBootstrap true", path: "/integrations/scripts/create", body: sfSeed(t, "post_integrations_snowflake"), status: 400,
 			contains: []string{`"path":"autoBootstrap"`}},
 		{name: "every problem listed", path: "/integrations/scripts/create", body: `{"type":"Snowflake","autoBootstrap":false,"config":{"port":70000,"warehous":"x"}}`, status: 400,
 			contains: []string{`"path":"config.host"`, `"path":"config.port"`, `"path":"config.warehous"`, `"path":"config.warehouse"`, `did you mean \"warehouse\"`}},
@@ -82,16 +86,16 @@ func TestScriptEndpoints(t *testing.T) {
 
 func TestStoredScripts(t *testing.T) {
 	e := newEnv(t)
-	manual := seed(t, "post_integrations_scripts_create_snowflake")
+	manual := sfSeed(t, "post_integrations_scripts_create_snowflake")
 	id := e.create(manual, lifecycle.Enabled)
 	// edit: the stored config against the body (audit on).
-	r := e.do(req{method: "POST", path: "/integrations/" + id + "/scripts/edit", body: seed(t, "post_integrations_1_scripts_edit_snowflake"), headers: []string{"Accept: text/plain"}})
+	r := e.do(req{method: "POST", path: "/integrations/" + id + "/scripts/edit", body: sfSeed(t, "post_integrations_1_scripts_edit_snowflake"), headers: []string{"Accept: text/plain"}})
 	expect(t, r, http.StatusOK)
 	if !strings.Contains(string(r.body), "IMPORTED PRIVILEGES") || strings.Contains(string(r.body), `CREATE DATABASE "`) {
 		t.Errorf("edit script:\n%s", r.body)
 	}
 	// A field that cannot change is named.
-	r = e.post("/integrations/"+id+"/scripts/edit", strings.Replace(manual, "SNOWFLAKE_SAMPLE_DATA", "OTHER", 1))
+	r = e.post("/integrations/"+id+"/scripts/edit", strings.Replace(manual, "IMMUTA_DB", "OTHER", 1))
 	expect(t, r, http.StatusBadRequest)
 	if !strings.Contains(string(r.body), `"path":"config.database"`) {
 		t.Errorf("body %s", r.body)

@@ -12,6 +12,8 @@ type matcher struct {
 	toks  []Token
 	far   int // furthest token index at which some item failed
 	depth int // $exec nesting
+	// block: m.toks are the content of a $block body, matched by Block shapes only.
+	block bool
 }
 
 func (m *matcher) fail(i int) {
@@ -24,6 +26,9 @@ func (m *matcher) fail(i int) {
 func (m *matcher) match() (*compiledShape, bool) {
 	for k := range m.g.shapes {
 		s := &m.g.shapes[k]
+		if s.Block != m.block {
+			continue
+		}
 		if w := firstWord(s.seq); w != "" && (len(m.toks) == 0 || m.toks[0].Kind != Word || !strings.EqualFold(m.toks[0].Text, w)) {
 			m.fail(0)
 			continue
@@ -147,6 +152,8 @@ func (m *matcher) one(n *node, p int, ends []int) []int {
 		return ends
 	case nExec:
 		ok = m.isString(t) && m.execOK(t.Text)
+	case nBlock:
+		ok = t.Kind == DollarBody && m.blockOK(t.Text)
 	}
 	if !ok {
 		m.fail(p)
@@ -191,6 +198,39 @@ func (m *matcher) execOK(lit string) bool {
 		return false
 	}
 	sub := matcher{g: m.g, toks: stmts[0].Tokens, depth: m.depth + 1}
+	_, ok = sub.match()
+	return ok
+}
+
+// blockTokens returns the tokens of the content of a $$...$$ body, comments dropped.
+func blockTokens(d Dialect, body string) ([]Token, bool) {
+	if len(body) < 4 || !strings.HasPrefix(body, "$$") || !strings.HasSuffix(body, "$$") {
+		return nil, false
+	}
+	toks, err := tokenize(d, body[2:len(body)-2], startPos)
+	if err != nil {
+		return nil, false
+	}
+	out := toks[:0]
+	for _, t := range toks {
+		if t.Kind != Comment {
+			out = append(out, t)
+		}
+	}
+	return out, true
+}
+
+// blockOK reports whether the content of the $$...$$ body is accepted whole by a Block
+// shape of the grammar.
+func (m *matcher) blockOK(body string) bool {
+	if m.depth >= maxExecDepth {
+		return false
+	}
+	toks, ok := blockTokens(m.g.d, body)
+	if !ok {
+		return false
+	}
+	sub := matcher{g: m.g, toks: toks, depth: m.depth + 1, block: true}
 	_, ok = sub.match()
 	return ok
 }

@@ -18,7 +18,8 @@ type Parsed struct {
 	Idents []string
 	// Strings are the values of the string literals, in order, unquoted.
 	Strings []string
-	// Exec is the statement inside an $exec string (sp_executesql N'...'), or nil.
+	// Exec is the statement inside an $exec string (sp_executesql N'...'), or the
+	// content of a $block body (its Shape a Block shape), or nil.
 	Exec *Parsed
 	// Batch is the synapse batch number of the statement in its script (ParseScript).
 	Batch int
@@ -88,10 +89,11 @@ func (g *grammar) parse(st *Statement, depth int) (*Parsed, *Error) {
 		return nil, e
 	}
 	p := &Parsed{Shape: name, SQL: st.SQL}
-	hasExec := false
+	hasExec, hasBlock := false, false
 	for _, s := range g.shapes {
 		if s.Name == name {
 			hasExec = strings.Contains(s.Pattern, "$exec")
+			hasBlock = strings.Contains(s.Pattern, "$block")
 			break
 		}
 	}
@@ -101,6 +103,12 @@ func (g *grammar) parse(st *Statement, depth int) (*Parsed, *Error) {
 			p.Words = append(p.Words, strings.ToUpper(t.Text))
 		case QuotedIdent:
 			p.Idents = append(p.Idents, unquoteIdent(t.Text))
+		case DollarBody:
+			if hasBlock && p.Exec == nil && depth < maxExecDepth {
+				if inner, ok := g.parseBlock(t.Text, depth+1); ok {
+					p.Exec = inner
+				}
+			}
 		case String:
 			v, _ := unquoteString(g.d, t.Text)
 			p.Strings = append(p.Strings, v)
@@ -126,6 +134,32 @@ func (g *grammar) parseInner(src string, depth int) (*Parsed, bool) {
 	}
 	p, e := g.parse(&stmts[0], depth)
 	return p, e == nil
+}
+
+// parseBlock parses the content of a $block body, or reports false.
+func (g *grammar) parseBlock(body string, depth int) (*Parsed, bool) {
+	toks, ok := blockTokens(g.d, body)
+	if !ok {
+		return nil, false
+	}
+	m := matcher{g: g, toks: toks, depth: depth, block: true}
+	s, ok := m.match()
+	if !ok {
+		return nil, false
+	}
+	p := &Parsed{Shape: s.Name, SQL: body[2 : len(body)-2]}
+	for _, t := range toks {
+		switch t.Kind {
+		case Word:
+			p.Words = append(p.Words, strings.ToUpper(t.Text))
+		case QuotedIdent:
+			p.Idents = append(p.Idents, unquoteIdent(t.Text))
+		case String:
+			v, _ := unquoteString(g.d, t.Text)
+			p.Strings = append(p.Strings, v)
+		}
+	}
+	return p, true
 }
 
 // unquoteIdent returns the value of a quoted identifier token ("x" or [x]).

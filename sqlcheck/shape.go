@@ -25,14 +25,21 @@ import (
 //	$parens        a balanced parenthesised group of any tokens
 //	$exec          a string literal whose content is itself a statement the same
 //	               dialect's shapes accept (EXEC(N'CREATE SCHEMA [x]'))
+//	$block         a $$...$$ body whose whole content (';' tokens included, comments
+//	               dropped) a Block shape of the same dialect accepts: a Snowflake
+//	               Scripting block run by EXECUTE IMMEDIATE
 //	$rest          all remaining tokens (use sparingly)
 //
 // RedshiftOnly marks a Redshift shape that pg_query cannot parse; statements it accepts
 // are checked by the shape alone.
+//
+// Block marks a shape that matches only the content of a $block body, never a
+// statement of a script.
 type Shape struct {
 	Name         string
 	Pattern      string
 	RedshiftOnly bool
+	Block        bool
 }
 
 type nodeKind int
@@ -51,12 +58,13 @@ const (
 	nAnyWord
 	nParens
 	nExec
+	nBlock
 	nRest
 )
 
 var placeholders = map[string]nodeKind{
 	"$ident": nIdent, "$name": nName, "$string": nString, "$number": nNumber, "$body": nBody,
-	"$word": nAnyWord, "$parens": nParens, "$exec": nExec, "$rest": nRest,
+	"$word": nAnyWord, "$parens": nParens, "$exec": nExec, "$block": nBlock, "$rest": nRest,
 }
 
 type node struct {

@@ -4,6 +4,15 @@ package sqlcheck
 // templates/snowflake (owned by the Snowflake platform engineer). Names are always quoted
 // identifiers; the only string literals are a password and an RSA public key.
 var snowflakeShapes = []Shape{
+	// The guard before a create's first change (templates/snowflake/guard.sql.tmpl): a
+	// Snowflake Scripting block that raises when a SHOW ... LIKE listing holds exactly
+	// the name.
+	{Name: "execute-guard", Pattern: "EXECUTE IMMEDIATE $block"},
+	{Name: "guard-block", Block: true, Pattern: "DECLARE NAME_TAKEN EXCEPTION ( - 20001 , $string ) ; " +
+		"BEGIN SHOW < DATABASES | ROLES | USERS > LIKE $string ; " +
+		"IF ( ( SELECT COUNT ( * ) FROM TABLE ( RESULT_SCAN ( LAST_QUERY_ID ( ) ) ) WHERE $ident = $string ) \\> 0 ) THEN RAISE NAME_TAKEN ; END IF ; " +
+		"END ;"},
+
 	// Objects.
 	{Name: "create-role", Pattern: "CREATE ROLE $ident"},
 	{Name: "drop-role", Pattern: "DROP ROLE IF EXISTS $ident"},

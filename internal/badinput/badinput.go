@@ -203,7 +203,7 @@ func platformsTable() []platform {
 		}}
 	}
 	sfPassword := sfCommon("userPassword")
-	sfPassword["config"].(obj)["password"] = "abc1234"
+	sfPassword["config"].(obj)["password"] = "Abc1234-secret-pw" // a script sets it: Snowflake's password policy applies
 	sfKey := sfCommon("keyPair")
 	sfKey["config"].(obj)["privateKey"] = obj{"keyName": "PRIV_KEY_FILE", "userFilename": "rsa_key.p8",
 		"content": privateKeyPEM()}

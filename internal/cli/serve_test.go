@@ -104,7 +104,7 @@ func TestServeLifecycle(t *testing.T) {
 	}
 
 	// An in-flight request: headers and half the body sent, then SIGTERM, then the rest.
-	payload := `{"type":"Snowflake","autoBootstrap":false,"config":{"host":"h.snowflakecomputing.com","warehouse":"W","database":"D","authenticationType":"userPassword","username":"U","password":"secret-pw-1"}}`
+	payload := `{"type":"Snowflake","autoBootstrap":false,"config":{"host":"h.snowflakecomputing.com","warehouse":"W","database":"D","authenticationType":"userPassword","username":"U","password":"Secret-pw-12345"}}`
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func TestServeLifecycle(t *testing.T) {
 	// The one line that shows the new admin key is the deliberate exception.
 	printed := keyLine.FindString(l)
 	rest := strings.Replace(l, printed, "", 1)
-	for _, secret := range []string{key, "secret-pw-1"} {
+	for _, secret := range []string{key, "Secret-pw-12345"} {
 		if strings.Contains(rest, secret) {
 			t.Errorf("logs hold a secret %q:\n%s", secret, l)
 		}

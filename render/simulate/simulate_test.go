@@ -80,6 +80,31 @@ func TestSnowflakeRules(t *testing.T) {
 				{`ALTER USER IF EXISTS "U" SET TYPE = SERVICE RSA_PUBLIC_KEY = 'MIIB'`, ""},
 				{`ALTER USER IF EXISTS "U" SET PASSWORD = 'Long-enough-Passw0rd'`, "SERVICE"},
 			}},
+		{name: "the guard raises on a taken name, exactly and only there, and changes nothing", role: "ACCOUNTADMIN",
+			setup: func(a *Snowflake) {
+				a.AddExisting("database", "TAKEN_DB", "SYSADMIN")
+				a.AddExisting("role", "TAKEN_ROLE", "USERADMIN")
+				a.AddUser("taken@example.com")
+				a.AddExisting("role", "ORPHAN", "ORPHAN")
+				a.AddExisting("database", "HIDDEN", "ORPHAN")
+			},
+			steps: []step{
+				{sfGuard("DATABASES", "TAKEN_DB"), "guard: database TAKEN_DB is taken"},
+				{sfGuard("ROLES", "TAKEN_ROLE"), "guard: role TAKEN_ROLE is taken"},
+				{sfGuard("USERS", "taken@example.com"), "guard: user taken@example.com is taken"},
+				// LIKE is case-insensitive and _ matches any character: the exact
+				// comparison decides.
+				{sfGuard("DATABASES", "taken_db"), ""},
+				{sfGuard("DATABASES", "TAKENXDB"), ""},
+				{sfGuard("ROLES", "FREE"), ""},
+				// A database the runner cannot see passes (its plain CREATE still fails).
+				{sfGuard("DATABASES", "HIDDEN"), ""},
+				{`CREATE DATABASE "HIDDEN"`, "already exists"},
+				// The block must compare the "name" column, and its pattern must list the
+				// name.
+				{strings.Replace(sfGuard("DATABASES", "TAKEN_DB"), `"name"`, `"NAME"`, 1), "no column"},
+				{strings.Replace(sfGuard("DATABASES", "TAKEN_DB"), `LIKE 'TAKEN_DB'`, `LIKE 'OTHER'`, 1), "does not list"},
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := NewSnowflake("W")
@@ -93,6 +118,13 @@ func TestSnowflakeRules(t *testing.T) {
 			runSteps(t, a, s, tc.steps)
 		})
 	}
+}
+
+// sfGuard is the guard statement of templates/snowflake/guard.sql.tmpl for a name
+// without quotes or backslashes.
+func sfGuard(show, name string) string {
+	return "EXECUTE IMMEDIATE $$ DECLARE NAME_TAKEN EXCEPTION (-20001, 'taken'); BEGIN SHOW " + show + " LIKE '" + name +
+		"'; IF ((SELECT COUNT(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())) WHERE \"name\" = '" + name + "') > 0) THEN RAISE NAME_TAKEN; END IF; END; $$"
 }
 
 func TestSnowflakeDropRoleHandsOwnedObjectsToTheDropper(t *testing.T) {

@@ -25,8 +25,14 @@ const (
 	sfDocGrantPrivilege = "https://docs.snowflake.com/en/sql-reference/sql/grant-privilege"
 	sfDocSharedDB       = "https://docs.snowflake.com/en/sql-reference/snowflake-db"
 	sfDocSampleData     = "https://docs.snowflake.com/en/user-guide/sample-data"
-	sfDocPassword       = "https://docs.snowflake.com/en/user-guide/admin-user-management"
+	sfDocPassword       = "https://docs.snowflake.com/en/sql-reference/sql/create-password-policy"
 	sfDocUseRole        = "https://docs.snowflake.com/en/sql-reference/sql/use-role"
+	sfDocExecute        = "https://docs.snowflake.com/en/sql-reference/sql/execute-immediate"
+	sfDocRaise          = "https://docs.snowflake.com/en/sql-reference/snowflake-scripting/raise"
+	sfDocShowRoles      = "https://docs.snowflake.com/en/sql-reference/sql/show-roles"
+	sfDocShowDatabases  = "https://docs.snowflake.com/en/sql-reference/sql/show-databases"
+	sfDocShowUsers      = "https://docs.snowflake.com/en/release-notes/bcr-bundles/2023_06/bcr-975"
+	sfDocResultScan     = "https://docs.snowflake.com/en/sql-reference/functions/result_scan"
 )
 
 // sfSystemRoles are Snowflake's built-in roles, and the roles each inherits (its
@@ -349,10 +355,93 @@ func (a *Snowflake) exec(s *Session, p *sqlcheck.Parsed) error {
 			return r.refuse(sfDocSharedDB, "IMPORTED PRIVILEGES apply to shared databases only; %s is not one", db.name)
 		}
 		return a.privilege(r, role, p, "IMPORTED PRIVILEGES", db.key, p.Idents[1])
+	case "execute-guard":
+		return a.guard(r, role, p.Exec)
 	default:
 		return r.refuse("", "the Snowflake model has no rule for shape %s", p.Shape)
 	}
 	return nil
+}
+
+// guard runs the guard block of EXECUTE IMMEDIATE $$ ... $$ (sfDocExecute): SHOW
+// <kind> LIKE '<pattern>' lists the objects the current role can see whose names match
+// the case-insensitive pattern (sfDocShowRoles); the block counts the rows of
+// RESULT_SCAN(LAST_QUERY_ID()) whose "name" is exactly the name (sfDocResultScan) and
+// RAISEs its declared exception when there is one, which ends the statement with that
+// error (sfDocRaise). It changes nothing either way.
+func (a *Snowflake) guard(r refuser, role string, b *sqlcheck.Parsed) error {
+	if b == nil || b.Shape != "guard-block" || len(b.Strings) != 3 || len(b.Idents) != 1 {
+		return r.refuse(sfDocExecute, "EXECUTE IMMEDIATE of a block the model does not know")
+	}
+	if b.Idents[0] != "name" {
+		// SHOW output columns are lower-case: "NAME" or "Name" is no column of it.
+		return r.refuse(sfDocResultScan, "RESULT_SCAN of SHOW output has no column %q", b.Idents[0])
+	}
+	kind := strings.ToLower(strings.TrimSuffix(b.Words[indexWord(b.Words, "SHOW")+1], "S"))
+	pattern, name := b.Strings[1], b.Strings[2]
+	if !sfLike(pattern, name) {
+		// The exact name cannot be in a listing its pattern does not match: the guard
+		// would pass over a taken name.
+		return r.refuse(sfDocShowRoles, "LIKE %q does not list %q", pattern, name)
+	}
+	o := a.get(kind, name)
+	if o == nil || !a.visible(role, o) {
+		// A name hidden from the current role passes; the plain CREATE still fails
+		// on it later (sfDocCreateDatabase).
+		return nil
+	}
+	return r.refuse(sfDocRaise, "guard: %s %s is taken (NAME_TAKEN raised: %s)", kind, name, b.Strings[0])
+}
+
+// visible reports whether SHOW lists o for role: SHOW USERS lists every user for a role
+// with CREATE USER on the account, else the users it owns (sfDocShowUsers); SHOW
+// DATABASES and SHOW ROLES list what the role owns or holds a privilege on
+// (sfDocShowDatabases, sfDocShowRoles: "the roles which you can view"; the safe
+// reading lists no more than that).
+func (a *Snowflake) visible(role string, o *object) bool {
+	if a.owns(role, o) {
+		return true
+	}
+	if o.kind == "user" {
+		return a.accountPriv(role, "CREATE USER")
+	}
+	for g := range a.grants {
+		if g.on == o.key && g.to.kind == "role" && a.inherits(key{"role", role}, g.to.name) {
+			return true
+		}
+	}
+	return o.kind == "role" && a.inherits(key{"role", role}, o.name)
+}
+
+// sfLike is SHOW's LIKE: a case-insensitive match in which _ is any one character and
+// % any run of characters (sfDocShowRoles).
+func sfLike(pattern, s string) bool {
+	p, v := []rune(strings.ToUpper(pattern)), []rune(strings.ToUpper(s))
+	var m func(i, j int) bool
+	m = func(i, j int) bool {
+		for i < len(p) {
+			switch p[i] {
+			case '%':
+				for k := j; k <= len(v); k++ {
+					if m(i+1, k) {
+						return true
+					}
+				}
+				return false
+			case '_':
+				if j >= len(v) {
+					return false
+				}
+			default:
+				if j >= len(v) || p[i] != v[j] {
+					return false
+				}
+			}
+			i, j = i+1, j+1
+		}
+		return j == len(v)
+	}
+	return m(0, 0)
 }
 
 // privilege grants or revokes priv on `on` to role `to`. Granting needs ownership of the

@@ -3,11 +3,15 @@
 -- phases (run in this order, each on its own connection):
 --   1. edit: connect to account; run as a role with the privileges listed below (e.g. ACCOUNTADMIN)
 -- privileges the runner needs (for the statements of this script):
---   edit: CREATE USER ON ACCOUNT; OWNERSHIP of the user; MANAGE GRANTS ON ACCOUNT
--- note: create is not re-runnable: CREATE ROLE, CREATE DATABASE and CREATE USER fail when the object already exists, so that create never takes over an object it did not make (role "IMMUTA_DB_SYSTEM", database "IMMUTA_DB", and the system account); after a failed run, run cleanup, then create
+--   edit: to see the names it checks: SHOW ROLES, SHOW DATABASES and SHOW USERS list only what the role may see (SHOW USERS: all users with CREATE USER ON ACCOUNT); CREATE USER ON ACCOUNT; OWNERSHIP of the user; MANAGE GRANTS ON ACCOUNT
+-- note: create is not re-runnable: it never takes over an object it did not make (role "IMMUTA_DB_SYSTEM", database "IMMUTA_DB", and the system account); the guards at its start stop it, having changed nothing, when one of those names is taken and visible to the runner's role, and CREATE ROLE, CREATE DATABASE and CREATE USER fail on one it cannot see; after a run that failed past the guards, run cleanup, then create
 -- note: role "IMMUTA_DB_SYSTEM" owns the database and its schemas and is granted to SYSADMIN: an edit or a cleanup runs as ACCOUNTADMIN or SYSADMIN (or a role that "IMMUTA_DB_SYSTEM" is granted to)
 
 -- ==== phase 1 of 1: edit (connect to account; run as a role with the privileges listed below (e.g. ACCOUNTADMIN)) ====
+
+-- guard: create never takes over an existing user (config.username)
+-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
+EXECUTE IMMEDIATE $$ DECLARE NAME_TAKEN EXCEPTION (-20001, 'user "IMMUTA_SVC" already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another config.username, or drop the old one)'); BEGIN SHOW USERS LIKE 'IMMUTA_SVC'; IF ((SELECT COUNT(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())) WHERE "name" = 'IMMUTA_SVC') > 0) THEN RAISE NAME_TAKEN; END IF; END; $$;
 
 -- config.username, config.warehouse
 CREATE USER "IMMUTA_SVC" DEFAULT_ROLE = "IMMUTA_DB_SYSTEM" DEFAULT_WAREHOUSE = "SAMPLE_WAREHOUSE" DEFAULT_NAMESPACE = "IMMUTA_DB";
