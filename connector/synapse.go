@@ -80,16 +80,17 @@ const (
 //   - Bootstrap User Grants: in master, the login is the workspace SQL admin (dbo
 //     there) or a member of loginmanager (initial-create makes a login); in the
 //     database, it is a member of db_owner (create adds the system account to
-//     db_datareader and db_ddladmin, which only db_owner members may do, and makes
-//     schemas, a role and a table).
+//     db_datareader, which only db_owner members may do, grants it database
+//     permissions, and makes schemas, a role and a table).
 //   - System Account Permissions: in the database, as the system account, what the
-//     create script grants it (from the Model): membership of db_datareader and
-//     db_ddladmin (IS_ROLEMEMBER), and CONTROL on Immuta's schemas and config.schema
+//     create script grants it (from the Model): membership of db_datareader
+//     (IS_ROLEMEMBER), CREATE TABLE, VIEW, PROCEDURE and FUNCTION on the database
+//     (class 0 in sys.database_permissions), and CONTROL on Immuta's schemas and config.schema
 //     (granted to it in sys.database_permissions, or implied by CONTROL on the schema
 //     or the database, or by membership of db_owner).
 //   - Impersonation Role Exists: the role exists and is a database role, the system
-//     account has ALTER on it (or ALTER ANY ROLE, CONTROL, db_owner), and the role has
-//     EXECUTE on immuta_procedures.
+//     account has ALTER on it (or ALTER ANY ROLE, CONTROL, db_owner); the role itself
+//     is granted nothing (setting the session context needs no permission).
 //
 // Dedicated SQL pools have neither HAS_PERMS_BY_NAME nor fn_my_permissions, so the
 // checks read catalog views (sys.database_permissions, sys.database_principals,
@@ -534,7 +535,7 @@ func (ss *synSession) checkDBOwner(ctx context.Context) error {
 		}
 	}
 	u, _ := synStr(user)
-	return fmt.Errorf("%s is not a member of db_owner in database %s, which the create phase needs (it adds the system account to db_datareader and db_ddladmin, which only db_owner members may do, and creates schemas, a role and a table): as the workspace SQL admin, in %s run EXEC sp_addrolemember N'db_owner', %s; or set config.username to the workspace SQL admin",
+	return fmt.Errorf("%s is not a member of db_owner in database %s, which the create phase needs (it adds the system account to db_datareader, which only db_owner members may do, grants it CREATE TABLE, VIEW, PROCEDURE and FUNCTION, and creates schemas, a role and a table): as the workspace SQL admin, in %s run EXEC sp_addrolemember N'db_owner', %s; or set config.username to the workspace SQL admin",
 		ss.lg.what, synQ(ss.target), synQ(ss.target), u)
 }
 
@@ -546,6 +547,7 @@ type synExpect struct {
 	user       string
 	login      bool
 	members    []string
+	dbGrants   []string   // database permissions of the system account (CREATE VIEW, ...)
 	grants     []synGrant // on schemas
 	roleGrants []synGrant // on roles
 	schemas    []string   // Immuta's own schemas
@@ -573,6 +575,8 @@ func synExpectOf(c *platforms.Synapse, auto bool, lg synLogin) (*synExpect, erro
 			e.login = true
 		case "role-member":
 			e.members = append(e.members, str(o, "Role"))
+		case "grant-database":
+			e.dbGrants = append(e.dbGrants, str(o, "Privilege"))
 		case "grant-schema":
 			e.grants = append(e.grants, synGrant{str(o, "Privilege"), str(o, "Schema"), str(o, "Grantee")})
 		case "grant-role":
@@ -754,6 +758,14 @@ func (e *synExpect) userProblems(f *synFacts, tables bool) (missing, fixes []str
 			fixes = append(fixes, "EXEC sp_addrolemember "+rl+", "+ul+";")
 		}
 	}
+	for _, priv := range e.dbGrants {
+		// Database permissions are class 0, major_id 0 in sys.database_permissions.
+		if f.owner || !synKeyword.MatchString(priv) || synHas(f.mine, "0", "0", priv) {
+			continue
+		}
+		missing = append(missing, priv+" on the database")
+		fixes = append(fixes, "GRANT "+priv+" TO "+u+";")
+	}
 	for _, g := range e.grants {
 		if g.grantee != e.user || !synKeyword.MatchString(g.priv) {
 			continue
@@ -809,7 +821,7 @@ func (e *synExpect) roleProblems(f *synFacts, role string) (missing, fixes []str
 	switch {
 	case f.roleID == "":
 		return []string{"role " + ri + " (config.impersonation.role; it does not exist, or the system account cannot see it)"},
-			append([]string{"CREATE ROLE " + ri + ";"}, grantFixes...)
+			append([]string{"CREATE ROLE " + ri + " AUTHORIZATION [dbo];"}, grantFixes...)
 	case f.roleType != "" && f.roleType != "DATABASE_ROLE":
 		return []string{fmt.Sprintf("role %s (%s is a %s, not a database role: set config.impersonation.role to another name)", ri, ri, strings.ToLower(f.roleType))}, nil
 	}

@@ -199,7 +199,12 @@ func TestSynapseChecks(t *testing.T) {
 		}
 		return out
 	}
-	factsQ := "SELECT IS_ROLEMEMBER(N'db_owner') AS [p1], IS_ROLEMEMBER(N'db_datareader') AS [p2], IS_ROLEMEMBER(N'db_ddladmin') AS [p3], SCHEMA_ID(N'immuta_system') AS [p4], SCHEMA_ID(N'immuta_functions') AS [p5], SCHEMA_ID(N'immuta_procedures') AS [p6], SCHEMA_ID(N'views') AS [p7]"
+	// The database permissions create grants (class 0, major_id 0).
+	var create [][3]driver.Value
+	for _, p := range []string{"CREATE TABLE", "CREATE VIEW", "CREATE PROCEDURE", "CREATE FUNCTION"} {
+		create = append(create, [3]driver.Value{int64(0), int64(0), p})
+	}
+	factsQ := "SELECT IS_ROLEMEMBER(N'db_owner') AS [p1], IS_ROLEMEMBER(N'db_datareader') AS [p2], SCHEMA_ID(N'immuta_system') AS [p3], SCHEMA_ID(N'immuta_functions') AS [p4], SCHEMA_ID(N'immuta_procedures') AS [p5], SCHEMA_ID(N'views') AS [p6]"
 	mineQ := "SELECT dp.class, dp.major_id, dp.permission_name FROM sys.database_permissions AS dp WHERE dp.grantee_principal_id = DATABASE_PRINCIPAL_ID() AND dp.state IN ('G', 'W')"
 	typeQ := "SELECT type_desc FROM sys.database_principals WHERE name = N'IMMUTA_IMPERSONATION'"
 	roleQ := "SELECT dp.class, dp.major_id, dp.permission_name FROM sys.database_permissions AS dp WHERE dp.grantee_principal_id = DATABASE_PRINCIPAL_ID(N'IMMUTA_IMPERSONATION') AND dp.state IN ('G', 'W')"
@@ -212,6 +217,7 @@ func TestSynapseChecks(t *testing.T) {
 		wantSQL    []string
 		wantTarget []string
 		wantErr    []string // nil: passes
+		notErr     []string // must not be in the error
 		warning    bool
 	}{
 		{name: "connection as bootstrap in master", test: synTestConnection, p: auto,
@@ -277,46 +283,48 @@ func TestSynapseChecks(t *testing.T) {
 			wantErr: []string{"not a member of db_owner in database [pool1]", "EXEC sp_addrolemember N'db_owner', N'boot_user'"}},
 		{name: "system account permissions", test: synTestPermissions, p: manual,
 			rows: []rowsSet{
-				{synFactsSub, synCols(7), synRow(int64(0), int64(1), int64(1), int64(5), int64(6), int64(7), int64(8))},
-				{"DATABASE_PRINCIPAL_ID() AND", synPermCols, synPermRows(control(5, 6, 7, 8)...)},
+				{synFactsSub, synCols(6), synRow(int64(0), int64(1), int64(5), int64(6), int64(7), int64(8))},
+				{"DATABASE_PRINCIPAL_ID() AND", synPermCols, synPermRows(append(control(5, 6, 7, 8), create...)...)},
 			},
 			wantSQL: []string{factsQ, mineQ}, wantTarget: []string{"pool1", "pool1"}},
 		{name: "system account is db_owner", test: synTestPermissions, p: manual,
-			rows:    []rowsSet{{synFactsSub, synCols(7), synRow(int64(1), int64(0), int64(0), int64(5), int64(6), int64(7), int64(8))}},
+			rows:    []rowsSet{{synFactsSub, synCols(6), synRow(int64(1), int64(0), int64(5), int64(6), int64(7), int64(8))}},
 			wantSQL: []string{factsQ, mineQ}},
 		{name: "system account lacks permissions", test: synTestPermissions, p: manual,
 			rows: []rowsSet{
-				{synFactsSub, synCols(7), synRow(int64(0), int64(1), int64(0), int64(5), nil, int64(7), int64(8))},
-				{"DATABASE_PRINCIPAL_ID() AND", synPermCols, synPermRows([3]driver.Value{int64(3), int64(5), "CONTROL"}, [3]driver.Value{int64(3), int64(7), "SELECT"})},
+				{synFactsSub, synCols(6), synRow(int64(0), int64(1), int64(5), nil, int64(7), int64(8))},
+				{"DATABASE_PRINCIPAL_ID() AND", synPermCols, synPermRows([3]driver.Value{int64(3), int64(5), "CONTROL"}, [3]driver.Value{int64(3), int64(7), "SELECT"},
+					[3]driver.Value{int64(0), int64(0), "CREATE TABLE"}, [3]driver.Value{int64(3), int64(5), "CREATE VIEW"})},
 			},
 			wantSQL: []string{factsQ, mineQ},
-			wantErr: []string{"[immuta_sys] lacks", "membership of db_ddladmin", "schema [immuta_functions] (it does not exist", "CONTROL on schema [immuta_procedures]", "CONTROL on schema [views]",
-				"EXEC sp_addrolemember N'db_ddladmin', N'immuta_sys';", "GRANT CONTROL ON SCHEMA::[views] TO [immuta_sys];", "create script"}},
+			// CREATE VIEW on a schema is not the database permission; CREATE TABLE is there.
+			wantErr: []string{"[immuta_sys] lacks", "CREATE VIEW on the database", "CREATE PROCEDURE on the database", "schema [immuta_functions] (it does not exist", "CONTROL on schema [immuta_procedures]", "CONTROL on schema [views]",
+				"GRANT CREATE VIEW TO [immuta_sys];", "GRANT CONTROL ON SCHEMA::[views] TO [immuta_sys];", "create script"},
+			notErr: []string{"CREATE TABLE on the database", "db_ddladmin"}},
 		{name: "impersonation role in place", test: synTestImpersonationExists, p: manual,
 			rows: []rowsSet{
-				{synFactsSub, synCols(8), synRow(int64(0), int64(1), int64(1), int64(5), int64(6), int64(7), int64(8), int64(42))},
+				{synFactsSub, synCols(7), synRow(int64(0), int64(1), int64(5), int64(6), int64(7), int64(8), int64(42))},
 				{"DATABASE_PRINCIPAL_ID() AND", synPermCols, synPermRows([3]driver.Value{int64(4), int64(42), "ALTER"})},
 				{"SELECT type_desc", []string{"type_desc"}, synRow("DATABASE_ROLE")},
-				{"DATABASE_PRINCIPAL_ID(N'IMMUTA_IMPERSONATION') AND", synPermCols, synPermRows([3]driver.Value{int64(3), int64(7), "EXECUTE"})},
 			},
-			wantSQL: []string{factsQ + ", DATABASE_PRINCIPAL_ID(N'IMMUTA_IMPERSONATION') AS [p8]", mineQ, typeQ, roleQ}},
+			wantSQL: []string{factsQ + ", DATABASE_PRINCIPAL_ID(N'IMMUTA_IMPERSONATION') AS [p7]", mineQ, typeQ, roleQ}},
 		{name: "impersonation role lacks grants", test: synTestImpersonationExists, p: manual,
 			rows: []rowsSet{
-				{synFactsSub, synCols(8), synRow(int64(0), int64(1), int64(1), int64(5), int64(6), int64(7), int64(8), int64(42))},
+				{synFactsSub, synCols(7), synRow(int64(0), int64(1), int64(5), int64(6), int64(7), int64(8), int64(42))},
 				{"SELECT type_desc", []string{"type_desc"}, synRow("DATABASE_ROLE")},
 			},
-			wantSQL: []string{factsQ + ", DATABASE_PRINCIPAL_ID(N'IMMUTA_IMPERSONATION') AS [p8]", mineQ, typeQ, roleQ},
-			wantErr: []string{"ALTER on role [IMMUTA_IMPERSONATION]", "EXECUTE on schema [immuta_procedures] for role [IMMUTA_IMPERSONATION]",
-				"GRANT ALTER ON ROLE::[IMMUTA_IMPERSONATION] TO [immuta_sys];", "GRANT EXECUTE ON SCHEMA::[immuta_procedures] TO [IMMUTA_IMPERSONATION];"}},
+			wantSQL: []string{factsQ + ", DATABASE_PRINCIPAL_ID(N'IMMUTA_IMPERSONATION') AS [p7]", mineQ, typeQ, roleQ},
+			wantErr: []string{"ALTER on role [IMMUTA_IMPERSONATION]", "GRANT ALTER ON ROLE::[IMMUTA_IMPERSONATION] TO [immuta_sys];"},
+			notErr:  []string{"EXECUTE"}},
 		{name: "impersonation role missing", test: synTestImpersonationExists, p: manual,
-			wantSQL: []string{factsQ + ", DATABASE_PRINCIPAL_ID(N'IMMUTA_IMPERSONATION') AS [p8]", mineQ, typeQ},
-			wantErr: []string{"role [IMMUTA_IMPERSONATION] (config.impersonation.role; it does not exist", "CREATE ROLE [IMMUTA_IMPERSONATION];"}},
+			wantSQL: []string{factsQ + ", DATABASE_PRINCIPAL_ID(N'IMMUTA_IMPERSONATION') AS [p7]", mineQ, typeQ},
+			wantErr: []string{"role [IMMUTA_IMPERSONATION] (config.impersonation.role; it does not exist", "CREATE ROLE [IMMUTA_IMPERSONATION] AUTHORIZATION [dbo];"}},
 		{name: "impersonation name is a user", test: synTestImpersonationExists, p: manual,
 			rows: []rowsSet{
-				{synFactsSub, synCols(8), synRow(int64(0), int64(1), int64(1), int64(5), int64(6), int64(7), int64(8), int64(42))},
+				{synFactsSub, synCols(7), synRow(int64(0), int64(1), int64(5), int64(6), int64(7), int64(8), int64(42))},
 				{"SELECT type_desc", []string{"type_desc"}, synRow("SQL_USER")},
 			},
-			wantSQL: []string{factsQ + ", DATABASE_PRINCIPAL_ID(N'IMMUTA_IMPERSONATION') AS [p8]", mineQ, typeQ, roleQ},
+			wantSQL: []string{factsQ + ", DATABASE_PRINCIPAL_ID(N'IMMUTA_IMPERSONATION') AS [p7]", mineQ, typeQ, roleQ},
 			wantErr: []string{"is a sql_user, not a database role"}},
 	}
 	for _, tc := range cases {
@@ -360,6 +368,11 @@ func TestSynapseChecks(t *testing.T) {
 			for _, w := range tc.wantErr {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			for _, w := range tc.notErr {
+				if strings.Contains(err.Error(), w) {
+					t.Errorf("error %q has %q", err, w)
 				}
 			}
 			recNoSecret(t, err.Error(), synBootPW, synSysPW, synManualPW)
@@ -419,10 +432,9 @@ func TestSynapseValidate(t *testing.T) {
 func TestSynapseVerify(t *testing.T) {
 	manual := payload(t, synManualDoc)
 	inPlace := func(h *synHarness, table driver.Value) {
-		h.d.Rows(synFactsSub, synCols(9), synRow(int64(0), int64(1), int64(1), int64(5), int64(6), int64(7), int64(8), table, int64(42)))
+		h.d.Rows(synFactsSub, synCols(8), synRow(int64(0), int64(1), int64(5), int64(6), int64(7), int64(8), table, int64(42)))
 		h.d.Rows("DATABASE_PRINCIPAL_ID() AND", synPermCols, synPermRows([3]driver.Value{int64(0), int64(0), "CONTROL"}))
 		h.d.Rows("SELECT type_desc", []string{"type_desc"}, synRow("DATABASE_ROLE"))
-		h.d.Rows("DATABASE_PRINCIPAL_ID(N'IMMUTA_IMPERSONATION') AND", synPermCols, synPermRows([3]driver.Value{int64(3), int64(7), "EXECUTE"}))
 	}
 	h := newSynHarness()
 	inPlace(h, int64(1234))
@@ -430,7 +442,7 @@ func TestSynapseVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := h.d.Log()
-	if len(log) != 4 || !strings.Contains(log[0].SQL, "OBJECT_ID(N'[immuta_system].[metadata]') AS [p8]") {
+	if len(log) != 4 || !strings.Contains(log[0].SQL, "OBJECT_ID(N'[immuta_system].[metadata]') AS [p7]") {
 		t.Errorf("log %v", log)
 	}
 	for _, e := range log {

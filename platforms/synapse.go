@@ -35,7 +35,13 @@ type SynapseDelimiters struct {
 // SynapseOAuth is the Microsoft Entra ID application Immuta connects as
 // (authenticationType oAuthClientSecret).
 type SynapseOAuth struct {
-	ClientID     string `json:"clientId"`
+	ClientID string `json:"clientId"`
+	// DisplayName is the application's display name in Microsoft Entra ID: the name
+	// CREATE USER ... FROM EXTERNAL PROVIDER takes, since Entra resolves the user of an
+	// application by its display name (the WITH OBJECT_ID form that takes an id is
+	// documented for Azure SQL Database and Managed Instance only, not for Synapse).
+	// Required for scripts.
+	DisplayName  string `json:"displayName,omitempty"`
 	ClientSecret string `json:"clientSecret" secret:"true"`
 	AuthorityURL string `json:"authorityUrl"`
 	Resource     string `json:"resource,omitempty"`
@@ -48,18 +54,24 @@ type SynapseOAuth struct {
 // https://learn.microsoft.com/sql/t-sql/statements/create-role-transact-sql
 // https://learn.microsoft.com/sql/t-sql/statements/create-schema-transact-sql
 // https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sp-addrolemember-transact-sql
+// https://learn.microsoft.com/sql/t-sql/statements/grant-database-permissions-transact-sql
+// https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-sql-logins-transact-sql
 var synNeeds = map[string]Needs{
-	"login":          {Create: []string{"ALTER ANY LOGIN (in master: the workspace SQL admin or a loginmanager member)"}, Alter: []string{"ALTER ANY LOGIN (in master)"}, Drop: []string{"ALTER ANY LOGIN (in master)"}},
-	"user":           {Create: []string{"ALTER ANY USER"}, Drop: []string{"ALTER ANY USER"}},
-	"external-user":  {Create: []string{"ALTER ANY USER"}, Drop: []string{"ALTER ANY USER"}},
-	"schema":         {Create: []string{"CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
-	"view-schema":    {Create: []string{"CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
-	"role":           {Create: []string{"CREATE ROLE"}, Drop: []string{"CONTROL on the role (or ALTER ANY ROLE)"}},
-	"role-member":    {Create: []string{"ALTER on the role (or ALTER ANY ROLE, db_securityadmin)"}, Drop: []string{"ALTER on the role (or ALTER ANY ROLE, db_securityadmin)"}},
-	"grant-schema":   {Create: []string{"CONTROL on the schema (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
-	"grant-role":     {Create: []string{"CONTROL on the role (or db_owner)"}, Drop: []string{"CONTROL on the role (or db_owner)"}},
-	"metadata-table": {Create: []string{"CREATE TABLE, and ALTER on the schema"}, Drop: []string{"CONTROL on the table (or ALTER on the schema)"}},
-	"metadata-row":   {Create: []string{"INSERT on the table (its owner has it)"}},
+	"login":           {Create: []string{"ALTER ANY LOGIN (in master: the workspace SQL admin or a loginmanager member)"}, Alter: []string{"ALTER ANY LOGIN (in master)"}, Drop: []string{"ALTER ANY LOGIN (in master)"}},
+	"user":            {Create: []string{"ALTER ANY USER"}, Drop: []string{"ALTER ANY USER"}},
+	"external-user":   {Create: []string{"ALTER ANY USER"}, Drop: []string{"ALTER ANY USER"}},
+	"schema":          {Create: []string{"CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
+	"view-schema":     {Create: []string{"CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
+	"role":            {Create: []string{"CREATE ROLE, and IMPERSONATE on dbo (or db_owner: the role is AUTHORIZATION [dbo])"}, Drop: []string{"CONTROL on the role (or ALTER ANY ROLE)"}},
+	"role-member":     {Create: []string{"ALTER on the role (or ALTER ANY ROLE, db_securityadmin)"}, Drop: []string{"ALTER on the role (or ALTER ANY ROLE, db_securityadmin)"}},
+	"grant-schema":    {Create: []string{"CONTROL on the schema (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
+	"grant-role":      {Create: []string{"CONTROL on the role (or db_owner)"}, Drop: []string{"CONTROL on the role (or db_owner)"}},
+	"metadata-table":  {Create: []string{"CREATE TABLE, and ALTER on the schema"}, Drop: []string{"CONTROL on the table (or ALTER on the schema)"}},
+	"metadata-row":    {Create: []string{"INSERT on the table (its owner has it)"}},
+	"grant-database":  {Create: []string{"CONTROL on the database (or db_owner)"}, Drop: []string{"CONTROL on the database (or db_owner)"}},
+	"guard-login":     {Create: []string{"VIEW ANY DEFINITION or ALTER ANY LOGIN (in master), to see every login in sys.sql_logins"}},
+	"guard-principal": {Create: []string{"VIEW DEFINITION on the database (or db_owner), to see every principal in sys.database_principals"}},
+	"guard-schema":    {Create: []string{"VIEW DEFINITION on the database (or db_owner), to see every schema"}},
 }
 
 // Synapse constants.
@@ -186,7 +198,7 @@ func (c *Synapse) Validate(v *Validator, auto bool) {
 		case synapseAuthOAuth:
 			c.validateOAuth(v)
 			if c.Username != "" {
-				v.Add("config.username", "must be absent with authenticationType oAuthClientSecret (the system account is the application clientId)")
+				v.Add("config.username", "must be absent with authenticationType oAuthClientSecret (the system account is the Microsoft Entra application of config.oAuthClientConfig)")
 			}
 			if c.Password != "" {
 				v.Add("config.password", "must be absent with authenticationType oAuthClientSecret")
@@ -299,6 +311,19 @@ func (c *Synapse) validateOAuth(v *Validator) {
 	if v.Required(p+"clientId", o.ClientID) && !guidRE.MatchString(o.ClientID) {
 		v.Add(p+"clientId", "must be the application (client) id, a GUID such as 00000000-0000-0000-0000-000000000000 (got %q)", o.ClientID)
 	}
+	// CREATE USER [<name>] FROM EXTERNAL PROVIDER names the application by its display
+	// name, which must be unique in the tenant
+	// (https://learn.microsoft.com/en-us/sql/t-sql/statements/create-user-transact-sql;
+	// the WITH OBJECT_ID form is documented only for Azure SQL Database and Managed
+	// Instance: https://learn.microsoft.com/en-us/azure/azure-sql/database/authentication-microsoft-entra-create-users-with-nonunique-names).
+	// A script needs it; an integration record of an existing setup does not.
+	if o.DisplayName != "" || v.ScriptPasswords() {
+		if v.Required(p+"displayName", o.DisplayName) && synapseValue(v, p+"displayName", o.DisplayName, synapseMaxName) {
+			if synapseIsReserved(o.DisplayName) {
+				v.Add(p+"displayName", "must not be a fixed principal or schema name (dbo, guest, public, sys, INFORMATION_SCHEMA, sa, db_*)")
+			}
+		}
+	}
 	if v.Required(p+"clientSecret", o.ClientSecret) && hasControl(o.ClientSecret) {
 		v.Add(p+"clientSecret", "must not contain control characters (line breaks, tabs, NUL)")
 	}
@@ -385,6 +410,11 @@ func (c *Synapse) systemAccount(auto bool) string {
 	case auto:
 		return c.Database + synapseSystemSuffix
 	case c.AuthenticationType == synapseAuthOAuth && c.OAuthClientConfig != nil:
+		// The database user of an Entra application is named by its display name;
+		// records made before displayName existed fall back to the client id.
+		if c.OAuthClientConfig.DisplayName != "" {
+			return c.OAuthClientConfig.DisplayName
+		}
 		return c.OAuthClientConfig.ClientID
 	default:
 		return c.Username
@@ -400,11 +430,14 @@ func (c *Synapse) external(auto bool) bool {
 // Model returns the objects of the Synapse scripts:
 //
 //	initial-create (master):  login U
-//	create (database):        user U; db_datareader, db_ddladmin;
+//	initial-create also:      first, a guard that stops when login U exists
+//	create (database):        first, guards that stop when U, R or an Immuta schema
+//	                          exists; user U; db_datareader; CREATE TABLE, VIEW,
+//	                          PROCEDURE and FUNCTION on the database;
 //	                          schemas immuta_system, immuta_functions, immuta_procedures
 //	                          with CONTROL for U; the metadata table and its row; the
 //	                          configured schema with CONTROL for U; impersonation: role R
-//	                          with ALTER for U and EXECUTE on immuta_procedures
+//	                          (owned by dbo) with ALTER for U
 //	cleanup (database), post-cleanup (master): the reverse.
 //
 // Schemas and the role are owned by dbo, not by U: a user cannot be dropped while it
@@ -443,12 +476,33 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 	case auto:
 		accountWhy = "autoBootstrap: the system account <database>_SYSTEM_ACCOUNT"
 	case ext:
-		accountWhy = "authenticationType oAuthClientSecret: the application config.oAuthClientConfig.clientId"
+		accountWhy = "authenticationType oAuthClientSecret: the application, by its display name config.oAuthClientConfig.displayName"
+	}
+
+	// Guards: create never takes over a login, user, role or Immuta schema that exists
+	// (teardown drops them, and everything in the schemas). Each phase checks, before
+	// its first change, every name it is about to take; one guard per name, so that an
+	// edit that takes a new name checks that name alone.
+	if !ext {
+		add(Object{ID: "guard:login:" + u, Kind: "guard-login", Phase: string(OpInitialCreate), Teardown: string(OpPostCleanup),
+			Why: "create never takes over an existing login", Data: map[string]any{"Name": u}, Guard: true})
+	}
+	principals := []string{u}
+	if c.Impersonation.Enabled {
+		principals = append(principals, c.Impersonation.Role)
+	}
+	for _, n := range principals {
+		add(inDB(Object{ID: "guard:principal:" + n, Kind: "guard-principal",
+			Why: "create never takes over an existing user or role", Data: map[string]any{"Name": n}, Guard: true}))
+	}
+	for _, s := range synapseImmutaSchemas {
+		add(inDB(Object{ID: "guard:schema:" + s, Kind: "guard-schema",
+			Why: "create never takes over an existing Immuta schema (teardown drops it with everything in it)", Data: map[string]any{"Name": s}, Guard: true}))
 	}
 
 	userID := "user:" + u
 	if ext {
-		add(inDB(Object{ID: userID, Kind: "external-user", Why: accountWhy, Data: map[string]any{"Name": u}}))
+		add(inDB(Object{ID: userID, Kind: "external-user", Why: accountWhy, Data: map[string]any{"Name": u}, NotRerunnable: true}))
 	} else {
 		pw := c.Password
 		if auto {
@@ -462,14 +516,21 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 		}
 		add(Object{ID: "login:" + u, Kind: "login", Phase: string(OpInitialCreate), Teardown: string(OpPostCleanup),
 			Why: accountWhy, Data: map[string]any{"Name": u, "Password": pw}, NotRerunnable: true})
-		add(inDB(Object{ID: userID, Kind: "user", Why: accountWhy, Data: map[string]any{"Name": u, "Login": u}}))
+		add(inDB(Object{ID: userID, Kind: "user", Why: accountWhy, Data: map[string]any{"Name": u, "Login": u}, NotRerunnable: true}))
 	}
-	for _, r := range []struct{ role, why string }{
-		{"db_datareader", "read the tables Immuta catalogs and protects"},
-		{"db_ddladmin", "create the policy-enforced views (config.schema)"},
+	add(inDB(Object{ID: "member:db_datareader:" + u, Kind: "role-member", Parents: []string{userID},
+		Why: "read the tables Immuta catalogs and protects", Data: map[string]any{"Role": "db_datareader", "Member": u}}))
+	// The CREATE permissions the service uses, instead of db_ddladmin (which may also
+	// alter and drop any object of the database): each CREATE also needs ALTER on the
+	// target schema, which CONTROL on the schemas below includes.
+	for _, p := range []struct{ priv, why string }{
+		{"CREATE TABLE", "Immuta's own tables (immuta_system)"},
+		{"CREATE VIEW", "the policy-enforced views (config.schema)"},
+		{"CREATE PROCEDURE", "Immuta's procedures (immuta_procedures)"},
+		{"CREATE FUNCTION", "Immuta's functions (immuta_functions)"},
 	} {
-		add(inDB(Object{ID: "member:" + r.role + ":" + u, Kind: "role-member", Parents: []string{userID},
-			Why: r.why, Data: map[string]any{"Role": r.role, "Member": u}}))
+		add(inDB(Object{ID: "grant:" + p.priv + ":database:user:" + u, Kind: "grant-database", Parents: []string{userID},
+			Why: p.why, Data: map[string]any{"Privilege": p.priv, "Grantee": u}}))
 	}
 	for _, s := range synapseImmutaSchemas {
 		add(inDB(Object{ID: "schema:" + s, Kind: "schema", Why: "Immuta's own objects (owned by dbo, so that the user can be renamed or dropped)",
@@ -500,26 +561,29 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 		r := c.Impersonation.Role
 		roleID := "role:" + r
 		why := "impersonation enabled (config.impersonation.role)"
-		add(inDB(Object{ID: roleID, Kind: "role", Why: why, Data: map[string]any{"Name": r}}))
+		// Members of R may impersonate: the policy views check membership, and the
+		// session context itself needs no permission (sp_set_session_context: "Any user
+		// can set a session context for their session"), so R is granted nothing.
+		add(inDB(Object{ID: roleID, Kind: "role", Why: why, Data: map[string]any{"Name": r, "Owner": "dbo"}, NotRerunnable: true}))
 		add(inDB(Object{ID: "grant:ALTER:role:" + r + ":user:" + u, Kind: "grant-role", Parents: []string{roleID, userID},
 			Why:  "impersonation: the system account adds and removes the members of " + r,
 			Data: map[string]any{"Privilege": "ALTER", "Role": r, "Grantee": u}}))
-		add(inDB(Object{ID: "grant:EXECUTE:schema:immuta_procedures:role:" + r, Kind: "grant-schema",
-			Parents: []string{roleID, "schema:immuta_procedures"}, Why: why,
-			Data: map[string]any{"Privilege": "EXECUTE", "Schema": "immuta_procedures", "Grantee": r}}))
 	}
 
 	m.Needs = synNeeds
 	m.Notes = append(m.Notes,
-		"the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again",
-		"CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard",
+		"create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS",
+		"create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again",
+		"CREATE SCHEMA must start a batch, so it runs through sp_executesql",
 	)
 	if !ext {
-		m.Notes = append(m.Notes, "initial-create is not re-runnable: CREATE LOGIN must be the only statement of its batch, so no IF guards it, and it fails when the login exists (it never takes over an existing login); after a failed run, run post-cleanup only if initial-create made the login")
+		m.Notes = append(m.Notes,
+			"CREATE LOGIN must be the only statement of its batch, so no IF guards it; the guard before it stops initial-create when the login exists",
+			"the database's names can only be checked in the database (no cross-database queries), so the create phase checks them after initial-create made the login: if initial-create stops at its guard, it made nothing and nothing is to be run; if the create phase stops at its guard, run post-cleanup only (it drops the login that initial-create made), not cleanup")
 	}
 	if ext {
 		m.Notes = append(m.Notes, "oAuthClientSecret: the system account is the Microsoft Entra application "+u+
-			" (CREATE USER ... FROM EXTERNAL PROVIDER, which only a Microsoft Entra principal can run) with no login: the initial-create and post-cleanup phases are empty")
+			" (CREATE USER ... FROM EXTERNAL PROVIDER takes the application's display name, which must be unique in the tenant; only a Microsoft Entra principal can run it) with no login: the initial-create and post-cleanup phases are empty")
 	}
 	if auto {
 		m.Notes = append(m.Notes, "autoBootstrap: the config's credentials are the privileged bootstrap credentials (used once, never rendered); the system account is "+u+" with a generated password")
@@ -528,15 +592,15 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 		}
 	}
 	m.Notes = append(m.Notes,
-		"the schemas are owned by dbo and the role by the runner (dbo as the workspace admin): dropping the system account's user also removes its role memberships and grants",
-		"DROP SCHEMA fails while a schema holds objects: drop what Immuta created in immuta_system, immuta_functions and immuta_procedures first; the schema "+
-			c.Schema+" is dropped only when empty, so views left in it keep it in place",
+		"the schemas and the role are owned by dbo (AUTHORIZATION [dbo]): dropping the system account's user also removes its role memberships and grants",
+		"cleanup drops the tables, views, procedures and functions in immuta_system, immuta_functions and immuta_procedures (schemas that create made, its guard saw to that) before each DROP SCHEMA; the schema "+
+			c.Schema+" may hold the customer's objects, so it is dropped only when empty, and views left in it keep it in place",
 	)
 	if c.Impersonation.Enabled {
 		r := c.Impersonation.Role
 		m.Notes = append(m.Notes,
-			"impersonation: the system account adds the users allowed to impersonate to "+r+" (sp_addrolemember); members may execute the procedures in immuta_procedures that set the impersonated user in the session context. IMPERSONATE on individual users is not granted (the users are not known here)",
-			"DROP ROLE fails while "+r+" has members: remove them first (sp_droprolemember)")
+			"impersonation: the system account adds the users allowed to impersonate to "+r+" (sp_addrolemember); the policy views check that membership. "+r+" is granted nothing: setting the session context needs no permission. IMPERSONATE on individual users is not granted (the users are not known here)",
+			"DROP ROLE fails while "+r+" has members: cleanup removes them first (sp_droprolemember for each member)")
 	}
 	return m, nil
 }

@@ -41,6 +41,7 @@ func synapseOAuthBase() map[string]any {
 		"clientSecret": "s3cr3t",
 		"authorityUrl": "https://login.microsoftonline.com/contoso",
 		"resource":     "https://database.windows.net/",
+		"displayName":  "immuta-app",
 	}
 	return p
 }
@@ -232,7 +233,15 @@ func TestSynapseValidate(t *testing.T) {
 			"username": "x", "password": "y",
 			"oAuthClientConfig": map[string]any{"clientId": "my-app", "authorityUrl": "http://login", "resource": "r\n"},
 		}, []string{"config.oAuthClientConfig.authorityUrl", "config.oAuthClientConfig.clientId",
-			"config.oAuthClientConfig.clientSecret", "config.oAuthClientConfig.resource", "config.password", "config.username"}},
+			"config.oAuthClientConfig.clientSecret", "config.oAuthClientConfig.displayName", "config.oAuthClientConfig.resource", "config.password", "config.username"}},
+		{"oauth display name taken by a fixed principal", synapseOAuthBase, false, map[string]any{
+			"oAuthClientConfig": map[string]any{"clientId": "3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c", "clientSecret": "s", "displayName": "dbo",
+				"authorityUrl": "https://login.microsoftonline.com/contoso"},
+		}, []string{"config.oAuthClientConfig.displayName"}},
+		{"oauth display name with a quote lookalike", synapseOAuthBase, false, map[string]any{
+			"oAuthClientConfig": map[string]any{"clientId": "3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c", "clientSecret": "s", "displayName": "app\u02bc",
+				"authorityUrl": "https://login.microsoftonline.com/contoso"},
+		}, []string{"config.oAuthClientConfig.displayName"}},
 		{"impersonation disabled ignores role", synapseBase, false, map[string]any{
 			"impersonation": map[string]any{"enabled": false, "role": "db_owner"},
 		}, nil},
@@ -504,6 +513,15 @@ func summarize(m *platforms.Model) map[string]objSummary {
 	return out
 }
 
+// byID indexes the objects of m by ID.
+func byID(m *platforms.Model) map[string]platforms.Object {
+	out := map[string]platforms.Object{}
+	for _, o := range m.Objects {
+		out[o.ID] = o
+	}
+	return out
+}
+
 func ids(m *platforms.Model) []string {
 	var out []string
 	for _, o := range m.Objects {
@@ -514,17 +532,27 @@ func ids(m *platforms.Model) []string {
 
 func TestSynapseModel(t *testing.T) {
 	const u = "taylor@synapse.com"
-	base := []string{
+	guards := func(principals ...string) []string {
+		out := []string{"guard:login:" + u}
+		for _, n := range principals {
+			out = append(out, "guard:principal:"+n)
+		}
+		return append(out, "guard:schema:immuta_system", "guard:schema:immuta_functions", "guard:schema:immuta_procedures")
+	}
+	objects := []string{
 		"login:" + u, "user:" + u,
-		"member:db_datareader:" + u, "member:db_ddladmin:" + u,
+		"member:db_datareader:" + u,
+		"grant:CREATE TABLE:database:user:" + u, "grant:CREATE VIEW:database:user:" + u,
+		"grant:CREATE PROCEDURE:database:user:" + u, "grant:CREATE FUNCTION:database:user:" + u,
 		"schema:immuta_system", "schema:immuta_functions", "schema:immuta_procedures",
 		"grant:CONTROL:schema:immuta_system:user:" + u, "grant:CONTROL:schema:immuta_functions:user:" + u,
 		"grant:CONTROL:schema:immuta_procedures:user:" + u,
 		"table:immuta_system.metadata", "row:immuta_system.metadata",
 		"schema:sample_schema", "grant:CONTROL:schema:sample_schema:user:" + u,
 	}
-	imp := []string{"role:IMMUTA_IMPERSONATION", "grant:ALTER:role:IMMUTA_IMPERSONATION:user:" + u,
-		"grant:EXECUTE:schema:immuta_procedures:role:IMMUTA_IMPERSONATION"}
+	base := append(guards(u), objects...)
+	// Impersonation grants the role nothing: the session context needs no permission.
+	imp := []string{"role:IMMUTA_IMPERSONATION", "grant:ALTER:role:IMMUTA_IMPERSONATION:user:" + u}
 
 	t.Run("userPassword", func(t *testing.T) {
 		c := synapseCfg(t, synapseBase())
@@ -548,11 +576,16 @@ func TestSynapseModel(t *testing.T) {
 			t.Errorf("teardown phases %v", got)
 		}
 		s := summarize(m)
-		if l := s["login:"+u]; l.Phase != "initial-create" || l.Teardown != "post-cleanup" {
-			t.Errorf("login phases %+v", l)
+		for _, id := range []string{"login:" + u, "guard:login:" + u} {
+			if l := s[id]; l.Phase != "initial-create" || l.Teardown != "post-cleanup" {
+				t.Errorf("%s phases %+v", id, l)
+			}
 		}
 		for _, o := range m.Objects {
-			if o.ID != "login:"+u && (o.Phase != "create" || o.Teardown != "cleanup") {
+			if o.Guard != strings.HasPrefix(o.ID, "guard:") {
+				t.Errorf("%s: guard %v", o.ID, o.Guard)
+			}
+			if o.ID != "login:"+u && o.ID != "guard:login:"+u && (o.Phase != "create" || o.Teardown != "cleanup") {
 				t.Errorf("%s: phases %s/%s", o.ID, o.Phase, o.Teardown)
 			}
 			if o.Why == "" {
@@ -566,7 +599,7 @@ func TestSynapseModel(t *testing.T) {
 		if !reflect.DeepEqual(m.Secrets, []string{"Abc1234!secret"}) {
 			t.Errorf("secrets %v", m.Secrets)
 		}
-		if row := m.Objects[11]; row.Data["HashDelimiter"] != "|" || row.Data["HashKeyDelimiter"] != "-" || row.Data["ArrayDelimiter"] != "," {
+		if row := byID(m)["row:immuta_system.metadata"]; row.Data["HashDelimiter"] != "|" || row.Data["HashKeyDelimiter"] != "-" || row.Data["ArrayDelimiter"] != "," {
 			t.Errorf("metadata row data %v", row.Data)
 		}
 	})
@@ -578,7 +611,7 @@ func TestSynapseModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := ids(m), append(append([]string{}, base...), imp...); !reflect.DeepEqual(got, want) {
+		if got, want := ids(m), append(append(guards(u, "IMMUTA_IMPERSONATION"), objects...), imp...); !reflect.DeepEqual(got, want) {
 			t.Errorf("objects:\n got %v\nwant %v", got, want)
 		}
 		found := false
@@ -595,7 +628,7 @@ func TestSynapseModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cid := "3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c"
+		name := "immuta-app" // the display name, not the client id
 		for _, o := range m.Objects {
 			if o.Phase == "initial-create" || o.Teardown == "post-cleanup" {
 				t.Errorf("%s in a master phase: oauth has no login", o.ID)
@@ -604,8 +637,11 @@ func TestSynapseModel(t *testing.T) {
 				t.Errorf("%s data holds the client secret", o.ID)
 			}
 		}
-		if m.Objects[0].Kind != "external-user" || m.Objects[0].Data["Name"] != cid {
-			t.Errorf("first object %+v", m.Objects[0])
+		if o := byID(m)["user:"+name]; o.Kind != "external-user" || o.Data["Name"] != name {
+			t.Errorf("external user %+v", o)
+		}
+		if o := m.Objects[0]; !o.Guard || o.Data["Name"] != name {
+			t.Errorf("first object %+v: not the guard of the user's name", o)
 		}
 		if len(m.Secrets) != 0 {
 			t.Errorf("secrets %v", m.Secrets)
@@ -626,8 +662,8 @@ func TestSynapseModel(t *testing.T) {
 			t.Fatal(err)
 		}
 		sys := "immuta_SYSTEM_ACCOUNT"
-		if m.Objects[0].ID != "login:"+sys || m.Objects[0].Data["Password"] != "Gen-Passw0rd!" {
-			t.Errorf("login %+v", m.Objects[0])
+		if l := byID(m)["login:"+sys]; l.Data["Password"] != "Gen-Passw0rd!" {
+			t.Errorf("login %+v", l)
 		}
 		for _, o := range m.Objects {
 			d := fmt.Sprint(o.Data)
@@ -640,7 +676,7 @@ func TestSynapseModel(t *testing.T) {
 		}
 		// Without the generated password the model renders a placeholder, never a secret.
 		m, _ = c.Model(platforms.ModelOptions{AutoBootstrap: true})
-		if pw := m.Objects[0].Data["Password"]; pw != "<SYSTEM_ACCOUNT_PASSWORD>" || len(m.Secrets) != 0 {
+		if pw := byID(m)["login:"+sys].Data["Password"]; pw != "<SYSTEM_ACCOUNT_PASSWORD>" || len(m.Secrets) != 0 {
 			t.Errorf("placeholder %v, secrets %v", pw, m.Secrets)
 		}
 	})
@@ -663,7 +699,7 @@ func TestSynapseModel(t *testing.T) {
 		if _, ok := sa["grant:CONTROL:schema:governed:user:"+u]; ok {
 			t.Errorf("grant did not move")
 		}
-		if ma.Objects[0].Data["Password"] == mb.Objects[0].Data["Password"] || ma.Objects[0].ID != mb.Objects[0].ID {
+		if la, lb := byID(ma)["login:"+u], byID(mb)["login:"+u]; la.Data["Password"] == lb.Data["Password"] || la.ID != lb.ID {
 			t.Errorf("password change should alter the same login")
 		}
 	})

@@ -13,13 +13,36 @@ var synapseShapes = []Shape{
 	{Name: "alter-login", Pattern: "ALTER LOGIN $ident WITH PASSWORD = $string"},
 	{Name: "drop-login", Pattern: "IF EXISTS ( SELECT 1 FROM SYS . SQL_LOGINS WHERE NAME = $string ) DROP LOGIN $ident"},
 
-	// user.*, external-user.*
-	{Name: "create-user", Pattern: "IF NOT EXISTS ( SELECT 1 FROM SYS . DATABASE_PRINCIPALS WHERE NAME = $string ) CREATE USER $ident < FROM LOGIN $ident | FROM EXTERNAL PROVIDER >"},
+	// guard-*.create: change nothing, and end the batch with THROW when a name the
+	// script takes exists (https://learn.microsoft.com/en-us/sql/t-sql/language-elements/throw-transact-sql).
+	{Name: "guard-login", Pattern: "IF EXISTS ( SELECT 1 FROM SYS . SQL_LOGINS WHERE NAME = $string ) THROW 50000 , $string , 1"},
+	{Name: "guard-principal", Pattern: "IF EXISTS ( SELECT 1 FROM SYS . DATABASE_PRINCIPALS WHERE NAME = $string ) THROW 50000 , $string , 1"},
+	{Name: "guard-schema", Pattern: "IF SCHEMA_ID ( $string ) IS NOT NULL THROW 50000 , $string , 1"},
+
+	// user.*, external-user.*: no IF NOT EXISTS (the guard checked the name)
+	{Name: "create-user", Pattern: "CREATE USER $ident < FROM LOGIN $ident | FROM EXTERNAL PROVIDER >"},
 	{Name: "drop-user", Pattern: "IF EXISTS ( SELECT 1 FROM SYS . DATABASE_PRINCIPALS WHERE NAME = $string ) DROP USER $ident"},
 
 	// role.*
-	{Name: "create-role", Pattern: "IF NOT EXISTS ( SELECT 1 FROM SYS . DATABASE_PRINCIPALS WHERE NAME = $string ) CREATE ROLE $ident"},
-	{Name: "drop-role", Pattern: "IF EXISTS ( SELECT 1 FROM SYS . DATABASE_PRINCIPALS WHERE NAME = $string ) DROP ROLE $ident"},
+	{Name: "create-role", Pattern: "CREATE ROLE $ident AUTHORIZATION $ident"},
+	// role.drop: one batch (no ';' inside) that removes every member with
+	// sp_droprolemember, looping WHILE over a numbered temporary table (dedicated SQL
+	// pools have no cursors), then drops the role.
+	{Name: "drop-role-with-members", Pattern: "IF EXISTS ( SELECT 1 FROM SYS . DATABASE_PRINCIPALS WHERE NAME = $string AND TYPE = $string ) " +
+		"BEGIN " +
+		"DECLARE @N INT , @I INT = 1 , @MEMBER NVARCHAR ( 128 ) " +
+		"CREATE TABLE #IMMUTA_MEMBERS WITH ( DISTRIBUTION = ROUND_ROBIN ) AS SELECT ROW_NUMBER ( ) OVER ( ORDER BY M . MEMBER_PRINCIPAL_ID ) AS $ident , P . NAME AS $ident " +
+		"FROM SYS . DATABASE_ROLE_MEMBERS AS M JOIN SYS . DATABASE_PRINCIPALS AS P ON P . PRINCIPAL_ID = M . MEMBER_PRINCIPAL_ID " +
+		"JOIN SYS . DATABASE_PRINCIPALS AS R ON R . PRINCIPAL_ID = M . ROLE_PRINCIPAL_ID WHERE R . NAME = $string " +
+		"SET @N = ( SELECT COUNT ( * ) FROM #IMMUTA_MEMBERS ) " +
+		"WHILE @I <= @N BEGIN " +
+		"SET @MEMBER = ( SELECT $ident FROM #IMMUTA_MEMBERS WHERE $ident = @I ) " +
+		"EXEC SP_DROPROLEMEMBER $string , @MEMBER " +
+		"SET @I = @I + 1 " +
+		"END " +
+		"DROP TABLE #IMMUTA_MEMBERS " +
+		"DROP ROLE $ident " +
+		"END"},
 
 	// role-member.*
 	{Name: "add-role-member", Pattern: "EXEC SP_ADDROLEMEMBER $string , $string"},
@@ -31,7 +54,26 @@ var synapseShapes = []Shape{
 	// sqlfluff tsql grammar parses only the former.
 	{Name: "create-schema-guarded", Pattern: "IF SCHEMA_ID ( $string ) IS NULL EXEC SP_EXECUTESQL $exec"},
 	{Name: "create-schema", Pattern: "CREATE SCHEMA $ident AUTHORIZATION $ident"},
-	{Name: "drop-schema", Pattern: "IF SCHEMA_ID ( $string ) IS NOT NULL DROP SCHEMA $ident"},
+	// schema.drop: one batch (no ';' inside) that drops the schema's views, procedures,
+	// functions and tables with sp_executesql, looping WHILE over a numbered temporary
+	// table, then drops the schema.
+	{Name: "drop-schema-with-objects", Pattern: "IF SCHEMA_ID ( $string ) IS NOT NULL " +
+		"BEGIN " +
+		"DECLARE @N INT , @I INT = 1 , @SQL NVARCHAR ( 4000 ) " +
+		"CREATE TABLE #IMMUTA_OBJECTS WITH ( DISTRIBUTION = ROUND_ROBIN ) AS SELECT ROW_NUMBER ( ) OVER ( ORDER BY " +
+		"CASE O . TYPE WHEN $string THEN 1 WHEN $string THEN 2 WHEN $string THEN 4 ELSE 3 END , O . OBJECT_ID ) AS $ident , " +
+		"$string + CASE O . TYPE WHEN $string THEN $string WHEN $string THEN $string WHEN $string THEN $string ELSE $string END + " +
+		"QUOTENAME ( SCHEMA_NAME ( O . SCHEMA_ID ) ) + $string + QUOTENAME ( O . NAME ) AS $ident " +
+		"FROM SYS . OBJECTS AS O WHERE O . SCHEMA_ID = SCHEMA_ID ( $string ) AND O . TYPE IN ( $string , $string , $string , $string , $string , $string ) " +
+		"SET @N = ( SELECT COUNT ( * ) FROM #IMMUTA_OBJECTS ) " +
+		"WHILE @I <= @N BEGIN " +
+		"SET @SQL = ( SELECT $ident FROM #IMMUTA_OBJECTS WHERE $ident = @I ) " +
+		"EXEC SP_EXECUTESQL @SQL " +
+		"SET @I = @I + 1 " +
+		"END " +
+		"DROP TABLE #IMMUTA_OBJECTS " +
+		"DROP SCHEMA $ident " +
+		"END"},
 	{Name: "drop-schema-if-empty", Pattern: "IF SCHEMA_ID ( $string ) IS NOT NULL AND NOT EXISTS ( SELECT 1 FROM SYS . OBJECTS WHERE SCHEMA_ID = SCHEMA_ID ( $string ) ) DROP SCHEMA $ident"},
 
 	// metadata-table.*, metadata-row.create
@@ -42,8 +84,11 @@ var synapseShapes = []Shape{
 	{Name: "insert-metadata-row", Pattern: "IF NOT EXISTS ( SELECT 1 FROM $ident . $ident ) INSERT INTO $ident . $ident ( $ident , $ident , $ident ) VALUES ( $string , $string , $string )"},
 
 	// grant-schema.*, grant-role.*
-	{Name: "grant-schema", Pattern: "GRANT < CONTROL | EXECUTE > ON SCHEMA :: $ident TO $ident"},
-	{Name: "revoke-schema", Pattern: "REVOKE < CONTROL | EXECUTE > ON SCHEMA :: $ident FROM $ident"},
+	{Name: "grant-schema", Pattern: "GRANT CONTROL ON SCHEMA :: $ident TO $ident"},
+	{Name: "revoke-schema", Pattern: "REVOKE CONTROL ON SCHEMA :: $ident FROM $ident"},
+	// grant-database.*: the CREATE permissions the service uses (instead of db_ddladmin)
+	{Name: "grant-database", Pattern: "GRANT CREATE < TABLE | VIEW | PROCEDURE | FUNCTION > TO $ident"},
+	{Name: "revoke-database", Pattern: "REVOKE CREATE < TABLE | VIEW | PROCEDURE | FUNCTION > FROM $ident"},
 	{Name: "grant-role", Pattern: "GRANT ALTER ON ROLE :: $ident TO $ident"},
 	{Name: "revoke-role", Pattern: "REVOKE ALTER ON ROLE :: $ident FROM $ident"},
 }

@@ -242,7 +242,7 @@ func platformsTable() []platform {
 	synPassword["config"].(obj)["password"] = "Abc12345!"
 	synOAuth := synCommon("oAuthClientSecret")
 	synOAuth["config"].(obj)["oAuthClientConfig"] = obj{"clientId": "6f1c2b9e-8a4d-4c3b-9e2f-1a2b3c4d5e6f",
-		"clientSecret": "secret", "authorityUrl": "https://login.microsoftonline.com/tenant", "resource": "https://database.windows.net/"}
+		"displayName": "immuta-app", "clientSecret": "secret", "authorityUrl": "https://login.microsoftonline.com/tenant", "resource": "https://database.windows.net/"}
 
 	bq := obj{"type": "Google BigQuery", "autoBootstrap": false, "config": obj{
 		"role": "immuta", "datasetSuffix": "_secureView", "dataset": "immuta", "location": "us-east1",
@@ -295,6 +295,7 @@ func platformsTable() []platform {
 			{"authenticationType", str, ""}, {"username", str, ""}, {"password", str, ""},
 			{"impersonation", object, ""}, {"impersonation.enabled", boolean, ""}, {"impersonation.role", str, ""},
 			{"oAuthClientConfig", object, "oauth"}, {"oAuthClientConfig.clientId", str, "oauth"},
+			{"oAuthClientConfig.displayName", str, "oauth"},
 			{"oAuthClientConfig.clientSecret", str, "oauth"}, {"oAuthClientConfig.authorityUrl", str, "oauth"},
 			{"oAuthClientConfig.resource", str, "oauth"},
 		}},

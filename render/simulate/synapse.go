@@ -22,7 +22,23 @@ const (
 	syDocFixedRoles   = "https://learn.microsoft.com/en-us/sql/relational-databases/security/authentication-access/database-level-roles"
 	syDocEntraUsers   = "https://learn.microsoft.com/en-us/azure/synapse-analytics/sql/active-directory-authentication"
 	syDocCreateTable  = "https://learn.microsoft.com/en-us/sql/t-sql/statements/create-table-azure-sql-data-warehouse"
+	syDocThrow        = "https://learn.microsoft.com/en-us/sql/t-sql/language-elements/throw-transact-sql"
+	syDocDropMember   = "https://learn.microsoft.com/en-us/sql/relational-databases/system-stored-procedures/sp-droprolemember-transact-sql"
+	syDocLoops        = "https://learn.microsoft.com/en-us/azure/synapse-analytics/sql-data-warehouse/sql-data-warehouse-develop-loops"
+	syDocGrantDB      = "https://learn.microsoft.com/en-us/sql/t-sql/statements/grant-database-permissions-transact-sql"
+	syDocSQLLogins    = "https://learn.microsoft.com/en-us/sql/relational-databases/system-catalog-views/sys-sql-logins-transact-sql"
 )
+
+// syDropObjectsStrings are the string literals of the drop-schema-with-objects shape
+// after the schema name: the sys.objects types it orders and drops
+// (https://learn.microsoft.com/en-us/sql/relational-databases/system-catalog-views/sys-objects-transact-sql),
+// the DROP statements it builds, and the schema name again. The model knows that form
+// only.
+var syDropObjectsStrings = []string{"V", "P", "U", "DROP ", "V", "VIEW ", "P", "PROCEDURE ", "U", "TABLE ", "FUNCTION ", "."}
+
+// syDroppable are the kinds of object (of this model) the loop drops: U, V, P and the
+// function types.
+var syDroppable = map[string]bool{"table": true, "view": true, "procedure": true, "function": true}
 
 // syFixedRoles are the fixed database roles of a dedicated SQL pool database
 // (syDocFixedRoles).
@@ -164,12 +180,26 @@ func (a *Synapse) exec(s *Session, p *sqlcheck.Parsed) error {
 			}
 		}
 		a.remove(l.key)
+	case "guard-login":
+		// sys.sql_logins lists the logins of the server, in master (syDocSQLLogins); the
+		// guard's THROW ends the batch with its error (syDocThrow).
+		if db != "master" {
+			return r.refuse(syDocSQLLogins, "sys.sql_logins lists logins only in master")
+		}
+		if a.get("login", p.Strings[0]) != nil {
+			return r.refuse(syDocThrow, "login %s already exists: the guard stops the script", p.Strings[0])
+		}
+	case "guard-principal":
+		if principal(p.Strings[0]) != nil {
+			return r.refuse(syDocThrow, "user or role %s already exists in %s: the guard stops the script", p.Strings[0], db)
+		}
+	case "guard-schema":
+		if a.get("schema", inDB(p.Strings[0])) != nil {
+			return r.refuse(syDocThrow, "schema %s already exists in %s: the guard stops the script", p.Strings[0], db)
+		}
 	case "create-user":
 		name := p.Idents[0]
 		if principal(name) != nil {
-			if p.Words[0] == "IF" {
-				return nil // guarded
-			}
 			return r.refuse(syDocCreateUser, "user %s already exists", name)
 		}
 		attrs := map[string]string{}
@@ -203,26 +233,40 @@ func (a *Synapse) exec(s *Session, p *sqlcheck.Parsed) error {
 		a.remove(u.key)
 	case "create-role":
 		if principal(p.Idents[0]) != nil {
-			if p.Words[0] == "IF" {
-				return nil // guarded
-			}
 			return r.refuse(syDocCreateRole, "role %s already exists", p.Idents[0])
 		}
 		// Without AUTHORIZATION the creating user owns the role (syDocCreateRole).
 		owner := me
 		if len(p.Idents) > 1 {
 			owner = p.Idents[1]
+			if principal(owner) == nil {
+				return r.refuse(syDocCreateRole, "owner %s does not exist", owner)
+			}
 		}
 		a.add("role", inDB(p.Idents[0]), owner, &dbk, nil)
-	case "drop-role":
-		ro := a.get("role", inDB(p.Strings[0]))
-		if ro == nil {
-			return nil // guarded
+	case "drop-role-with-members":
+		name := p.Strings[0]
+		if len(p.Strings) != 4 || p.Strings[1] != "R" || p.Strings[2] != name || p.Strings[3] != name || p.Idents[len(p.Idents)-1] != name {
+			return r.refuse(syDocDropRole, "the model knows this loop only for one role named alike in every place")
 		}
-		// A role with members cannot be dropped (syDocDropRole).
+		ro := a.get("role", inDB(name))
+		if ro == nil {
+			return nil // guarded (type 'R': a role)
+		}
+		// sp_droprolemember needs ALTER on the role (syDocDropMember); the loop runs it
+		// for every row of sys.database_role_members of the role (syDocLoops).
+		if me != "dbo" && !a.members[membership{key{"role", inDB("db_owner")}, key{"user", inDB(me)}}] && !a.grants[grant{"ALTER", ro.key, key{"user", inDB(me)}}] {
+			return r.refuse(syDocDropMember, "user %s has no ALTER on role %s", me, name)
+		}
 		for m := range a.members {
 			if m.role == ro.key {
-				return r.refuse(syDocDropRole, "role %s has member %s: remove its members first", p.Strings[0], m.member.name)
+				delete(a.members, m)
+			}
+		}
+		// A role with members, or that owns securables, cannot be dropped (syDocDropRole).
+		for _, o := range a.objects {
+			if o.owner == name && o.parent != nil && *o.parent == dbk {
+				return r.refuse(syDocDropRole, "role %s owns %s: transfer it first", name, o.key)
 			}
 		}
 		a.remove(ro.key)
@@ -256,10 +300,25 @@ func (a *Synapse) exec(s *Session, p *sqlcheck.Parsed) error {
 			return r.refuse(syDocCreateSchema, "principal %s does not exist", owner)
 		}
 		a.add("schema", inDB(name), owner, &dbk, nil)
-	case "drop-schema", "drop-schema-if-empty":
+	case "drop-schema-with-objects", "drop-schema-if-empty":
 		sc := a.get("schema", inDB(p.Strings[0]))
+		if p.Shape == "drop-schema-with-objects" {
+			want := append(append([]string{p.Strings[0]}, syDropObjectsStrings...), p.Strings[0], "U", "V", "P", "FN", "IF", "TF")
+			if strings.Join(p.Strings, "\x00") != strings.Join(want, "\x00") || p.Idents[len(p.Idents)-1] != p.Strings[0] {
+				return r.refuse(syDocDropSchema, "the model knows this loop only in the form of templates/synapse/schema.sql.tmpl")
+			}
+		}
 		if sc == nil {
 			return nil // guarded
+		}
+		if p.Shape == "drop-schema-with-objects" {
+			// The loop drops the schema's tables, views, procedures and functions, one
+			// sp_executesql each (syDocLoops); objects of other types stay.
+			for _, o := range a.children(sc.key) {
+				if syDroppable[o.kind] {
+					a.remove(o.key)
+				}
+			}
 		}
 		contents := a.children(sc.key)
 		if p.Shape == "drop-schema-if-empty" && len(contents) > 0 {
@@ -308,6 +367,18 @@ func (a *Synapse) exec(s *Session, p *sqlcheck.Parsed) error {
 		} else {
 			delete(a.grants, g)
 		}
+	case "grant-database", "revoke-database":
+		// CREATE TABLE, VIEW, PROCEDURE, FUNCTION are database permissions (syDocGrantDB).
+		to := principal(p.Idents[0])
+		if to == nil {
+			return r.refuse(syDocGrantDB, "principal %s does not exist in %s", p.Idents[0], db)
+		}
+		g := grant{p.Words[1] + " " + p.Words[2], dbk, to.key}
+		if p.Words[0] == "GRANT" {
+			a.grants[g] = true
+		} else {
+			delete(a.grants, g)
+		}
 	default:
 		return r.refuse("", "the Synapse model has no rule for shape %s", p.Shape)
 	}
@@ -342,6 +413,28 @@ func (a *Synapse) ServiceCreate(s *Session, kind, schema, name string) error {
 		return r.refuse(syDocFixedRoles, "user %s may not create a %s in schema %s", a.dbUser(s), kind, schema)
 	}
 	a.add(kind, sc.name+"."+name, sc.owner, &sc.key, nil)
+	return nil
+}
+
+// ServiceDrop is the governance service, as session s, dropping an object of kind it
+// made in schema: the owner of the schema, CONTROL on the schema, or db_owner may
+// (syDocGrantSchema).
+func (a *Synapse) ServiceDrop(s *Session, kind, schema, name string) error {
+	r := refuser{fmt.Sprintf("DROP %s [%s].[%s]", strings.ToUpper(kind), schema, name)}
+	sc := a.get("schema", s.Database+"."+schema)
+	if sc == nil {
+		return r.refuse(syDocDropSchema, "schema %s does not exist", schema)
+	}
+	o := a.get(kind, sc.name+"."+name)
+	if o == nil {
+		return r.refuse(syDocGrantSchema, "%s %s.%s does not exist", kind, schema, name)
+	}
+	u := a.dbUser(s)
+	uk := key{"user", s.Database + "." + u}
+	if u != "dbo" && sc.owner != u && !a.grants[grant{"CONTROL", sc.key, uk}] && !a.members[membership{key{"role", s.Database + ".db_owner"}, uk}] {
+		return r.refuse(syDocGrantSchema, "user %s may not drop %s in schema %s", u, kind, schema)
+	}
+	a.remove(o.key)
 	return nil
 }
 

@@ -4,18 +4,33 @@
 --   1. cleanup: connect to sales_pool; run as a Microsoft Entra member of db_owner in sales_pool (e.g. the workspace's Entra admin)
 -- privileges the runner needs (for the statements of this script):
 --   cleanup: CONTROL on the role (or ALTER ANY ROLE); CONTROL on the schema (or db_owner); CONTROL on the table (or ALTER on the schema); ALTER ANY USER
--- note: the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again
--- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard
--- note: oAuthClientSecret: the system account is the Microsoft Entra application 3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c (CREATE USER ... FROM EXTERNAL PROVIDER, which only a Microsoft Entra principal can run) with no login: the initial-create and post-cleanup phases are empty
--- note: the schemas are owned by dbo and the role by the runner (dbo as the workspace admin): dropping the system account's user also removes its role memberships and grants
--- note: DROP SCHEMA fails while a schema holds objects: drop what Immuta created in immuta_system, immuta_functions and immuta_procedures first; the schema immuta_views is dropped only when empty, so views left in it keep it in place
--- note: impersonation: the system account adds the users allowed to impersonate to immuta_impersonators (sp_addrolemember); members may execute the procedures in immuta_procedures that set the impersonated user in the session context. IMPERSONATE on individual users is not granted (the users are not known here)
--- note: DROP ROLE fails while immuta_impersonators has members: remove them first (sp_droprolemember)
+-- note: create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS
+-- note: create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again
+-- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql
+-- note: oAuthClientSecret: the system account is the Microsoft Entra application immuta-app (CREATE USER ... FROM EXTERNAL PROVIDER takes the application's display name, which must be unique in the tenant; only a Microsoft Entra principal can run it) with no login: the initial-create and post-cleanup phases are empty
+-- note: the schemas and the role are owned by dbo (AUTHORIZATION [dbo]): dropping the system account's user also removes its role memberships and grants
+-- note: cleanup drops the tables, views, procedures and functions in immuta_system, immuta_functions and immuta_procedures (schemas that create made, its guard saw to that) before each DROP SCHEMA; the schema immuta_views may hold the customer's objects, so it is dropped only when empty, and views left in it keep it in place
+-- note: impersonation: the system account adds the users allowed to impersonate to immuta_impersonators (sp_addrolemember); the policy views check that membership. immuta_impersonators is granted nothing: setting the session context needs no permission. IMPERSONATE on individual users is not granted (the users are not known here)
+-- note: DROP ROLE fails while immuta_impersonators has members: cleanup removes them first (sp_droprolemember for each member)
+-- note: create checks every name it takes before its first change (the statement marked guard); if create stopped there, it made nothing and this script must not be run
 
 -- ==== phase 1 of 1: cleanup (connect to sales_pool; run as a Microsoft Entra member of db_owner in sales_pool (e.g. the workspace's Entra admin)) ====
 
 -- impersonation enabled (config.impersonation.role)
-IF EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'immuta_impersonators') DROP ROLE [immuta_impersonators];
+IF EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'immuta_impersonators' AND type = 'R')
+BEGIN
+    DECLARE @n INT, @i INT = 1, @member NVARCHAR(128)
+    CREATE TABLE #immuta_members WITH (DISTRIBUTION = ROUND_ROBIN) AS SELECT ROW_NUMBER() OVER (ORDER BY m.member_principal_id) AS [seq], p.name AS [name] FROM sys.database_role_members AS m JOIN sys.database_principals AS p ON p.principal_id = m.member_principal_id JOIN sys.database_principals AS r ON r.principal_id = m.role_principal_id WHERE r.name = N'immuta_impersonators'
+    SET @n = (SELECT COUNT(*) FROM #immuta_members)
+    WHILE @i <= @n
+    BEGIN
+        SET @member = (SELECT [name] FROM #immuta_members WHERE [seq] = @i)
+        EXEC sp_droprolemember N'immuta_impersonators', @member
+        SET @i = @i + 1
+    END
+    DROP TABLE #immuta_members
+    DROP ROLE [immuta_impersonators]
+END;
 GO
 
 -- config.schema: policy-enforced views (owned by dbo for ownership chaining; created if missing, dropped only when empty)
@@ -27,13 +42,52 @@ IF OBJECT_ID(N'[immuta_system].[metadata]') IS NOT NULL DROP TABLE [immuta_syste
 GO
 
 -- Immuta's own objects (owned by dbo, so that the user can be renamed or dropped)
-IF SCHEMA_ID(N'immuta_procedures') IS NOT NULL DROP SCHEMA [immuta_procedures];
+IF SCHEMA_ID(N'immuta_procedures') IS NOT NULL
+BEGIN
+    DECLARE @n INT, @i INT = 1, @sql NVARCHAR(4000)
+    CREATE TABLE #immuta_objects WITH (DISTRIBUTION = ROUND_ROBIN) AS SELECT ROW_NUMBER() OVER (ORDER BY CASE o.type WHEN 'V' THEN 1 WHEN 'P' THEN 2 WHEN 'U' THEN 4 ELSE 3 END, o.object_id) AS [seq], N'DROP ' + CASE o.type WHEN 'V' THEN N'VIEW ' WHEN 'P' THEN N'PROCEDURE ' WHEN 'U' THEN N'TABLE ' ELSE N'FUNCTION ' END + QUOTENAME(SCHEMA_NAME(o.schema_id)) + N'.' + QUOTENAME(o.name) AS [sql] FROM sys.objects AS o WHERE o.schema_id = SCHEMA_ID(N'immuta_procedures') AND o.type IN ('U', 'V', 'P', 'FN', 'IF', 'TF')
+    SET @n = (SELECT COUNT(*) FROM #immuta_objects)
+    WHILE @i <= @n
+    BEGIN
+        SET @sql = (SELECT [sql] FROM #immuta_objects WHERE [seq] = @i)
+        EXEC sp_executesql @sql
+        SET @i = @i + 1
+    END
+    DROP TABLE #immuta_objects
+    DROP SCHEMA [immuta_procedures]
+END;
 GO
-IF SCHEMA_ID(N'immuta_functions') IS NOT NULL DROP SCHEMA [immuta_functions];
+IF SCHEMA_ID(N'immuta_functions') IS NOT NULL
+BEGIN
+    DECLARE @n INT, @i INT = 1, @sql NVARCHAR(4000)
+    CREATE TABLE #immuta_objects WITH (DISTRIBUTION = ROUND_ROBIN) AS SELECT ROW_NUMBER() OVER (ORDER BY CASE o.type WHEN 'V' THEN 1 WHEN 'P' THEN 2 WHEN 'U' THEN 4 ELSE 3 END, o.object_id) AS [seq], N'DROP ' + CASE o.type WHEN 'V' THEN N'VIEW ' WHEN 'P' THEN N'PROCEDURE ' WHEN 'U' THEN N'TABLE ' ELSE N'FUNCTION ' END + QUOTENAME(SCHEMA_NAME(o.schema_id)) + N'.' + QUOTENAME(o.name) AS [sql] FROM sys.objects AS o WHERE o.schema_id = SCHEMA_ID(N'immuta_functions') AND o.type IN ('U', 'V', 'P', 'FN', 'IF', 'TF')
+    SET @n = (SELECT COUNT(*) FROM #immuta_objects)
+    WHILE @i <= @n
+    BEGIN
+        SET @sql = (SELECT [sql] FROM #immuta_objects WHERE [seq] = @i)
+        EXEC sp_executesql @sql
+        SET @i = @i + 1
+    END
+    DROP TABLE #immuta_objects
+    DROP SCHEMA [immuta_functions]
+END;
 GO
-IF SCHEMA_ID(N'immuta_system') IS NOT NULL DROP SCHEMA [immuta_system];
+IF SCHEMA_ID(N'immuta_system') IS NOT NULL
+BEGIN
+    DECLARE @n INT, @i INT = 1, @sql NVARCHAR(4000)
+    CREATE TABLE #immuta_objects WITH (DISTRIBUTION = ROUND_ROBIN) AS SELECT ROW_NUMBER() OVER (ORDER BY CASE o.type WHEN 'V' THEN 1 WHEN 'P' THEN 2 WHEN 'U' THEN 4 ELSE 3 END, o.object_id) AS [seq], N'DROP ' + CASE o.type WHEN 'V' THEN N'VIEW ' WHEN 'P' THEN N'PROCEDURE ' WHEN 'U' THEN N'TABLE ' ELSE N'FUNCTION ' END + QUOTENAME(SCHEMA_NAME(o.schema_id)) + N'.' + QUOTENAME(o.name) AS [sql] FROM sys.objects AS o WHERE o.schema_id = SCHEMA_ID(N'immuta_system') AND o.type IN ('U', 'V', 'P', 'FN', 'IF', 'TF')
+    SET @n = (SELECT COUNT(*) FROM #immuta_objects)
+    WHILE @i <= @n
+    BEGIN
+        SET @sql = (SELECT [sql] FROM #immuta_objects WHERE [seq] = @i)
+        EXEC sp_executesql @sql
+        SET @i = @i + 1
+    END
+    DROP TABLE #immuta_objects
+    DROP SCHEMA [immuta_system]
+END;
 GO
 
--- authenticationType oAuthClientSecret: the application config.oAuthClientConfig.clientId
-IF EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c') DROP USER [3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c];
+-- authenticationType oAuthClientSecret: the application, by its display name config.oAuthClientConfig.displayName
+IF EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'immuta-app') DROP USER [immuta-app];
 GO

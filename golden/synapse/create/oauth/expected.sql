@@ -3,27 +3,59 @@
 -- phases (run in this order, each on its own connection):
 --   1. create: connect to sales_pool; run as a Microsoft Entra member of db_owner in sales_pool (e.g. the workspace's Entra admin)
 -- privileges the runner needs (for the statements of this script):
---   create: ALTER ANY USER; ALTER on the role (or ALTER ANY ROLE, db_securityadmin); CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner); CONTROL on the schema (or db_owner); CREATE TABLE, and ALTER on the schema; INSERT on the table (its owner has it); CREATE ROLE; CONTROL on the role (or db_owner)
--- note: the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again
--- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard
--- note: oAuthClientSecret: the system account is the Microsoft Entra application 3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c (CREATE USER ... FROM EXTERNAL PROVIDER, which only a Microsoft Entra principal can run) with no login: the initial-create and post-cleanup phases are empty
--- note: the schemas are owned by dbo and the role by the runner (dbo as the workspace admin): dropping the system account's user also removes its role memberships and grants
--- note: DROP SCHEMA fails while a schema holds objects: drop what Immuta created in immuta_system, immuta_functions and immuta_procedures first; the schema immuta_views is dropped only when empty, so views left in it keep it in place
--- note: impersonation: the system account adds the users allowed to impersonate to immuta_impersonators (sp_addrolemember); members may execute the procedures in immuta_procedures that set the impersonated user in the session context. IMPERSONATE on individual users is not granted (the users are not known here)
--- note: DROP ROLE fails while immuta_impersonators has members: remove them first (sp_droprolemember)
+--   create: VIEW DEFINITION on the database (or db_owner), to see every principal in sys.database_principals; VIEW DEFINITION on the database (or db_owner), to see every schema; ALTER ANY USER; ALTER on the role (or ALTER ANY ROLE, db_securityadmin); CONTROL on the database (or db_owner); CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner); CONTROL on the schema (or db_owner); CREATE TABLE, and ALTER on the schema; INSERT on the table (its owner has it); CREATE ROLE, and IMPERSONATE on dbo (or db_owner: the role is AUTHORIZATION [dbo]); CONTROL on the role (or db_owner)
+-- note: create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS
+-- note: create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again
+-- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql
+-- note: oAuthClientSecret: the system account is the Microsoft Entra application immuta-app (CREATE USER ... FROM EXTERNAL PROVIDER takes the application's display name, which must be unique in the tenant; only a Microsoft Entra principal can run it) with no login: the initial-create and post-cleanup phases are empty
+-- note: the schemas and the role are owned by dbo (AUTHORIZATION [dbo]): dropping the system account's user also removes its role memberships and grants
+-- note: cleanup drops the tables, views, procedures and functions in immuta_system, immuta_functions and immuta_procedures (schemas that create made, its guard saw to that) before each DROP SCHEMA; the schema immuta_views may hold the customer's objects, so it is dropped only when empty, and views left in it keep it in place
+-- note: impersonation: the system account adds the users allowed to impersonate to immuta_impersonators (sp_addrolemember); the policy views check that membership. immuta_impersonators is granted nothing: setting the session context needs no permission. IMPERSONATE on individual users is not granted (the users are not known here)
+-- note: DROP ROLE fails while immuta_impersonators has members: cleanup removes them first (sp_droprolemember for each member)
 
 -- ==== phase 1 of 1: create (connect to sales_pool; run as a Microsoft Entra member of db_owner in sales_pool (e.g. the workspace's Entra admin)) ====
 
--- authenticationType oAuthClientSecret: the application config.oAuthClientConfig.clientId
-IF NOT EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c') CREATE USER [3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c] FROM EXTERNAL PROVIDER;
+-- create never takes over an existing user or role
+-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
+IF EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'immuta-app') THROW 50000, N'create stops before any change: a user or role of the name in this statement already exists in this database', 1;
+GO
+-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
+IF EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'immuta_impersonators') THROW 50000, N'create stops before any change: a user or role of the name in this statement already exists in this database', 1;
+GO
+
+-- create never takes over an existing Immuta schema (teardown drops it with everything in it)
+-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
+IF SCHEMA_ID(N'immuta_system') IS NOT NULL THROW 50000, N'create stops before any change: the schema named in this statement already exists in this database', 1;
+GO
+-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
+IF SCHEMA_ID(N'immuta_functions') IS NOT NULL THROW 50000, N'create stops before any change: the schema named in this statement already exists in this database', 1;
+GO
+-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
+IF SCHEMA_ID(N'immuta_procedures') IS NOT NULL THROW 50000, N'create stops before any change: the schema named in this statement already exists in this database', 1;
+GO
+
+-- authenticationType oAuthClientSecret: the application, by its display name config.oAuthClientConfig.displayName
+CREATE USER [immuta-app] FROM EXTERNAL PROVIDER;
 GO
 
 -- read the tables Immuta catalogs and protects
-EXEC sp_addrolemember N'db_datareader', N'3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c';
+EXEC sp_addrolemember N'db_datareader', N'immuta-app';
 GO
 
--- create the policy-enforced views (config.schema)
-EXEC sp_addrolemember N'db_ddladmin', N'3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c';
+-- Immuta's own tables (immuta_system)
+GRANT CREATE TABLE TO [immuta-app];
+GO
+
+-- the policy-enforced views (config.schema)
+GRANT CREATE VIEW TO [immuta-app];
+GO
+
+-- Immuta's procedures (immuta_procedures)
+GRANT CREATE PROCEDURE TO [immuta-app];
+GO
+
+-- Immuta's functions (immuta_functions)
+GRANT CREATE FUNCTION TO [immuta-app];
 GO
 
 -- Immuta's own objects (owned by dbo, so that the user can be renamed or dropped)
@@ -35,11 +67,11 @@ IF SCHEMA_ID(N'immuta_procedures') IS NULL EXEC sp_executesql N'CREATE SCHEMA [i
 GO
 
 -- the system account manages Immuta's own objects
-GRANT CONTROL ON SCHEMA::[immuta_system] TO [3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c];
+GRANT CONTROL ON SCHEMA::[immuta_system] TO [immuta-app];
 GO
-GRANT CONTROL ON SCHEMA::[immuta_functions] TO [3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c];
+GRANT CONTROL ON SCHEMA::[immuta_functions] TO [immuta-app];
 GO
-GRANT CONTROL ON SCHEMA::[immuta_procedures] TO [3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c];
+GRANT CONTROL ON SCHEMA::[immuta_procedures] TO [immuta-app];
 GO
 
 -- config.metadataDelimiters (stored once: they cannot change later)
@@ -53,17 +85,13 @@ IF SCHEMA_ID(N'immuta_views') IS NULL EXEC sp_executesql N'CREATE SCHEMA [immuta
 GO
 
 -- config.schema: the system account manages the policy-enforced views
-GRANT CONTROL ON SCHEMA::[immuta_views] TO [3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c];
+GRANT CONTROL ON SCHEMA::[immuta_views] TO [immuta-app];
 GO
 
 -- impersonation enabled (config.impersonation.role)
-IF NOT EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'immuta_impersonators') CREATE ROLE [immuta_impersonators];
+CREATE ROLE [immuta_impersonators] AUTHORIZATION [dbo];
 GO
 
 -- impersonation: the system account adds and removes the members of immuta_impersonators
-GRANT ALTER ON ROLE::[immuta_impersonators] TO [3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c];
-GO
-
--- impersonation enabled (config.impersonation.role)
-GRANT EXECUTE ON SCHEMA::[immuta_procedures] TO [immuta_impersonators];
+GRANT ALTER ON ROLE::[immuta_impersonators] TO [immuta-app];
 GO

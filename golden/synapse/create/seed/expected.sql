@@ -3,25 +3,55 @@
 -- phases (run in this order, each on its own connection):
 --   1. create: connect to immuta; run as a member of db_owner in immuta (e.g. the workspace SQL admin)
 -- privileges the runner needs (for the statements of this script):
---   create: ALTER ANY USER; ALTER on the role (or ALTER ANY ROLE, db_securityadmin); CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner); CONTROL on the schema (or db_owner); CREATE TABLE, and ALTER on the schema; INSERT on the table (its owner has it)
--- note: the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again
--- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard
--- note: initial-create is not re-runnable: CREATE LOGIN must be the only statement of its batch, so no IF guards it, and it fails when the login exists (it never takes over an existing login); after a failed run, run post-cleanup only if initial-create made the login
--- note: the schemas are owned by dbo and the role by the runner (dbo as the workspace admin): dropping the system account's user also removes its role memberships and grants
--- note: DROP SCHEMA fails while a schema holds objects: drop what Immuta created in immuta_system, immuta_functions and immuta_procedures first; the schema sample_schema is dropped only when empty, so views left in it keep it in place
+--   create: VIEW DEFINITION on the database (or db_owner), to see every principal in sys.database_principals; VIEW DEFINITION on the database (or db_owner), to see every schema; ALTER ANY USER; ALTER on the role (or ALTER ANY ROLE, db_securityadmin); CONTROL on the database (or db_owner); CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner); CONTROL on the schema (or db_owner); CREATE TABLE, and ALTER on the schema; INSERT on the table (its owner has it)
+-- note: create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS
+-- note: create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again
+-- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql
+-- note: CREATE LOGIN must be the only statement of its batch, so no IF guards it; the guard before it stops initial-create when the login exists
+-- note: the database's names can only be checked in the database (no cross-database queries), so the create phase checks them after initial-create made the login: if initial-create stops at its guard, it made nothing and nothing is to be run; if the create phase stops at its guard, run post-cleanup only (it drops the login that initial-create made), not cleanup
+-- note: the schemas and the role are owned by dbo (AUTHORIZATION [dbo]): dropping the system account's user also removes its role memberships and grants
+-- note: cleanup drops the tables, views, procedures and functions in immuta_system, immuta_functions and immuta_procedures (schemas that create made, its guard saw to that) before each DROP SCHEMA; the schema sample_schema may hold the customer's objects, so it is dropped only when empty, and views left in it keep it in place
 
 -- ==== phase 1 of 1: create (connect to immuta; run as a member of db_owner in immuta (e.g. the workspace SQL admin)) ====
 
+-- create never takes over an existing user or role
+-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
+IF EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'taylor@synapse.com') THROW 50000, N'create stops before any change: a user or role of the name in this statement already exists in this database', 1;
+GO
+
+-- create never takes over an existing Immuta schema (teardown drops it with everything in it)
+-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
+IF SCHEMA_ID(N'immuta_system') IS NOT NULL THROW 50000, N'create stops before any change: the schema named in this statement already exists in this database', 1;
+GO
+-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
+IF SCHEMA_ID(N'immuta_functions') IS NOT NULL THROW 50000, N'create stops before any change: the schema named in this statement already exists in this database', 1;
+GO
+-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
+IF SCHEMA_ID(N'immuta_procedures') IS NOT NULL THROW 50000, N'create stops before any change: the schema named in this statement already exists in this database', 1;
+GO
+
 -- config.username (the system account)
-IF NOT EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'taylor@synapse.com') CREATE USER [taylor@synapse.com] FROM LOGIN [taylor@synapse.com];
+CREATE USER [taylor@synapse.com] FROM LOGIN [taylor@synapse.com];
 GO
 
 -- read the tables Immuta catalogs and protects
 EXEC sp_addrolemember N'db_datareader', N'taylor@synapse.com';
 GO
 
--- create the policy-enforced views (config.schema)
-EXEC sp_addrolemember N'db_ddladmin', N'taylor@synapse.com';
+-- Immuta's own tables (immuta_system)
+GRANT CREATE TABLE TO [taylor@synapse.com];
+GO
+
+-- the policy-enforced views (config.schema)
+GRANT CREATE VIEW TO [taylor@synapse.com];
+GO
+
+-- Immuta's procedures (immuta_procedures)
+GRANT CREATE PROCEDURE TO [taylor@synapse.com];
+GO
+
+-- Immuta's functions (immuta_functions)
+GRANT CREATE FUNCTION TO [taylor@synapse.com];
 GO
 
 -- Immuta's own objects (owned by dbo, so that the user can be renamed or dropped)

@@ -6,12 +6,14 @@
 -- privileges the runner needs (for the statements of this script):
 --   cleanup: CONTROL on the schema (or db_owner); CONTROL on the table (or ALTER on the schema); ALTER ANY USER
 --   post-cleanup: ALTER ANY LOGIN (in master)
--- note: the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again
--- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard
--- note: initial-create is not re-runnable: CREATE LOGIN must be the only statement of its batch, so no IF guards it, and it fails when the login exists (it never takes over an existing login); after a failed run, run post-cleanup only if initial-create made the login
+-- note: create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS
+-- note: create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again
+-- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql
+-- note: CREATE LOGIN must be the only statement of its batch, so no IF guards it; the guard before it stops initial-create when the login exists
+-- note: the database's names can only be checked in the database (no cross-database queries), so the create phase checks them after initial-create made the login: if initial-create stops at its guard, it made nothing and nothing is to be run; if the create phase stops at its guard, run post-cleanup only (it drops the login that initial-create made), not cleanup
 -- note: autoBootstrap: the config's credentials are the privileged bootstrap credentials (used once, never rendered); the system account is immuta_SYSTEM_ACCOUNT with a generated password
--- note: the schemas are owned by dbo and the role by the runner (dbo as the workspace admin): dropping the system account's user also removes its role memberships and grants
--- note: DROP SCHEMA fails while a schema holds objects: drop what Immuta created in immuta_system, immuta_functions and immuta_procedures first; the schema sample_schema is dropped only when empty, so views left in it keep it in place
+-- note: the schemas and the role are owned by dbo (AUTHORIZATION [dbo]): dropping the system account's user also removes its role memberships and grants
+-- note: cleanup drops the tables, views, procedures and functions in immuta_system, immuta_functions and immuta_procedures (schemas that create made, its guard saw to that) before each DROP SCHEMA; the schema sample_schema may hold the customer's objects, so it is dropped only when empty, and views left in it keep it in place
 
 -- ==== phase 1 of 2: cleanup (connect to immuta; run as a member of db_owner in immuta (e.g. the workspace SQL admin)) ====
 
@@ -24,11 +26,50 @@ IF OBJECT_ID(N'[immuta_system].[metadata]') IS NOT NULL DROP TABLE [immuta_syste
 GO
 
 -- Immuta's own objects (owned by dbo, so that the user can be renamed or dropped)
-IF SCHEMA_ID(N'immuta_procedures') IS NOT NULL DROP SCHEMA [immuta_procedures];
+IF SCHEMA_ID(N'immuta_procedures') IS NOT NULL
+BEGIN
+    DECLARE @n INT, @i INT = 1, @sql NVARCHAR(4000)
+    CREATE TABLE #immuta_objects WITH (DISTRIBUTION = ROUND_ROBIN) AS SELECT ROW_NUMBER() OVER (ORDER BY CASE o.type WHEN 'V' THEN 1 WHEN 'P' THEN 2 WHEN 'U' THEN 4 ELSE 3 END, o.object_id) AS [seq], N'DROP ' + CASE o.type WHEN 'V' THEN N'VIEW ' WHEN 'P' THEN N'PROCEDURE ' WHEN 'U' THEN N'TABLE ' ELSE N'FUNCTION ' END + QUOTENAME(SCHEMA_NAME(o.schema_id)) + N'.' + QUOTENAME(o.name) AS [sql] FROM sys.objects AS o WHERE o.schema_id = SCHEMA_ID(N'immuta_procedures') AND o.type IN ('U', 'V', 'P', 'FN', 'IF', 'TF')
+    SET @n = (SELECT COUNT(*) FROM #immuta_objects)
+    WHILE @i <= @n
+    BEGIN
+        SET @sql = (SELECT [sql] FROM #immuta_objects WHERE [seq] = @i)
+        EXEC sp_executesql @sql
+        SET @i = @i + 1
+    END
+    DROP TABLE #immuta_objects
+    DROP SCHEMA [immuta_procedures]
+END;
 GO
-IF SCHEMA_ID(N'immuta_functions') IS NOT NULL DROP SCHEMA [immuta_functions];
+IF SCHEMA_ID(N'immuta_functions') IS NOT NULL
+BEGIN
+    DECLARE @n INT, @i INT = 1, @sql NVARCHAR(4000)
+    CREATE TABLE #immuta_objects WITH (DISTRIBUTION = ROUND_ROBIN) AS SELECT ROW_NUMBER() OVER (ORDER BY CASE o.type WHEN 'V' THEN 1 WHEN 'P' THEN 2 WHEN 'U' THEN 4 ELSE 3 END, o.object_id) AS [seq], N'DROP ' + CASE o.type WHEN 'V' THEN N'VIEW ' WHEN 'P' THEN N'PROCEDURE ' WHEN 'U' THEN N'TABLE ' ELSE N'FUNCTION ' END + QUOTENAME(SCHEMA_NAME(o.schema_id)) + N'.' + QUOTENAME(o.name) AS [sql] FROM sys.objects AS o WHERE o.schema_id = SCHEMA_ID(N'immuta_functions') AND o.type IN ('U', 'V', 'P', 'FN', 'IF', 'TF')
+    SET @n = (SELECT COUNT(*) FROM #immuta_objects)
+    WHILE @i <= @n
+    BEGIN
+        SET @sql = (SELECT [sql] FROM #immuta_objects WHERE [seq] = @i)
+        EXEC sp_executesql @sql
+        SET @i = @i + 1
+    END
+    DROP TABLE #immuta_objects
+    DROP SCHEMA [immuta_functions]
+END;
 GO
-IF SCHEMA_ID(N'immuta_system') IS NOT NULL DROP SCHEMA [immuta_system];
+IF SCHEMA_ID(N'immuta_system') IS NOT NULL
+BEGIN
+    DECLARE @n INT, @i INT = 1, @sql NVARCHAR(4000)
+    CREATE TABLE #immuta_objects WITH (DISTRIBUTION = ROUND_ROBIN) AS SELECT ROW_NUMBER() OVER (ORDER BY CASE o.type WHEN 'V' THEN 1 WHEN 'P' THEN 2 WHEN 'U' THEN 4 ELSE 3 END, o.object_id) AS [seq], N'DROP ' + CASE o.type WHEN 'V' THEN N'VIEW ' WHEN 'P' THEN N'PROCEDURE ' WHEN 'U' THEN N'TABLE ' ELSE N'FUNCTION ' END + QUOTENAME(SCHEMA_NAME(o.schema_id)) + N'.' + QUOTENAME(o.name) AS [sql] FROM sys.objects AS o WHERE o.schema_id = SCHEMA_ID(N'immuta_system') AND o.type IN ('U', 'V', 'P', 'FN', 'IF', 'TF')
+    SET @n = (SELECT COUNT(*) FROM #immuta_objects)
+    WHILE @i <= @n
+    BEGIN
+        SET @sql = (SELECT [sql] FROM #immuta_objects WHERE [seq] = @i)
+        EXEC sp_executesql @sql
+        SET @i = @i + 1
+    END
+    DROP TABLE #immuta_objects
+    DROP SCHEMA [immuta_system]
+END;
 GO
 
 -- autoBootstrap: the system account <database>_SYSTEM_ACCOUNT

@@ -4,11 +4,13 @@
 --   1. edit: connect to master; run as the workspace SQL admin (server admin login)
 -- privileges the runner needs (for the statements of this script):
 --   edit: ALTER ANY LOGIN (in master)
--- note: the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again
--- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard
--- note: initial-create is not re-runnable: CREATE LOGIN must be the only statement of its batch, so no IF guards it, and it fails when the login exists (it never takes over an existing login); after a failed run, run post-cleanup only if initial-create made the login
--- note: the schemas are owned by dbo and the role by the runner (dbo as the workspace admin): dropping the system account's user also removes its role memberships and grants
--- note: DROP SCHEMA fails while a schema holds objects: drop what Immuta created in immuta_system, immuta_functions and immuta_procedures first; the schema sample_schema is dropped only when empty, so views left in it keep it in place
+-- note: create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS
+-- note: create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again
+-- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql
+-- note: CREATE LOGIN must be the only statement of its batch, so no IF guards it; the guard before it stops initial-create when the login exists
+-- note: the database's names can only be checked in the database (no cross-database queries), so the create phase checks them after initial-create made the login: if initial-create stops at its guard, it made nothing and nothing is to be run; if the create phase stops at its guard, run post-cleanup only (it drops the login that initial-create made), not cleanup
+-- note: the schemas and the role are owned by dbo (AUTHORIZATION [dbo]): dropping the system account's user also removes its role memberships and grants
+-- note: cleanup drops the tables, views, procedures and functions in immuta_system, immuta_functions and immuta_procedures (schemas that create made, its guard saw to that) before each DROP SCHEMA; the schema sample_schema may hold the customer's objects, so it is dropped only when empty, and views left in it keep it in place
 
 -- ==== phase 1 of 1: edit (connect to master; run as the workspace SQL admin (server admin login)) ====
 

@@ -3,19 +3,26 @@
 -- phases (run in this order, each on its own connection):
 --   1. edit: connect to immuta; run as a member of db_owner in immuta (e.g. the workspace SQL admin)
 -- privileges the runner needs (for the statements of this script):
---   edit: CREATE ROLE; CONTROL on the role (or db_owner); CONTROL on the schema (or db_owner); CONTROL on the role (or ALTER ANY ROLE)
--- note: the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again
--- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard
--- note: initial-create is not re-runnable: CREATE LOGIN must be the only statement of its batch, so no IF guards it, and it fails when the login exists (it never takes over an existing login); after a failed run, run post-cleanup only if initial-create made the login
--- note: the schemas are owned by dbo and the role by the runner (dbo as the workspace admin): dropping the system account's user also removes its role memberships and grants
--- note: DROP SCHEMA fails while a schema holds objects: drop what Immuta created in immuta_system, immuta_functions and immuta_procedures first; the schema sample_schema is dropped only when empty, so views left in it keep it in place
--- note: impersonation: the system account adds the users allowed to impersonate to immuta_impersonators (sp_addrolemember); members may execute the procedures in immuta_procedures that set the impersonated user in the session context. IMPERSONATE on individual users is not granted (the users are not known here)
--- note: DROP ROLE fails while immuta_impersonators has members: remove them first (sp_droprolemember)
+--   edit: VIEW DEFINITION on the database (or db_owner), to see every principal in sys.database_principals; CREATE ROLE, and IMPERSONATE on dbo (or db_owner: the role is AUTHORIZATION [dbo]); CONTROL on the role (or db_owner); CONTROL on the role (or ALTER ANY ROLE)
+-- note: create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS
+-- note: create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again
+-- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql
+-- note: CREATE LOGIN must be the only statement of its batch, so no IF guards it; the guard before it stops initial-create when the login exists
+-- note: the database's names can only be checked in the database (no cross-database queries), so the create phase checks them after initial-create made the login: if initial-create stops at its guard, it made nothing and nothing is to be run; if the create phase stops at its guard, run post-cleanup only (it drops the login that initial-create made), not cleanup
+-- note: the schemas and the role are owned by dbo (AUTHORIZATION [dbo]): dropping the system account's user also removes its role memberships and grants
+-- note: cleanup drops the tables, views, procedures and functions in immuta_system, immuta_functions and immuta_procedures (schemas that create made, its guard saw to that) before each DROP SCHEMA; the schema sample_schema may hold the customer's objects, so it is dropped only when empty, and views left in it keep it in place
+-- note: impersonation: the system account adds the users allowed to impersonate to immuta_impersonators (sp_addrolemember); the policy views check that membership. immuta_impersonators is granted nothing: setting the session context needs no permission. IMPERSONATE on individual users is not granted (the users are not known here)
+-- note: DROP ROLE fails while immuta_impersonators has members: cleanup removes them first (sp_droprolemember for each member)
 
 -- ==== phase 1 of 1: edit (connect to immuta; run as a member of db_owner in immuta (e.g. the workspace SQL admin)) ====
 
+-- create never takes over an existing user or role
+-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
+IF EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'immuta_impersonators') THROW 50000, N'create stops before any change: a user or role of the name in this statement already exists in this database', 1;
+GO
+
 -- impersonation enabled (config.impersonation.role)
-IF NOT EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'immuta_impersonators') CREATE ROLE [immuta_impersonators];
+CREATE ROLE [immuta_impersonators] AUTHORIZATION [dbo];
 GO
 
 -- impersonation: the system account adds and removes the members of immuta_impersonators
@@ -23,7 +30,18 @@ GRANT ALTER ON ROLE::[immuta_impersonators] TO [taylor@synapse.com];
 GO
 
 -- impersonation enabled (config.impersonation.role)
-GRANT EXECUTE ON SCHEMA::[immuta_procedures] TO [immuta_impersonators];
-GO
-IF EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'IMMUTA_IMPERSONATION') DROP ROLE [IMMUTA_IMPERSONATION];
+IF EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'IMMUTA_IMPERSONATION' AND type = 'R')
+BEGIN
+    DECLARE @n INT, @i INT = 1, @member NVARCHAR(128)
+    CREATE TABLE #immuta_members WITH (DISTRIBUTION = ROUND_ROBIN) AS SELECT ROW_NUMBER() OVER (ORDER BY m.member_principal_id) AS [seq], p.name AS [name] FROM sys.database_role_members AS m JOIN sys.database_principals AS p ON p.principal_id = m.member_principal_id JOIN sys.database_principals AS r ON r.principal_id = m.role_principal_id WHERE r.name = N'IMMUTA_IMPERSONATION'
+    SET @n = (SELECT COUNT(*) FROM #immuta_members)
+    WHILE @i <= @n
+    BEGIN
+        SET @member = (SELECT [name] FROM #immuta_members WHERE [seq] = @i)
+        EXEC sp_droprolemember N'IMMUTA_IMPERSONATION', @member
+        SET @i = @i + 1
+    END
+    DROP TABLE #immuta_members
+    DROP ROLE [IMMUTA_IMPERSONATION]
+END;
 GO

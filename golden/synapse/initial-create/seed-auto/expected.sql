@@ -3,15 +3,22 @@
 -- phases (run in this order, each on its own connection):
 --   1. initial-create: connect to master; run as the workspace SQL admin (server admin login)
 -- privileges the runner needs (for the statements of this script):
---   initial-create: ALTER ANY LOGIN (in master: the workspace SQL admin or a loginmanager member)
--- note: the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again
--- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard
--- note: initial-create is not re-runnable: CREATE LOGIN must be the only statement of its batch, so no IF guards it, and it fails when the login exists (it never takes over an existing login); after a failed run, run post-cleanup only if initial-create made the login
+--   initial-create: VIEW ANY DEFINITION or ALTER ANY LOGIN (in master), to see every login in sys.sql_logins; ALTER ANY LOGIN (in master: the workspace SQL admin or a loginmanager member)
+-- note: create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS
+-- note: create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again
+-- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql
+-- note: CREATE LOGIN must be the only statement of its batch, so no IF guards it; the guard before it stops initial-create when the login exists
+-- note: the database's names can only be checked in the database (no cross-database queries), so the create phase checks them after initial-create made the login: if initial-create stops at its guard, it made nothing and nothing is to be run; if the create phase stops at its guard, run post-cleanup only (it drops the login that initial-create made), not cleanup
 -- note: autoBootstrap: the config's credentials are the privileged bootstrap credentials (used once, never rendered); the system account is immuta_SYSTEM_ACCOUNT with a generated password
--- note: the schemas are owned by dbo and the role by the runner (dbo as the workspace admin): dropping the system account's user also removes its role memberships and grants
--- note: DROP SCHEMA fails while a schema holds objects: drop what Immuta created in immuta_system, immuta_functions and immuta_procedures first; the schema sample_schema is dropped only when empty, so views left in it keep it in place
+-- note: the schemas and the role are owned by dbo (AUTHORIZATION [dbo]): dropping the system account's user also removes its role memberships and grants
+-- note: cleanup drops the tables, views, procedures and functions in immuta_system, immuta_functions and immuta_procedures (schemas that create made, its guard saw to that) before each DROP SCHEMA; the schema sample_schema may hold the customer's objects, so it is dropped only when empty, and views left in it keep it in place
 
 -- ==== phase 1 of 1: initial-create (connect to master; run as the workspace SQL admin (server admin login)) ====
+
+-- create never takes over an existing login
+-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
+IF EXISTS (SELECT 1 FROM sys.sql_logins WHERE name = N'immuta_SYSTEM_ACCOUNT') THROW 50000, N'create stops before any change: the login named in this statement already exists', 1;
+GO
 
 -- autoBootstrap: the system account <database>_SYSTEM_ACCOUNT
 CREATE LOGIN [immuta_SYSTEM_ACCOUNT] WITH PASSWORD = N'Generated-Passw0rd-For-Tests';

@@ -3,12 +3,13 @@
 -- nothing to run for this configuration
 -- phases (run in this order, each on its own connection):
 --   1. post-cleanup: connect to master; run as the workspace SQL admin (server admin login)
--- note: the create phase is guarded (IF NOT EXISTS, SCHEMA_ID, OBJECT_ID): it can be run again
--- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql inside its guard
--- note: oAuthClientSecret: the system account is the Microsoft Entra application 3f2b8c1e-7d4a-4e9b-a1c2-5d6e7f8a9b0c (CREATE USER ... FROM EXTERNAL PROVIDER, which only a Microsoft Entra principal can run) with no login: the initial-create and post-cleanup phases are empty
--- note: the schemas are owned by dbo and the role by the runner (dbo as the workspace admin): dropping the system account's user also removes its role memberships and grants
--- note: DROP SCHEMA fails while a schema holds objects: drop what Immuta created in immuta_system, immuta_functions and immuta_procedures first; the schema immuta_views is dropped only when empty, so views left in it keep it in place
--- note: impersonation: the system account adds the users allowed to impersonate to immuta_impersonators (sp_addrolemember); members may execute the procedures in immuta_procedures that set the impersonated user in the session context. IMPERSONATE on individual users is not granted (the users are not known here)
--- note: DROP ROLE fails while immuta_impersonators has members: remove them first (sp_droprolemember)
+-- note: create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS
+-- note: create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again
+-- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql
+-- note: oAuthClientSecret: the system account is the Microsoft Entra application immuta-app (CREATE USER ... FROM EXTERNAL PROVIDER takes the application's display name, which must be unique in the tenant; only a Microsoft Entra principal can run it) with no login: the initial-create and post-cleanup phases are empty
+-- note: the schemas and the role are owned by dbo (AUTHORIZATION [dbo]): dropping the system account's user also removes its role memberships and grants
+-- note: cleanup drops the tables, views, procedures and functions in immuta_system, immuta_functions and immuta_procedures (schemas that create made, its guard saw to that) before each DROP SCHEMA; the schema immuta_views may hold the customer's objects, so it is dropped only when empty, and views left in it keep it in place
+-- note: impersonation: the system account adds the users allowed to impersonate to immuta_impersonators (sp_addrolemember); the policy views check that membership. immuta_impersonators is granted nothing: setting the session context needs no permission. IMPERSONATE on individual users is not granted (the users are not known here)
+-- note: DROP ROLE fails while immuta_impersonators has members: cleanup removes them first (sp_droprolemember for each member)
 
 -- ==== phase 1 of 1: post-cleanup (connect to master; run as the workspace SQL admin (server admin login)) ====
