@@ -108,7 +108,7 @@ func text(s *Script, plat *platforms.Platform, m *platforms.Model, redacted bool
 			if st.Effect.Op == "drop" && st.Effect.TolerateMissing {
 				w(`-- no IF EXISTS on this platform: an error saying it "does not exist" is safe to ignore`)
 			}
-			if st.Effect.Guard {
+			if st.Effect.Guard && !strings.HasPrefix(st.Why, "guard") {
 				w("-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made")
 			}
 			st.Line = line

@@ -10,15 +10,12 @@
 -- ==== phase 1 of 1: create (connect to account; run as a role with the privileges listed below (e.g. ACCOUNTADMIN)) ====
 
 -- guard: create never takes over an existing role (config.database)
--- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
 EXECUTE IMMEDIATE $$ DECLARE NAME_TAKEN EXCEPTION (-20001, 'role "IMMUTA_DB_SYSTEM" already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another config.database, or drop the old one)'); BEGIN SHOW ROLES LIKE 'IMMUTA_DB_SYSTEM'; IF ((SELECT COUNT(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())) WHERE "name" = 'IMMUTA_DB_SYSTEM') > 0) THEN RAISE NAME_TAKEN; END IF; END; $$;
 
 -- guard: create never takes over an existing database (config.database)
--- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
 EXECUTE IMMEDIATE $$ DECLARE NAME_TAKEN EXCEPTION (-20001, 'database "IMMUTA_DB" already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another config.database, or drop the old one)'); BEGIN SHOW DATABASES LIKE 'IMMUTA_DB'; IF ((SELECT COUNT(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())) WHERE "name" = 'IMMUTA_DB') > 0) THEN RAISE NAME_TAKEN; END IF; END; $$;
 
 -- guard: create never takes over an existing user (config.username)
--- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
 EXECUTE IMMEDIATE $$ DECLARE NAME_TAKEN EXCEPTION (-20001, 'user "IMMUTA_SYSTEM_ACCOUNT" already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another config.username, or drop the old one)'); BEGIN SHOW USERS LIKE 'IMMUTA_SYSTEM_ACCOUNT'; IF ((SELECT COUNT(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())) WHERE "name" = 'IMMUTA_SYSTEM_ACCOUNT') > 0) THEN RAISE NAME_TAKEN; END IF; END; $$;
 
 -- config.database (system role IMMUTA_DB_SYSTEM)
