@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -58,6 +60,10 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) handle(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		// The request's work ends at its deadline, or when the client disconnects.
+		ctx, cancel := context.WithTimeout(r.Context(), s.requestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}
@@ -126,6 +132,11 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		}
 	})
 }
+
+// DefaultRequestTimeout bounds a request's work: longer than the validation tests of
+// one request take (each is bounded by Options.CheckTimeout), shorter than the
+// http.Server's WriteTimeout.
+const DefaultRequestTimeout = 4 * time.Minute
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -39,6 +39,10 @@ type Options struct {
 	CheckTimeout time.Duration
 	// WorkTimeout bounds each background job (default 10m).
 	WorkTimeout time.Duration
+	// RequestTimeout bounds each request's own work (default DefaultRequestTimeout):
+	// its context ends then, or when the client disconnects, and the work it drives
+	// (validation tests, store calls) stops with it.
+	RequestTimeout time.Duration
 	// Workers is the number of background jobs run at once (default 4).
 	Workers int
 	// Lease is how long a replica's claim on a job lasts unless renewed (default
@@ -63,6 +67,8 @@ type Options struct {
 // Server serves the API. Create it with New, call Start to resume work left by a
 // previous run and start the workers, serve Handler, and call Close when done.
 type Server struct {
+	// requestTimeout is Options.RequestTimeout.
+	requestTimeout time.Duration
 	// publicURL is the base URL of Trino's configurationSnippet (Options.PublicURL).
 	publicURL string
 	store     store.Store
@@ -142,6 +148,10 @@ func New(opts Options) (*Server, error) {
 	s.held = map[int64]bool{}
 	s.revalidate = opts.RevalidateInterval
 	s.publicURL = opts.PublicURL
+	s.requestTimeout = opts.RequestTimeout
+	if s.requestTimeout <= 0 {
+		s.requestTimeout = DefaultRequestTimeout
+	}
 	if s.publicURL == "" {
 		s.publicURL = "http://localhost"
 	}

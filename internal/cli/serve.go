@@ -256,7 +256,7 @@ func runServe(args []string, stderr io.Writer) int {
 	}
 	log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", redactDSN(*db))
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(server.JSONErrors(ln)) }()
 	select {
 	case err := <-errc:
 		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
