@@ -87,3 +87,19 @@ func checkPort(v *Validator, path string, port int) {
 func errQuote(dialect, what, val string) error {
 	return fmt.Errorf("%s: cannot quote %s %q", dialect, what, val)
 }
+
+// asciiClasses reports whether s holds an ASCII upper-case letter, lower-case letter and
+// digit (the classes the platforms' password policies count).
+func asciiClasses(s string) (upper, lower, digit bool) {
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case b >= 'A' && b <= 'Z':
+			upper = true
+		case b >= 'a' && b <= 'z':
+			lower = true
+		case b >= '0' && b <= '9':
+			digit = true
+		}
+	}
+	return
+}

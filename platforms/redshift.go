@@ -235,22 +235,13 @@ func checkRedshiftPassword(v *Validator, path, pw string) {
 		v.Add(path, "%s", rule)
 		return
 	}
-	var upper, lower, digit bool
 	for i := 0; i < len(pw); i++ {
-		b := pw[i]
-		switch {
-		case b < 33 || b > 126 || strings.IndexByte(`'"\/@$`, b) >= 0:
+		if b := pw[i]; b < 33 || b > 126 || strings.IndexByte(`'"\/@$`, b) >= 0 {
 			v.Add(path, "%s", rule)
 			return
-		case b >= 'A' && b <= 'Z':
-			upper = true
-		case b >= 'a' && b <= 'z':
-			lower = true
-		case b >= '0' && b <= '9':
-			digit = true
 		}
 	}
-	if !upper || !lower || !digit {
+	if upper, lower, digit := asciiClasses(pw); !upper || !lower || !digit {
 		v.Add(path, "%s", rule)
 	}
 }

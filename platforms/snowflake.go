@@ -361,17 +361,7 @@ func sfCheckPassword(v *Validator, path, pw string) {
 // letters count as upper or lower case; the safe reading counts only A-Z, a-z and 0-9.
 // An account may set a stricter policy, which no render can know.
 func SnowflakePasswordProblem(pw string) string {
-	var upper, lower, digit bool
-	for i := 0; i < len(pw); i++ {
-		switch b := pw[i]; {
-		case b >= 'A' && b <= 'Z':
-			upper = true
-		case b >= 'a' && b <= 'z':
-			lower = true
-		case b >= '0' && b <= '9':
-			digit = true
-		}
-	}
+	upper, lower, digit := asciiClasses(pw)
 	if n := utf8.RuneCountInString(pw); n < sfMinPassword || n > sfMaxPassword || !upper || !lower || !digit {
 		return fmt.Sprintf("must be %d to %d characters with an upper-case letter (A-Z), a lower-case letter (a-z) and a digit (Snowflake's default password policy)", sfMinPassword, sfMaxPassword)
 	}
