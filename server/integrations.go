@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/openintegrations/integrations/connector"
@@ -144,18 +143,6 @@ func (s *Server) view(r *http.Request, in *store.Integration) (*view, error) {
 // base URL is the server's configured public URL.
 func trinoSnippet(base, key string) string {
 	return "access-control.name=immuta\nimmuta.base-url=" + base + "\nimmuta.apikey=" + key + "\n"
-}
-
-func validHost(h string) bool {
-	if h == "" || len(h) > 255 {
-		return false
-	}
-	for _, c := range h {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-:[]", c)) {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) error {

@@ -181,17 +181,6 @@ func (c *catalog) snapshot() string {
 	return strings.Join(lines, "\n")
 }
 
-// connected counts the open sessions connected to database db, other than s.
-func (c *catalog) connected(db string, s *Session) int {
-	n := 0
-	for _, o := range c.sessions {
-		if o != s && !o.closed && o.Database == db {
-			n++
-		}
-	}
-	return n
-}
-
 func (c *catalog) open(s *Session) *Session {
 	c.sessions = append(c.sessions, s)
 	return s
