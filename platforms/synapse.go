@@ -72,6 +72,12 @@ var synNeeds = map[string]Needs{
 	"guard-login":     {Create: []string{"VIEW ANY DEFINITION or ALTER ANY LOGIN (in master), to see every login in sys.sql_logins"}},
 	"guard-principal": {Create: []string{"VIEW DEFINITION on the database (or db_owner), to see every principal in sys.database_principals"}},
 	"guard-schema":    {Create: []string{"VIEW DEFINITION on the database (or db_owner), to see every schema"}},
+	// sys.dm_pdw_exec_sessions needs VIEW SERVER STATE; the KILL page names no
+	// permission for Azure Synapse Analytics (Azure SQL Database: KILL DATABASE
+	// CONNECTION, which the server-level principal login has).
+	// https://learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-pdw-exec-sessions-transact-sql
+	// https://learn.microsoft.com/sql/t-sql/language-elements/kill-transact-sql
+	"login-sessions": {Drop: []string{"VIEW SERVER STATE, to see the other sessions in sys.dm_pdw_exec_sessions, and the right to KILL them: the workspace SQL admin (server admin login) has both; a db_owner member alone may see only its own sessions"}},
 }
 
 // Synapse constants.
@@ -570,6 +576,17 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 			Data: map[string]any{"Privilege": "ALTER", "Role": r, "Grantee": u}}))
 	}
 
+	if !ext {
+		// Last, so that it is the first statement of cleanup: the service's sessions end
+		// before anything it uses is dropped, and before DROP USER (a login with no user
+		// in the database cannot sign in to it again); post-cleanup's DROP LOGIN fails
+		// while the login is signed in (templates/synapse/sessions.sql.tmpl). No
+		// parents: it must not be covered by the user's drop.
+		add(inDB(Object{ID: "sessions:" + u, Kind: "login-sessions",
+			Why:  "ends the governance service's open sessions of login " + u + " (disable the integration first), so that post-cleanup can drop the login: a login that is signed in cannot be dropped",
+			Data: map[string]any{"Name": u}}))
+	}
+
 	m.Needs = synNeeds
 	m.Notes = append(m.Notes,
 		"create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS",
@@ -579,6 +596,7 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 	if !ext {
 		m.Notes = append(m.Notes,
 			"CREATE LOGIN must be the only statement of its batch, so no IF guards it; the guard before it stops initial-create when the login exists",
+			"teardown: disable the integration first; cleanup then starts by ending the system account's open sessions (KILL of its sys.dm_pdw_exec_sessions rows; run it as the workspace SQL admin, who can see and end them), since post-cleanup cannot drop a login that is signed in",
 			"the database's names can only be checked in the database (no cross-database queries), so the create phase checks them after initial-create made the login: if initial-create stops at its guard, it made nothing and nothing is to be run; if the create phase stops at its guard, run post-cleanup only (it drops the login that initial-create made), not cleanup")
 	}
 	if ext {

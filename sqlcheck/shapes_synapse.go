@@ -44,6 +44,27 @@ var synapseShapes = []Shape{
 		"DROP ROLE $ident " +
 		"END"},
 
+	// login-sessions.drop (cleanup, in the database): one batch (no ';' inside) that
+	// ends every other open session of the system account's login with KILL 'SIDnnn'
+	// through sp_executesql, looping WHILE over a numbered temporary table filled from
+	// sys.dm_pdw_exec_sessions, so that post-cleanup can drop the login
+	// (https://learn.microsoft.com/en-us/sql/t-sql/language-elements/kill-transact-sql).
+	{Name: "kill-login-sessions", Pattern: "IF EXISTS ( SELECT 1 FROM SYS . DM_PDW_EXEC_SESSIONS WHERE LOGIN_NAME = $string " +
+		"AND SESSION_ID <> SESSION_ID ( ) AND STATUS NOT IN ( $string , $string ) ) " +
+		"BEGIN " +
+		"DECLARE @N INT , @I INT = 1 , @SQL NVARCHAR ( 4000 ) " +
+		"CREATE TABLE #IMMUTA_SESSIONS WITH ( DISTRIBUTION = ROUND_ROBIN ) AS SELECT ROW_NUMBER ( ) OVER ( ORDER BY S . SESSION_ID ) AS $ident , " +
+		"$string + QUOTENAME ( S . SESSION_ID , $string ) AS $ident " +
+		"FROM SYS . DM_PDW_EXEC_SESSIONS AS S WHERE S . LOGIN_NAME = $string AND S . SESSION_ID <> SESSION_ID ( ) AND S . STATUS NOT IN ( $string , $string ) " +
+		"SET @N = ( SELECT COUNT ( * ) FROM #IMMUTA_SESSIONS ) " +
+		"WHILE @I <= @N BEGIN " +
+		"SET @SQL = ( SELECT $ident FROM #IMMUTA_SESSIONS WHERE $ident = @I ) " +
+		"EXEC SP_EXECUTESQL @SQL " +
+		"SET @I = @I + 1 " +
+		"END " +
+		"DROP TABLE #IMMUTA_SESSIONS " +
+		"END"},
+
 	// role-member.*
 	{Name: "add-role-member", Pattern: "EXEC SP_ADDROLEMEMBER $string , $string"},
 	{Name: "drop-role-member", Pattern: "EXEC SP_DROPROLEMEMBER $string , $string"},

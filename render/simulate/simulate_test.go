@@ -369,6 +369,56 @@ func TestSynapseRules(t *testing.T) {
 		}
 		runSteps(t, a, m, []step{{`IF EXISTS (SELECT 1 FROM sys.sql_logins WHERE name = N'l') DROP LOGIN [l]`, "signed in"}})
 	})
+	t.Run("the KILL loop ends the login's sessions on the pool, then DROP LOGIN succeeds", func(t *testing.T) {
+		runSteps(t, a, m, []step{{`CREATE LOGIN [k] WITH PASSWORD = N'Abc1234!secret'`, ""}})
+		runSteps(t, a, d, []step{{`CREATE USER [k] FROM LOGIN [k]`, ""}})
+		svc, err := a.Connect("db", "k", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := a.Connect("db", "l", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := a.Snapshot()
+		// Not in master (the view is the pool's), not as a runner without VIEW SERVER
+		// STATE, and not in another form than the template's.
+		runSteps(t, a, m, []step{{syKillSessionsSQL("k"), "not of master"}})
+		runSteps(t, a, svc, []step{{syKillSessionsSQL("k"), "VIEW SERVER STATE"}})
+		odd := strings.Replace(syKillSessionsSQL("k"), "'TERMINATED'", "'IDLE'", 1)
+		runSteps(t, a, d, []step{{odd, "only in the form"}})
+		runSteps(t, a, m, []step{{`IF EXISTS (SELECT 1 FROM sys.sql_logins WHERE name = N'k') DROP LOGIN [k]`, "signed in"}})
+		runSteps(t, a, d, []step{{syKillSessionsSQL("k"), ""}, {syKillSessionsSQL("k"), ""}})
+		if a.Snapshot() != before {
+			t.Fatal("the KILL loop changed the catalog")
+		}
+		if !svc.closed || other.closed || d.closed {
+			t.Fatalf("sessions closed: k %v, l %v, runner %v: want only k's", svc.closed, other.closed, d.closed)
+		}
+		runSteps(t, a, d, []step{{`IF EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'k') DROP USER [k]`, ""}})
+		runSteps(t, a, m, []step{{`IF EXISTS (SELECT 1 FROM sys.sql_logins WHERE name = N'k') DROP LOGIN [k]`, ""}})
+		if a.Has("login", "k") {
+			t.Fatal("DROP LOGIN left the login")
+		}
+	})
+}
+
+// syKillSessionsSQL is templates/synapse/sessions.sql.tmpl's login-sessions.drop for
+// login name.
+func syKillSessionsSQL(name string) string {
+	return strings.ReplaceAll(`IF EXISTS (SELECT 1 FROM sys.dm_pdw_exec_sessions WHERE login_name = N'@L' AND session_id <> SESSION_ID() AND status NOT IN ('CLOSED', 'TERMINATED'))
+BEGIN
+    DECLARE @n INT, @i INT = 1, @sql NVARCHAR(4000)
+    CREATE TABLE #immuta_sessions WITH (DISTRIBUTION = ROUND_ROBIN) AS SELECT ROW_NUMBER() OVER (ORDER BY s.session_id) AS [seq], N'KILL ' + QUOTENAME(s.session_id, N'''') AS [sql] FROM sys.dm_pdw_exec_sessions AS s WHERE s.login_name = N'@L' AND s.session_id <> SESSION_ID() AND s.status NOT IN ('CLOSED', 'TERMINATED')
+    SET @n = (SELECT COUNT(*) FROM #immuta_sessions)
+    WHILE @i <= @n
+    BEGIN
+        SET @sql = (SELECT [sql] FROM #immuta_sessions WHERE [seq] = @i)
+        EXEC sp_executesql @sql
+        SET @i = @i + 1
+    END
+    DROP TABLE #immuta_sessions
+END`, "@L", name)
 }
 
 func TestSnapshotAndClone(t *testing.T) {

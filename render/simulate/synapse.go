@@ -27,7 +27,16 @@ const (
 	syDocLoops        = "https://learn.microsoft.com/en-us/azure/synapse-analytics/sql-data-warehouse/sql-data-warehouse-develop-loops"
 	syDocGrantDB      = "https://learn.microsoft.com/en-us/sql/t-sql/statements/grant-database-permissions-transact-sql"
 	syDocSQLLogins    = "https://learn.microsoft.com/en-us/sql/relational-databases/system-catalog-views/sys-sql-logins-transact-sql"
+	syDocKill         = "https://learn.microsoft.com/en-us/sql/t-sql/language-elements/kill-transact-sql"
+	syDocPdwSessions  = "https://learn.microsoft.com/en-us/sql/relational-databases/system-dynamic-management-views/sys-dm-pdw-exec-sessions-transact-sql"
+	syDocSystemViews  = "https://learn.microsoft.com/en-us/azure/synapse-analytics/sql-data-warehouse/sql-data-warehouse-reference-tsql-system-views"
 )
+
+// syKillSessionsStrings are the string literals of the kill-login-sessions shape after
+// the login name: the past statuses it leaves out (syDocPdwSessions), the KILL it builds
+// with the quote QUOTENAME takes (syDocKill), the login name and the statuses again. The
+// model knows that form only.
+var syKillSessionsStrings = []string{"CLOSED", "TERMINATED", "KILL ", "'"}
 
 // syDropObjectsStrings are the string literals of the drop-schema-with-objects shape
 // after the schema name: the sys.objects types it orders and drops
@@ -180,6 +189,30 @@ func (a *Synapse) exec(s *Session, p *sqlcheck.Parsed) error {
 			}
 		}
 		a.remove(l.key)
+	case "kill-login-sessions":
+		name := p.Strings[0]
+		want := append(append([]string{name}, syKillSessionsStrings...), name, "CLOSED", "TERMINATED")
+		if strings.Join(p.Strings, "\x00") != strings.Join(want, "\x00") {
+			return r.refuse(syDocKill, "the model knows this loop only in the form of templates/synapse/sessions.sql.tmpl")
+		}
+		// sys.dm_pdw_exec_sessions is a view of the dedicated SQL pool, not of master
+		// (syDocSystemViews), and needs VIEW SERVER STATE (syDocPdwSessions), which the
+		// model gives the server admin only; KILL documents no other permission for
+		// Azure Synapse (syDocKill).
+		if db == "master" {
+			return r.refuse(syDocSystemViews, "sys.dm_pdw_exec_sessions is a view of the dedicated SQL pool, not of master")
+		}
+		if l := a.get("login", s.Principal); l == nil || l.attrs["admin"] != "true" {
+			return r.refuse(syDocPdwSessions, "%s has no VIEW SERVER STATE: sys.dm_pdw_exec_sessions needs it", s.Principal)
+		}
+		// The loop runs KILL 'SIDnnn' for every open session of the login on this pool
+		// other than the runner's own (syDocKill: one cannot kill one's own session);
+		// each ends. A login with no open session is left as it is.
+		for _, o := range a.sessions {
+			if o != s && !o.closed && o.Principal == name && o.Database == db {
+				o.closed = true
+			}
+		}
 	case "guard-login":
 		// sys.sql_logins lists the logins of the server, in master (syDocSQLLogins); the
 		// guard's THROW ends the batch with its error (syDocThrow).

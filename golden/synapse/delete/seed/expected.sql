@@ -4,17 +4,34 @@
 --   1. cleanup: connect to immuta; run as a member of db_owner in immuta (e.g. the workspace SQL admin)
 --   2. post-cleanup: connect to master; run as the workspace SQL admin (server admin login)
 -- privileges the runner needs (for the statements of this script):
---   cleanup: CONTROL on the schema (or db_owner); CONTROL on the table (or ALTER on the schema); ALTER ANY USER
+--   cleanup: VIEW SERVER STATE, to see the other sessions in sys.dm_pdw_exec_sessions, and the right to KILL them: the workspace SQL admin (server admin login) has both; a db_owner member alone may see only its own sessions; CONTROL on the schema (or db_owner); CONTROL on the table (or ALTER on the schema); ALTER ANY USER
 --   post-cleanup: ALTER ANY LOGIN (in master)
 -- note: create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS
 -- note: create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again
 -- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql
 -- note: CREATE LOGIN must be the only statement of its batch, so no IF guards it; the guard before it stops initial-create when the login exists
+-- note: teardown: disable the integration first; cleanup then starts by ending the system account's open sessions (KILL of its sys.dm_pdw_exec_sessions rows; run it as the workspace SQL admin, who can see and end them), since post-cleanup cannot drop a login that is signed in
 -- note: the database's names can only be checked in the database (no cross-database queries), so the create phase checks them after initial-create made the login: if initial-create stops at its guard, it made nothing and nothing is to be run; if the create phase stops at its guard, run post-cleanup only (it drops the login that initial-create made), not cleanup
 -- note: the schemas and the role are owned by dbo (AUTHORIZATION [dbo]): dropping the system account's user also removes its role memberships and grants
 -- note: cleanup drops the tables, views, procedures and functions in immuta_system, immuta_functions and immuta_procedures (schemas that create made, its guard saw to that) before each DROP SCHEMA; the schema sample_schema may hold the customer's objects, so it is dropped only when empty, and views left in it keep it in place
 
 -- ==== phase 1 of 2: cleanup (connect to immuta; run as a member of db_owner in immuta (e.g. the workspace SQL admin)) ====
+
+-- ends the governance service's open sessions of login taylor@synapse.com (disable the integration first), so that post-cleanup can drop the login: a login that is signed in cannot be dropped
+IF EXISTS (SELECT 1 FROM sys.dm_pdw_exec_sessions WHERE login_name = N'taylor@synapse.com' AND session_id <> SESSION_ID() AND status NOT IN ('CLOSED', 'TERMINATED'))
+BEGIN
+    DECLARE @n INT, @i INT = 1, @sql NVARCHAR(4000)
+    CREATE TABLE #immuta_sessions WITH (DISTRIBUTION = ROUND_ROBIN) AS SELECT ROW_NUMBER() OVER (ORDER BY s.session_id) AS [seq], N'KILL ' + QUOTENAME(s.session_id, N'''') AS [sql] FROM sys.dm_pdw_exec_sessions AS s WHERE s.login_name = N'taylor@synapse.com' AND s.session_id <> SESSION_ID() AND s.status NOT IN ('CLOSED', 'TERMINATED')
+    SET @n = (SELECT COUNT(*) FROM #immuta_sessions)
+    WHILE @i <= @n
+    BEGIN
+        SET @sql = (SELECT [sql] FROM #immuta_sessions WHERE [seq] = @i)
+        EXEC sp_executesql @sql
+        SET @i = @i + 1
+    END
+    DROP TABLE #immuta_sessions
+END;
+GO
 
 -- config.schema: policy-enforced views (owned by dbo for ownership chaining; created if missing, dropped only when empty)
 IF SCHEMA_ID(N'sample_schema') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sys.objects WHERE schema_id = SCHEMA_ID(N'sample_schema')) DROP SCHEMA [sample_schema];
