@@ -17,10 +17,28 @@ import (
 // renders no statement.
 var defineRE = regexp.MustCompile(`\{\{define "([^"]+)"\}\}(\{\{end\}\})?`)
 
+// connectorSamples renders every definition of templates/<platform>/connector.sql.tmpl
+// (the statements the connectors run to look at a platform, which no golden script
+// holds) with sample data of the shape the connector gives it. A definition missing
+// here is a template no test renders, and TestTemplatesAndShapes fails on it.
+var connectorSamples = []struct {
+	key, name string
+	data      any
+}{
+	{"snowflake", "connector.current-user", nil},
+	{"snowflake", "connector.use-role", map[string]any{"Role": "IMMUTA_DB_SYSTEM"}},
+	{"snowflake", "connector.use-warehouse", map[string]any{"Warehouse": "compute_wh"}},
+	{"snowflake", "connector.show-like", map[string]any{"Objects": "DATABASES", "Name": "IMMUTA_DB"}},
+	{"snowflake", "connector.show-roles-with-prefix", map[string]any{"Prefix": "IMMUTA"}},
+	{"snowflake", "connector.show-grants-to-role", map[string]any{"Role": "a lower-case role"}},
+	{"snowflake", "connector.show-grants-to-user", map[string]any{"User": "IMMUTA_SYSTEM_ACCOUNT"}},
+}
+
 // TestTemplatesAndShapes: every statement template renders, for some object of the
-// golden corpus's models, to a statement of a grammar shape, and every shape of
-// each dialect's closed grammar is the shape of some rendered statement: a template
-// without a shape, or a shape no template produces, fails here.
+// golden corpus's models (or, for the connectors' definitions, for connectorSamples),
+// to a statement of a grammar shape, and every shape of each dialect's closed grammar
+// is the shape of some rendered statement: a template without a shape, or a shape no
+// template produces, fails here.
 func TestTemplatesAndShapes(t *testing.T) {
 	eng := engine(t)
 	rendered := map[string]map[string]bool{} // platform key -> template -> rendered
@@ -92,6 +110,34 @@ func TestTemplatesAndShapes(t *testing.T) {
 				note(plat.Key, plat.Dialect, e.Kind+"."+undoOf[e.Op], st.Undo)
 			}
 		}
+	}
+	for _, c := range connectorSamples {
+		plat, ok := platforms.ByKey(c.key)
+		if !ok {
+			t.Fatalf("no platform %q", c.key)
+		}
+		sql, err := eng.Query(c.key, c.name, c.data)
+		if err != nil {
+			t.Errorf("%s: %s: %v", c.key, c.name, err)
+			continue
+		}
+		d, err := sqlcheck.ParseDialect(plat.Dialect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shape, err := sqlcheck.CheckConnector(d, sql)
+		if err != nil {
+			t.Errorf("%s: %s renders %q, which no connector shape accepts: %v", c.key, c.name, sql, err)
+			continue
+		}
+		if rendered[c.key] == nil {
+			rendered[c.key] = map[string]bool{}
+		}
+		rendered[c.key][c.name] = true
+		if shapes[plat.Dialect] == nil {
+			shapes[plat.Dialect] = map[string]bool{}
+		}
+		shapes[plat.Dialect][shape] = true
 	}
 	for _, plat := range platforms.All() {
 		if !plat.HasScripts() {
