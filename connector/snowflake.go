@@ -20,6 +20,7 @@ import (
 const (
 	sfTestConnection    = "Initial Validation: Basic Connection Test"
 	sfTestWarehouse     = "Initial Validation: Default Warehouse Access Test"
+	sfTestPrefix        = "Initial Validation: Table Grants Role Prefix is Unique"
 	sfTestRole          = "Initial Validation: Validate access to Privileged Role"
 	sfTestDatabase      = "Validate Automatic: Database Does Not Exist"
 	sfTestImpersonation = "Validate Automatic: Impersonation Role Does Not Exist"
@@ -79,6 +80,13 @@ var sfAuthErrors = map[int]bool{390100: true, 390144: true, 390303: true, 390318
 //     where role is the bootstrap role (config.role) for an automatic create or edit,
 //     the system role (<database>_SYSTEM) when signed in as the system account of an
 //     automatic setup, and config.role or else the system role for a manual setup.
+//   - Table Grants Role Prefix is Unique: as that same role, SHOW ROLES STARTS WITH
+//     '<prefix>' (Options.TableGrantsRolePrefix, default IMMUTA) lists no role whose
+//     owner is another role than the system role (<database>_SYSTEM), which creates and
+//     manages the roles of Immuta's table grants (the system role and the impersonation
+//     role themselves are not counted: the create script makes them). STARTS WITH is
+//     case-sensitive and has no wildcards, and the names are compared with the prefix
+//     again in Go.
 //   - Validate access to Privileged Role: USE ROLE <config.role>.
 //   - Database Does Not Exist: SHOW DATABASES LIKE '<database>' as config.role finds no
 //     database of exactly that name (LIKE is a pattern; the names are compared after).
@@ -441,6 +449,9 @@ func (s *Snowflake) check(ctx context.Context, test string, p *platforms.Payload
 		run = sfCheckConnection
 	case sfTestWarehouse:
 		run = sfCheckWarehouse
+	case sfTestPrefix:
+		prefix := s.opts.tableGrantsRolePrefix()
+		run = func(ctx context.Context, ss *sfSession) error { return sfCheckPrefix(ctx, ss, prefix) }
 	case sfTestRole:
 		run = sfCheckRole
 	case sfTestDatabase:
@@ -491,6 +502,65 @@ func sfCheckWarehouse(ctx context.Context, ss *sfSession) error {
 		return fmt.Errorf("role %s cannot use warehouse %s (%v): check config.warehouse, and grant the role access with %s", sfQ(ss.lg.role), sfQ(ss.c.Warehouse), err, fix)
 	}
 	return nil
+}
+
+// sfMaxListed bounds the roles a prefix failure names.
+const sfMaxListed = 10
+
+// sfCheckPrefix: no role whose name starts with prefix (canonical, upper case) is owned
+// by a role other than the integration's system role. SHOW ROLES and its "owner" column:
+// https://docs.snowflake.com/en/sql-reference/sql/show-roles. SHOW ROLES lists only the
+// roles the current role can view, so a role hidden from it is not found.
+func sfCheckPrefix(ctx context.Context, ss *sfSession, prefix string) error {
+	if err := ss.useRole(ctx, ss.lg.role); err != nil {
+		return err
+	}
+	q, err := sfQuery("connector.show-roles-with-prefix", sfPrefixData{Prefix: prefix})
+	if err != nil {
+		return err
+	}
+	rows, err := liveSQLRows(ctx, ss.conn, q)
+	if err != nil {
+		return fmt.Errorf("cannot list the roles whose names start with the table grants prefix %s (%s: %v): run the check as a role that can see the account's roles", prefix, q, err)
+	}
+	own := ss.c.SystemRole()
+	// The integration's own roles may carry the prefix (IMMUTA_SYSTEM): the create script
+	// makes them, and the "does not exist" tests and its guards check them.
+	mine := map[string]bool{own: true}
+	if ss.c.Impersonation.Enabled {
+		mine[sfCanonical(ss.c.Impersonation.Role)] = true
+	}
+	var taken []string
+	for _, r := range rows {
+		name, _ := r.get("name")
+		owner, _ := r.get("owner")
+		if !strings.HasPrefix(name, prefix) || owner == own || mine[name] {
+			continue
+		}
+		by := "no owner shown"
+		if owner != "" {
+			by = "owned by " + sfStored(owner)
+		}
+		taken = append(taken, sfStored(name)+" ("+by+")")
+	}
+	if len(taken) == 0 {
+		return nil
+	}
+	n := len(taken)
+	if n > sfMaxListed {
+		taken = append(taken[:sfMaxListed], fmt.Sprintf("and %d more", n-sfMaxListed))
+	}
+	return fmt.Errorf("%d roles whose names start with the table grants prefix %s belong to another owner than the system role %s: %s; Immuta's table grants create and manage the roles with this prefix as %s, so rename or drop those roles, or run the server with another --table-grants-role-prefix",
+		n, prefix, sfQ(own), strings.Join(taken, ", "), sfQ(own))
+}
+
+// sfStored quotes a name read back from Snowflake, as stored, for a message.
+func sfStored(name string) string {
+	q, err := platforms.SnowflakeExactIdent(name)
+	if err != nil {
+		return fmt.Sprintf("%q", name)
+	}
+	return q
 }
 
 func sfCheckRole(ctx context.Context, ss *sfSession) error {
