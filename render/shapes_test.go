@@ -24,14 +24,26 @@ var defineRE = regexp.MustCompile(`\{\{define "([^"]+)"\}\}(\{\{end\}\})?`)
 var connectorSamples = []struct {
 	key, name string
 	data      any
+	// suggest: a fix a connector's message suggests (render.Engine.Suggest, a script
+	// shape), not a statement it runs (render.Engine.Query, a connector shape).
+	suggest bool
 }{
-	{"snowflake", "connector.current-user", nil},
-	{"snowflake", "connector.use-role", map[string]any{"Role": "IMMUTA_DB_SYSTEM"}},
-	{"snowflake", "connector.use-warehouse", map[string]any{"Warehouse": "compute_wh"}},
-	{"snowflake", "connector.show-like", map[string]any{"Objects": "DATABASES", "Name": "IMMUTA_DB"}},
-	{"snowflake", "connector.show-roles-with-prefix", map[string]any{"Prefix": "IMMUTA"}},
-	{"snowflake", "connector.show-grants-to-role", map[string]any{"Role": "a lower-case role"}},
-	{"snowflake", "connector.show-grants-to-user", map[string]any{"User": "IMMUTA_SYSTEM_ACCOUNT"}},
+	{"snowflake", "connector.current-user", nil, false},
+	{"snowflake", "connector.use-role", map[string]any{"Role": "IMMUTA_DB_SYSTEM"}, false},
+	{"snowflake", "connector.use-warehouse", map[string]any{"Warehouse": "compute_wh"}, false},
+	{"snowflake", "connector.show-like", map[string]any{"Objects": "DATABASES", "Name": "IMMUTA_DB"}, false},
+	{"snowflake", "connector.show-roles-with-prefix", map[string]any{"Prefix": "IMMUTA"}, false},
+	{"snowflake", "connector.show-grants-to-role", map[string]any{"Role": "a lower-case role"}, false},
+	{"snowflake", "connector.show-grants-to-user", map[string]any{"User": "IMMUTA_SYSTEM_ACCOUNT"}, false},
+	{"redshift", "connector.set-statement-timeout", map[string]any{"Milliseconds": int64(120000)}, false},
+	{"redshift", "connector.select-one", nil, false},
+	{"redshift", "connector.database-privileges", nil, false},
+	{"redshift", "connector.schemas", map[string]any{"Schemas": []string{"immuta_system", "immuta_functions", "immuta_procedures"}}, false},
+	{"redshift", "connector.schema-names", map[string]any{"Schemas": []string{"immuta_system"}}, false},
+	{"redshift", "connector.group-count", map[string]any{"Group": "immuta_impersonation"}, false},
+	{"redshift", "connector.procedures", map[string]any{"Schemas": []string{"immuta_procedures", "immuta_procedures"}, "Names": []string{"grant_impersonation", "revoke_impersonation"}}, false},
+	{"redshift", "connector.fix-schema-owner", map[string]any{"Schema": "immuta_system", "Owner": "immuta_sys"}, true},
+	{"redshift", "connector.fix-schema-privileges", map[string]any{"Schema": "immuta_system", "User": "immuta_sys"}, true},
 }
 
 // TestTemplatesAndShapes: every statement template renders, for some object of the
@@ -116,7 +128,11 @@ func TestTemplatesAndShapes(t *testing.T) {
 		if !ok {
 			t.Fatalf("no platform %q", c.key)
 		}
-		sql, err := eng.Query(c.key, c.name, c.data)
+		render, check := eng.Query, sqlcheck.CheckConnector
+		if c.suggest {
+			render, check = eng.Suggest, sqlcheck.CheckStatement
+		}
+		sql, err := render(c.key, c.name, c.data)
 		if err != nil {
 			t.Errorf("%s: %s: %v", c.key, c.name, err)
 			continue
@@ -125,9 +141,9 @@ func TestTemplatesAndShapes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		shape, err := sqlcheck.CheckConnector(d, sql)
+		shape, err := check(d, sql)
 		if err != nil {
-			t.Errorf("%s: %s renders %q, which no connector shape accepts: %v", c.key, c.name, sql, err)
+			t.Errorf("%s: %s renders %q, which no shape accepts: %v", c.key, c.name, sql, err)
 			continue
 		}
 		if rendered[c.key] == nil {
