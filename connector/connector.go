@@ -87,6 +87,8 @@ var catalogue = map[string][]Spec{
 	"Snowflake": {
 		{Name: "Initial Validation: Basic Connection Test", Recurring: true, Connection: true},
 		{Name: "Initial Validation: Default Warehouse Access Test", EmptyResult: true, Recurring: true},
+		// Where the API reference's GET /integrations/{id} example lists it.
+		{Name: "Initial Validation: Table Grants Role Prefix is Unique", Recurring: true},
 		{Name: "Initial Validation: Validate access to Privileged Role", Applies: AutomaticOnly, EmptyResult: true},
 		{Name: "Validate Automatic: Database Does Not Exist", Applies: AutomaticOnly, CreateOnly: true},
 		{Name: "Validate Automatic: Impersonation Role Does Not Exist", Applies: AutomaticOnly, Impersonation: true, CreateOnly: true},

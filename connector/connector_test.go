@@ -32,19 +32,19 @@ func TestValidate(t *testing.T) {
 		status  []string
 	}{
 		{"auto create", autoSnowflake, platforms.OpCreate, &Fake{}, Passed,
-			[]string{Passed, Passed, Passed, Passed, Skipped, Passed}},
+			[]string{Passed, Passed, Passed, Passed, Passed, Skipped, Passed}},
 		{"manual create", manual, platforms.OpCreate, &Fake{}, Passed,
-			[]string{Passed, Passed, Skipped, Skipped, Skipped, Skipped}},
+			[]string{Passed, Passed, Passed, Skipped, Skipped, Skipped, Skipped}},
 		{"auto edit skips create-only tests", autoSnowflake, platforms.OpEdit, &Fake{}, Passed,
-			[]string{Passed, Passed, Passed, Skipped, Skipped, Passed}},
+			[]string{Passed, Passed, Passed, Passed, Skipped, Skipped, Passed}},
 		{"failure wins", autoSnowflake, platforms.OpCreate, &Fake{Fail: map[string]string{"Validate Automatic Bootstrap User Grants": "grant MANAGE GRANTS"}, Warn: map[string]string{"Initial Validation: Basic Connection Test": "slow"}}, Failed,
-			[]string{Warning, Passed, Passed, Passed, Skipped, Failed}},
+			[]string{Warning, Passed, Passed, Passed, Passed, Skipped, Failed}},
 		{"connection failure skips the rest", autoSnowflake, platforms.OpCreate, &Fake{Fail: map[string]string{"Initial Validation: Basic Connection Test": "no route to host"}}, Failed,
-			[]string{Failed, Skipped, Skipped, Skipped, Skipped, Skipped}},
+			[]string{Failed, Skipped, Skipped, Skipped, Skipped, Skipped, Skipped}},
 		{"warning", autoSnowflake, platforms.OpCreate, &Fake{Warn: map[string]string{"Initial Validation: Basic Connection Test": "slow"}}, Warning,
-			[]string{Warning, Passed, Passed, Passed, Skipped, Passed}},
+			[]string{Warning, Passed, Passed, Passed, Passed, Skipped, Passed}},
 		{"offline", autoSnowflake, platforms.OpCreate, nil, Skipped,
-			[]string{Skipped, Skipped, Skipped, Skipped, Skipped, Skipped}},
+			[]string{Skipped, Skipped, Skipped, Skipped, Skipped, Skipped, Skipped}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

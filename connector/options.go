@@ -1,6 +1,10 @@
 package connector
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Options configure the live connectors (NewSnowflake, NewRedshift, NewSynapse,
 // NewS3, NewBigQuery).
@@ -20,6 +24,62 @@ type Options struct {
 	// and the base URL of its REST APIs: tests point them at a local server.
 	GoogleTokenURL string
 	GoogleAPIBase  string
+	// TableGrantsRolePrefix is the prefix of the roles Immuta's Snowflake table grants
+	// create (default DefaultTableGrantsRolePrefix), which the test "Initial Validation:
+	// Table Grants Role Prefix is Unique" checks. It must pass CheckTableGrantsRolePrefix;
+	// it is folded to upper case as Snowflake folds an unquoted name.
+	TableGrantsRolePrefix string
+}
+
+// DefaultTableGrantsRolePrefix is the prefix of the roles of Immuta's Snowflake table
+// grants unless the server is told another (serve --table-grants-role-prefix).
+const DefaultTableGrantsRolePrefix = "IMMUTA"
+
+// maxTableGrantsRolePrefix bounds the prefix: Snowflake identifiers have at most 255
+// characters (https://docs.snowflake.com/en/sql-reference/identifiers-syntax), and the
+// roles made with the prefix append to it.
+const maxTableGrantsRolePrefix = 128
+
+// PrefixError is a table-grants role prefix that CheckTableGrantsRolePrefix refuses.
+type PrefixError struct {
+	Prefix string
+	Reason string
+}
+
+// Error implements error.
+func (e *PrefixError) Error() string {
+	return fmt.Sprintf("table grants role prefix %q %s", e.Prefix, e.Reason)
+}
+
+// CheckTableGrantsRolePrefix reports whether prefix can begin the names of the roles
+// Immuta's table grants create: the start of an unquoted Snowflake identifier (a letter
+// or _, then letters, digits, _ or $; https://docs.snowflake.com/en/sql-reference/identifiers-syntax),
+// 1 to 128 characters. The error is a *PrefixError.
+func CheckTableGrantsRolePrefix(prefix string) error {
+	if prefix == "" {
+		return &PrefixError{prefix, "is empty"}
+	}
+	if len(prefix) > maxTableGrantsRolePrefix {
+		return &PrefixError{prefix, fmt.Sprintf("is longer than %d characters", maxTableGrantsRolePrefix)}
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := prefix[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c == '_':
+		case i > 0 && (c >= '0' && c <= '9' || c == '$'):
+		default:
+			return &PrefixError{prefix, "is not the start of an unquoted Snowflake identifier (a letter or _, then letters, digits, _ or $)"}
+		}
+	}
+	return nil
+}
+
+// tableGrantsRolePrefix is the prefix the check looks for, folded to upper case.
+func (o Options) tableGrantsRolePrefix() string {
+	if o.TableGrantsRolePrefix == "" {
+		return DefaultTableGrantsRolePrefix
+	}
+	return strings.ToUpper(o.TableGrantsRolePrefix)
 }
 
 func (o Options) connectTimeout() time.Duration {

@@ -146,6 +146,40 @@ func redshiftQName(schema, name string) string {
 	return redshiftIdent(schema) + "." + redshiftIdent(name)
 }
 
+// redshiftPlatform is the folder of the Redshift templates (templates/redshift).
+const redshiftPlatform = "redshift"
+
+// The typed data of the statements the connector renders: its own definitions
+// (templates/redshift/connector.sql.tmpl) and the script definitions its messages
+// suggest.
+type (
+	redshiftTimeoutData    struct{ Milliseconds int64 }
+	redshiftSchemasData    struct{ Schemas []string }
+	redshiftGroupData      struct{ Group string }
+	redshiftProcsData      struct{ Schemas, Names []string }
+	redshiftNameData       struct{ Name string }
+	redshiftSchemaData     struct{ Name, Owner string }
+	redshiftDBGrantData    struct{ Database, User string }
+	redshiftProcGrantData  struct{ Schema, Name, User string }
+	redshiftSchemaOwner    struct{ Schema, Owner string }
+	redshiftSchemaPrivData struct{ Schema, User string }
+)
+
+// redshiftQuery renders a statement the connector runs (render.Engine.Query: checked
+// against the connector shapes and pg_query).
+func redshiftQuery(name string, data any) (string, error) {
+	eng, err := render.Default()
+	if err != nil {
+		return "", err
+	}
+	return eng.Query(redshiftPlatform, name, data)
+}
+
+// redshiftSuggest renders a statement a message suggests (render.Engine.Suggest).
+func redshiftSuggest(name string, data any) string {
+	return liveSQLSuggest(redshiftPlatform, name, data)
+}
+
 // redshiftDSNValue quotes a value of a keyword/value connection string.
 func redshiftDSNValue(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
@@ -201,9 +235,12 @@ func (r *Redshift) prepare(t *redshiftTarget, database string) (*pgx.ConnConfig,
 
 // dial opens the connection; its error is the driver's.
 func (r *Redshift) dial(ctx context.Context, cfg *pgx.ConnConfig) (*sql.DB, *sql.Conn, error) {
-	ms := r.opts.statementTimeout().Milliseconds()
+	set, err := redshiftQuery("connector.set-statement-timeout", redshiftTimeoutData{Milliseconds: r.opts.statementTimeout().Milliseconds()})
+	if err != nil {
+		return nil, nil, err
+	}
 	db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
-		_, err := c.Exec(ctx, "SET statement_timeout TO "+strconv.FormatInt(ms, 10))
+		_, err := c.Exec(ctx, set)
 		return err
 	}))
 	conn, err := db.Conn(ctx)
@@ -229,14 +266,15 @@ func (r *Redshift) connectError(ctx context.Context, err error, t *redshiftTarge
 		switch {
 		case pgErr.Code == "28P01":
 			msg = fmt.Sprintf("password authentication failed for user %s at %s: check config.username and config.password "+
-				"(the password must be the one the initial-create script set; a superuser can reset it with ALTER USER %s PASSWORD '<config.password>';)",
-				user, addr, user)
+				"(the password must be the one the initial-create script set; a superuser can set it again with the edit script, or with ALTER USER and the user's new password)",
+				user, addr)
 		case pgErr.Code == "3D000":
 			msg = fmt.Sprintf("database %s does not exist on %s: run the initial-create script (POST /integrations/scripts/initial-create) "+
-				"as a superuser connected to database %s; it runs CREATE DATABASE %s;", db, addr, redshiftIdent(t.initial), db)
+				"as a superuser connected to database %s; it runs %s", db, addr, redshiftIdent(t.initial),
+				redshiftSuggest("database.create", redshiftNameData{Name: database}))
 		case pgErr.Code == "28000" && strings.Contains(pgErr.Message, "does not exist"):
 			msg = fmt.Sprintf("user %s does not exist on %s: run the initial-create script (POST /integrations/scripts/initial-create) "+
-				"as a superuser connected to database %s; it runs CREATE USER %s", user, addr, redshiftIdent(t.initial), user)
+				"as a superuser connected to database %s; it creates the user", user, addr, redshiftIdent(t.initial))
 		case pgErr.Code == "28000":
 			msg = fmt.Sprintf("user %s may not sign in to database %s at %s: %s; check config.username and config.password",
 				user, db, addr, pgErr.Message)
@@ -324,11 +362,16 @@ func (r *Redshift) outcome(ctx context.Context, t *redshiftTarget, problems []st
 	return Scrub(errors.New(strings.Join(problems, "; ")), t.secrets)
 }
 
-// query runs q with the statement timeout and calls scan for each row.
-func (r *Redshift) query(ctx context.Context, conn *sql.Conn, scan func(*sql.Rows) error, q string, args ...any) error {
+// query renders the definition name of templates/redshift/connector.sql.tmpl with data,
+// runs it with the statement timeout and calls scan for each row.
+func (r *Redshift) query(ctx context.Context, conn *sql.Conn, scan func(*sql.Rows) error, name string, data any) error {
+	q, err := redshiftQuery(name, data)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, r.opts.statementTimeout())
 	defer cancel()
-	rows, err := conn.QueryContext(ctx, q, args...)
+	rows, err := conn.QueryContext(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -341,18 +384,9 @@ func (r *Redshift) query(ctx context.Context, conn *sql.Conn, scan func(*sql.Row
 	return rows.Err()
 }
 
-// redshiftIn returns "$first, $first+1, ..." for n parameters.
-func redshiftIn(first, n int) string {
-	ps := make([]string, n)
-	for i := range ps {
-		ps[i] = "$" + strconv.Itoa(first+i)
-	}
-	return strings.Join(ps, ", ")
-}
-
 func (r *Redshift) checkConnection(ctx context.Context, conn *sql.Conn, _ *redshiftTarget) ([]string, error) {
 	var one int
-	err := r.query(ctx, conn, func(rows *sql.Rows) error { return rows.Scan(&one) }, "SELECT 1")
+	err := r.query(ctx, conn, func(rows *sql.Rows) error { return rows.Scan(&one) }, "connector.select-one", nil)
 	if err == nil && one != 1 {
 		err = fmt.Errorf("SELECT 1 returned %d", one)
 	}
@@ -362,7 +396,7 @@ func (r *Redshift) checkConnection(ctx context.Context, conn *sql.Conn, _ *redsh
 func (r *Redshift) checkDatabase(ctx context.Context, conn *sql.Conn, t *redshiftTarget) ([]string, error) {
 	var create, temp bool
 	err := r.query(ctx, conn, func(rows *sql.Rows) error { return rows.Scan(&create, &temp) },
-		"SELECT has_database_privilege(current_database(), 'CREATE'), has_database_privilege(current_database(), 'TEMP')")
+		"connector.database-privileges", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -377,14 +411,14 @@ func (r *Redshift) checkDatabase(ctx context.Context, conn *sql.Conn, t *redshif
 	if len(missing) == 0 {
 		return nil, nil
 	}
-	privs := strings.Join(missing, ", ")
 	what := map[string]string{
 		"CREATE":       "cannot CREATE in database",
 		"TEMP":         "cannot create TEMP tables in database",
 		"TEMP, CREATE": "has neither TEMP nor CREATE on database",
-	}[privs]
-	return []string{fmt.Sprintf("user %s %s %s: run GRANT %s ON DATABASE %s TO %s; as a superuser (part of the create script)",
-		user, what, db, privs, db, user)}, nil
+	}[strings.Join(missing, ", ")]
+	fix := redshiftSuggest("database-grant.create", redshiftDBGrantData{Database: t.database, User: t.user})
+	return []string{fmt.Sprintf("user %s %s %s: run %s as a superuser (part of the create script)",
+		user, what, db, fix)}, nil
 }
 
 func (r *Redshift) checkSchemas(ctx context.Context, conn *sql.Conn, t *redshiftTarget) ([]string, error) {
@@ -393,9 +427,9 @@ func (r *Redshift) checkSchemas(ctx context.Context, conn *sql.Conn, t *redshift
 		usage, create bool
 	}
 	seen := map[string]found{}
-	args := make([]any, len(t.schemas))
+	names := make([]string, len(t.schemas))
 	for i, s := range t.schemas {
-		args[i] = s.name
+		names[i] = s.name
 	}
 	err := r.query(ctx, conn, func(rows *sql.Rows) error {
 		var name string
@@ -405,8 +439,7 @@ func (r *Redshift) checkSchemas(ctx context.Context, conn *sql.Conn, t *redshift
 		}
 		seen[name] = f
 		return nil
-	}, "SELECT n.nspname, pg_get_userbyid(n.nspowner), has_schema_privilege(n.nspname, 'USAGE'), has_schema_privilege(n.nspname, 'CREATE') "+
-		"FROM pg_namespace n WHERE n.nspname IN ("+redshiftIn(1, len(args))+")", args...)
+	}, "connector.schemas", redshiftSchemasData{Schemas: names})
 	if err != nil {
 		return nil, err
 	}
@@ -417,12 +450,14 @@ func (r *Redshift) checkSchemas(ctx context.Context, conn *sql.Conn, t *redshift
 		f, ok := seen[s.name]
 		switch {
 		case !ok:
-			problems = append(problems, fmt.Sprintf("schema %s does not exist in database %s: run CREATE SCHEMA IF NOT EXISTS %s AUTHORIZATION %s; "+
-				"as a superuser connected to database %s (part of the create script)", name, db, name, owner, db))
+			problems = append(problems, fmt.Sprintf("schema %s does not exist in database %s: run %s "+
+				"as a superuser connected to database %s (part of the create script)", name, db,
+				redshiftSuggest("schema.create", redshiftSchemaData{Name: s.name, Owner: s.owner}), db))
 			continue
 		case f.owner != s.owner:
-			problems = append(problems, fmt.Sprintf("schema %s in database %s is owned by %s, not by user %s: run ALTER SCHEMA %s OWNER TO %s; "+
-				"as a superuser (the create script makes %s its owner)", name, db, redshiftIdent(f.owner), owner, name, owner, owner))
+			problems = append(problems, fmt.Sprintf("schema %s in database %s is owned by %s, not by user %s: run %s "+
+				"as a superuser (the create script makes %s its owner)", name, db, redshiftIdent(f.owner), owner,
+				redshiftSuggest("connector.fix-schema-owner", redshiftSchemaOwner{Schema: s.name, Owner: s.owner}), owner))
 			continue
 		}
 		var missing []string
@@ -434,8 +469,8 @@ func (r *Redshift) checkSchemas(ctx context.Context, conn *sql.Conn, t *redshift
 		}
 		if len(missing) > 0 {
 			privs := strings.Join(missing, ", ")
-			problems = append(problems, fmt.Sprintf("user %s lacks %s on schema %s in database %s: run GRANT %s ON SCHEMA %s TO %s; as a superuser",
-				redshiftIdent(t.user), privs, name, db, privs, name, redshiftIdent(t.user)))
+			problems = append(problems, fmt.Sprintf("user %s lacks %s on schema %s in database %s: run %s as a superuser",
+				redshiftIdent(t.user), privs, name, db, redshiftSuggest("connector.fix-schema-privileges", redshiftSchemaPrivData{Schema: s.name, User: t.user})))
 		}
 	}
 	return problems, nil
@@ -449,13 +484,13 @@ func (r *Redshift) checkImpersonation(ctx context.Context, conn *sql.Conn, t *re
 	var problems []string
 	var groups int64
 	err := r.query(ctx, conn, func(rows *sql.Rows) error { return rows.Scan(&groups) },
-		"SELECT count(*) FROM pg_group WHERE groname = $1", t.group)
+		"connector.group-count", redshiftGroupData{Group: t.group})
 	if err != nil {
 		return nil, err
 	}
 	if groups == 0 {
-		problems = append(problems, fmt.Sprintf("impersonation group %s does not exist: run CREATE GROUP %s; as a superuser connected to database %s "+
-			"(part of the create script)", group, group, db))
+		problems = append(problems, fmt.Sprintf("impersonation group %s does not exist: run %s as a superuser connected to database %s "+
+			"(part of the create script)", group, redshiftSuggest("group.create", redshiftNameData{Name: t.group}), db))
 	}
 	if len(t.procs) == 0 {
 		return problems, nil
@@ -465,7 +500,7 @@ func (r *Redshift) checkImpersonation(ctx context.Context, conn *sql.Conn, t *re
 		owner                       string
 	}
 	seen := map[redshiftProc]found{}
-	var schemas, names []any
+	var schemas, names []string
 	for _, p := range t.procs {
 		schemas, names = append(schemas, p.schema), append(names, p.name)
 	}
@@ -477,10 +512,7 @@ func (r *Redshift) checkImpersonation(ctx context.Context, conn *sql.Conn, t *re
 		}
 		seen[p] = f
 		return nil
-	}, "SELECT n.nspname, p.proname, p.prosecdef, COALESCE(u.usesuper, false), pg_get_userbyid(p.proowner), has_function_privilege(p.oid, 'EXECUTE') "+
-		"FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace LEFT JOIN pg_user u ON u.usesysid = p.proowner "+
-		"WHERE p.pronargs = 1 AND n.nspname IN ("+redshiftIn(1, len(schemas))+") AND p.proname IN ("+redshiftIn(1+len(schemas), len(names))+")",
-		append(schemas, names...)...)
+	}, "connector.procedures", redshiftProcsData{Schemas: schemas, Names: names})
 	if err != nil {
 		return nil, err
 	}
@@ -498,12 +530,12 @@ func (r *Redshift) checkImpersonation(ctx context.Context, conn *sql.Conn, t *re
 				"run its CREATE OR REPLACE PROCEDURE statement from the create script again as a superuser", sig, user, group))
 		case !f.superOwner:
 			problems = append(problems, fmt.Sprintf("procedure %s is owned by %s, who is not a superuser, so it cannot change the members of group %s: "+
-				"run ALTER PROCEDURE %s OWNER TO <a superuser>; (the create script runs as a superuser and makes it the owner)",
-				sig, redshiftIdent(f.owner), group, sig))
+				"have a superuser take it over (ALTER PROCEDURE with OWNER TO that superuser; the create script runs as a superuser and makes it the owner)",
+				sig, redshiftIdent(f.owner), group))
 		}
 		if !f.execute {
-			problems = append(problems, fmt.Sprintf("user %s cannot EXECUTE procedure %s: run GRANT EXECUTE ON PROCEDURE %s TO %s; as a superuser "+
-				"(part of the create script)", user, sig, sig, user))
+			problems = append(problems, fmt.Sprintf("user %s cannot EXECUTE procedure %s: run %s as a superuser "+
+				"(part of the create script)", user, sig, redshiftSuggest("procedure-grant.create", redshiftProcGrantData{Schema: p.schema, Name: p.name, User: t.user})))
 		}
 	}
 	return problems, nil
@@ -610,9 +642,9 @@ func (r *Redshift) verifyDelete(ctx context.Context, p *platforms.Payload, sys C
 		defer db.Close()
 		defer conn.Close()
 		var schemas []string
-		args := make([]any, len(t.schemas))
+		names := make([]string, len(t.schemas))
 		for i, s := range t.schemas {
-			args[i] = s.name
+			names[i] = s.name
 		}
 		err := r.query(ctx, conn, func(rows *sql.Rows) error {
 			var s string
@@ -621,7 +653,7 @@ func (r *Redshift) verifyDelete(ctx context.Context, p *platforms.Payload, sys C
 			}
 			schemas = append(schemas, redshiftIdent(s))
 			return nil
-		}, "SELECT nspname FROM pg_namespace WHERE nspname IN ("+redshiftIn(1, len(args))+") ORDER BY nspname", args...)
+		}, "connector.schema-names", redshiftSchemasData{Schemas: names})
 		if err != nil {
 			return r.outcome(ctx, t, nil, err)
 		}
@@ -653,7 +685,7 @@ func (r *Redshift) verifyDelete(ctx context.Context, p *platforms.Payload, sys C
 	if t.group != "" {
 		var groups int64
 		err := r.query(ctx, conn, func(rows *sql.Rows) error { return rows.Scan(&groups) },
-			"SELECT count(*) FROM pg_group WHERE groname = $1", t.group)
+			"connector.group-count", redshiftGroupData{Group: t.group})
 		if err != nil {
 			return r.outcome(ctx, t, nil, err)
 		}

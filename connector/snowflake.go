@@ -20,6 +20,7 @@ import (
 const (
 	sfTestConnection    = "Initial Validation: Basic Connection Test"
 	sfTestWarehouse     = "Initial Validation: Default Warehouse Access Test"
+	sfTestPrefix        = "Initial Validation: Table Grants Role Prefix is Unique"
 	sfTestRole          = "Initial Validation: Validate access to Privileged Role"
 	sfTestDatabase      = "Validate Automatic: Database Does Not Exist"
 	sfTestImpersonation = "Validate Automatic: Impersonation Role Does Not Exist"
@@ -79,6 +80,13 @@ var sfAuthErrors = map[int]bool{390100: true, 390144: true, 390303: true, 390318
 //     where role is the bootstrap role (config.role) for an automatic create or edit,
 //     the system role (<database>_SYSTEM) when signed in as the system account of an
 //     automatic setup, and config.role or else the system role for a manual setup.
+//   - Table Grants Role Prefix is Unique: as that same role, SHOW ROLES STARTS WITH
+//     '<prefix>' (Options.TableGrantsRolePrefix, default IMMUTA) lists no role whose
+//     owner is another role than the system role (<database>_SYSTEM), which creates and
+//     manages the roles of Immuta's table grants (the system role and the impersonation
+//     role themselves are not counted: the create script makes them). STARTS WITH is
+//     case-sensitive and has no wildcards, and the names are compared with the prefix
+//     again in Go.
 //   - Validate access to Privileged Role: USE ROLE <config.role>.
 //   - Database Does Not Exist: SHOW DATABASES LIKE '<database>' as config.role finds no
 //     database of exactly that name (LIKE is a pattern; the names are compared after).
@@ -183,18 +191,41 @@ func sfCanonical(name string) string {
 	return strings.ReplaceAll(q[1:len(q)-1], `""`, `"`)
 }
 
-// sfExactIdent quotes a name read back from Snowflake (a stored name, already
-// canonical): platforms.SnowflakeIdent quotes it unless that would fold it (a stored
-// lower-case name), in which case the same quoting is applied without folding.
-func sfExactIdent(stored string) (string, error) {
-	q, err := platforms.SnowflakeIdent(stored)
+// sfPlatform is the folder of the Snowflake templates (templates/snowflake).
+const sfPlatform = "snowflake"
+
+// The typed data of the statements the connector renders: the connector's own
+// definitions (templates/snowflake/connector.sql.tmpl) and the script definitions its
+// messages suggest (grants.sql.tmpl, objects.sql.tmpl, user.sql.tmpl).
+type (
+	sfRoleData      struct{ Role string }
+	sfWarehouseData struct{ Warehouse string }
+	sfUserData      struct{ User string }
+	sfPrefixData    struct{ Prefix string }
+	// sfShowData: Objects is DATABASES, ROLES or USERS.
+	sfShowData           struct{ Objects, Name string }
+	sfNameData           struct{ Name string }
+	sfRoleGrantData      struct{ Role, GranteeType, Grantee string }
+	sfWarehouseGrantData struct{ Warehouse, Role string }
+	sfAccountGrantData   struct{ Privilege, Role string }
+	sfKeyData            struct{ User, Type, PublicKey string }
+)
+
+// sfQuery renders a statement the connector runs (render.Engine.Query: checked against
+// the connector shapes).
+func sfQuery(name string, data any) (string, error) {
+	eng, err := render.Default()
 	if err != nil {
 		return "", err
 	}
-	if sfCanonical(stored) == stored {
-		return q, nil
-	}
-	return `"` + strings.ReplaceAll(stored, `"`, `""`) + `"`, nil
+	return eng.Query(sfPlatform, name, data)
+}
+
+// sfSuggest renders a statement a message suggests (render.Engine.Suggest: checked like
+// a script statement). A name that cannot be quoted (validation refuses it first) gives
+// a phrase saying so instead of a statement.
+func sfSuggest(name string, data any) string {
+	return liveSQLSuggest(sfPlatform, name, data)
 }
 
 // sfConfig is the gosnowflake configuration of a sign-in (see Snowflake); role, when
@@ -341,7 +372,8 @@ func sfConnectError(c *platforms.Snowflake, lg sfLogin, err error) error {
 		case lg.held:
 			fix = "the system account's password was changed or the user was dropped; edit the integration to run its setup again, or restore the user"
 		case c.AuthenticationType == "keyPair":
-			fix = "check config.username, and that the user's RSA_PUBLIC_KEY matches config.privateKey (ALTER USER ... SET RSA_PUBLIC_KEY = '<public key>')"
+			fix = "check config.username, and that the user's RSA_PUBLIC_KEY matches config.privateKey (" +
+				sfSuggest("user-key.create", sfKeyData{User: c.Username, Type: "SERVICE", PublicKey: "<the public key of config.privateKey>"}) + ")"
 		case c.AuthenticationType == "oAuthClientCredentials":
 			fix = "check config.oAuthClientConfig (clientId, clientSecret, authorityUrl, scope) and the Snowflake security integration of the OAuth provider"
 		}
@@ -362,35 +394,36 @@ func (ss *sfSession) exec(ctx context.Context, q string) error {
 
 // useRole makes role the session role; the error says how to grant it.
 func (ss *sfSession) useRole(ctx context.Context, role string) error {
-	q, err := platforms.SnowflakeIdent(role)
+	use, err := sfQuery("connector.use-role", sfRoleData{Role: role})
 	if err != nil {
 		return err
 	}
-	if err := ss.exec(ctx, "USE ROLE "+q); err != nil {
+	if err := ss.exec(ctx, use); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		who := "TO USER " + sfQ(ss.lg.user)
+		q := sfQ(role)
 		if ss.lg.user == "" {
-			who = "TO USER <the OAuth client's user>"
+			return fmt.Errorf("%s cannot use role %s (%v): grant the role to the OAuth client's user (GRANT ROLE %s TO USER followed by that user's name, as SECURITYADMIN or ACCOUNTADMIN)", ss.lg.what, q, err, q)
 		}
-		return fmt.Errorf("%s cannot use role %s (%v): grant it with GRANT ROLE %s %s (as SECURITYADMIN or ACCOUNTADMIN)", ss.lg.what, q, err, q, who)
+		fix := sfSuggest("role-grant.create", sfRoleGrantData{Role: role, GranteeType: "USER", Grantee: ss.lg.user})
+		return fmt.Errorf("%s cannot use role %s (%v): grant it with %s (as SECURITYADMIN or ACCOUNTADMIN)", ss.lg.what, q, err, fix)
 	}
 	return nil
 }
 
-// find runs a SHOW ... LIKE query and reports whether a row's name is exactly name,
+// find runs SHOW <objects> LIKE '<name>' and reports whether a row's name is exactly name,
 // folded as the scripts fold it (LIKE is a case-insensitive pattern in which _ and %
 // match more).
-func (ss *sfSession) find(ctx context.Context, show, name string) (bool, error) {
+func (ss *sfSession) find(ctx context.Context, objects, name string) (bool, error) {
 	canon := sfCanonical(name)
-	lit, err := platforms.SnowflakeStr(canon)
+	q, err := sfQuery("connector.show-like", sfShowData{Objects: objects, Name: canon})
 	if err != nil {
 		return false, err
 	}
-	rows, err := liveSQLRows(ctx, ss.conn, show+" LIKE "+lit)
+	rows, err := liveSQLRows(ctx, ss.conn, q)
 	if err != nil {
-		return false, fmt.Errorf("%s LIKE %s failed (%w)", show, lit, err)
+		return false, fmt.Errorf("%s failed (%w)", q, err)
 	}
 	for _, r := range rows {
 		if v, _ := r.get("name"); v == canon {
@@ -416,6 +449,9 @@ func (s *Snowflake) check(ctx context.Context, test string, p *platforms.Payload
 		run = sfCheckConnection
 	case sfTestWarehouse:
 		run = sfCheckWarehouse
+	case sfTestPrefix:
+		prefix := s.opts.tableGrantsRolePrefix()
+		run = func(ctx context.Context, ss *sfSession) error { return sfCheckPrefix(ctx, ss, prefix) }
 	case sfTestRole:
 		run = sfCheckRole
 	case sfTestDatabase:
@@ -436,7 +472,11 @@ func (s *Snowflake) check(ctx context.Context, test string, p *platforms.Payload
 }
 
 func sfCheckConnection(ctx context.Context, ss *sfSession) error {
-	rows, err := liveSQLRows(ctx, ss.conn, "SELECT CURRENT_USER()")
+	q, err := sfQuery("connector.current-user", nil)
+	if err != nil {
+		return err
+	}
+	rows, err := liveSQLRows(ctx, ss.conn, q)
 	if err != nil {
 		return fmt.Errorf("signed in as %s, but SELECT CURRENT_USER() failed (%v): check that the user is not disabled or locked (DESCRIBE USER)", ss.lg.what, err)
 	}
@@ -450,18 +490,77 @@ func sfCheckWarehouse(ctx context.Context, ss *sfSession) error {
 	if err := ss.useRole(ctx, ss.lg.role); err != nil {
 		return err
 	}
-	wh, err := platforms.SnowflakeIdent(ss.c.Warehouse)
+	use, err := sfQuery("connector.use-warehouse", sfWarehouseData{Warehouse: ss.c.Warehouse})
 	if err != nil {
 		return err
 	}
-	role := sfQ(ss.lg.role)
-	if err := ss.exec(ctx, "USE WAREHOUSE "+wh); err != nil {
+	if err := ss.exec(ctx, use); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("role %s cannot use warehouse %s (%v): check config.warehouse, and grant the role access with GRANT USAGE ON WAREHOUSE %s TO ROLE %s", role, wh, err, wh, role)
+		fix := sfSuggest("warehouse-grant.create", sfWarehouseGrantData{Warehouse: ss.c.Warehouse, Role: ss.lg.role})
+		return fmt.Errorf("role %s cannot use warehouse %s (%v): check config.warehouse, and grant the role access with %s", sfQ(ss.lg.role), sfQ(ss.c.Warehouse), err, fix)
 	}
 	return nil
+}
+
+// sfMaxListed bounds the roles a prefix failure names.
+const sfMaxListed = 10
+
+// sfCheckPrefix: no role whose name starts with prefix (canonical, upper case) is owned
+// by a role other than the integration's system role. SHOW ROLES and its "owner" column:
+// https://docs.snowflake.com/en/sql-reference/sql/show-roles. SHOW ROLES lists only the
+// roles the current role can view, so a role hidden from it is not found.
+func sfCheckPrefix(ctx context.Context, ss *sfSession, prefix string) error {
+	if err := ss.useRole(ctx, ss.lg.role); err != nil {
+		return err
+	}
+	q, err := sfQuery("connector.show-roles-with-prefix", sfPrefixData{Prefix: prefix})
+	if err != nil {
+		return err
+	}
+	rows, err := liveSQLRows(ctx, ss.conn, q)
+	if err != nil {
+		return fmt.Errorf("cannot list the roles whose names start with the table grants prefix %s (%s: %v): run the check as a role that can see the account's roles", prefix, q, err)
+	}
+	own := ss.c.SystemRole()
+	// The integration's own roles may carry the prefix (IMMUTA_SYSTEM): the create script
+	// makes them, and the "does not exist" tests and its guards check them.
+	mine := map[string]bool{own: true}
+	if ss.c.Impersonation.Enabled {
+		mine[sfCanonical(ss.c.Impersonation.Role)] = true
+	}
+	var taken []string
+	for _, r := range rows {
+		name, _ := r.get("name")
+		owner, _ := r.get("owner")
+		if !strings.HasPrefix(name, prefix) || owner == own || mine[name] {
+			continue
+		}
+		by := "no owner shown"
+		if owner != "" {
+			by = "owned by " + sfStored(owner)
+		}
+		taken = append(taken, sfStored(name)+" ("+by+")")
+	}
+	if len(taken) == 0 {
+		return nil
+	}
+	n := len(taken)
+	if n > sfMaxListed {
+		taken = append(taken[:sfMaxListed], fmt.Sprintf("and %d more", n-sfMaxListed))
+	}
+	return fmt.Errorf("%d roles whose names start with the table grants prefix %s belong to another owner than the system role %s: %s; Immuta's table grants create and manage the roles with this prefix as %s, so rename or drop those roles, or run the server with another --table-grants-role-prefix",
+		n, prefix, sfQ(own), strings.Join(taken, ", "), sfQ(own))
+}
+
+// sfStored quotes a name read back from Snowflake, as stored, for a message.
+func sfStored(name string) string {
+	q, err := platforms.SnowflakeExactIdent(name)
+	if err != nil {
+		return fmt.Sprintf("%q", name)
+	}
+	return q
 }
 
 func sfCheckRole(ctx context.Context, ss *sfSession) error {
@@ -475,13 +574,14 @@ func sfCheckDatabase(ctx context.Context, ss *sfSession) error {
 	if err := ss.useRole(ctx, ss.lg.role); err != nil {
 		return err
 	}
-	found, err := ss.find(ctx, "SHOW DATABASES", ss.c.Database)
+	found, err := ss.find(ctx, "DATABASES", ss.c.Database)
 	if err != nil {
 		return fmt.Errorf("cannot check whether database %s exists: %v", sfQ(ss.c.Database), err)
 	}
 	if found {
 		db := sfQ(ss.c.Database)
-		return fmt.Errorf("database %s already exists, but the create script makes it: set config.database to a new database name, or, if %s is left over from an earlier Immuta setup and holds nothing you need, run that setup's cleanup script or DROP DATABASE %s", db, db, db)
+		drop := sfSuggest("database.drop", sfNameData{Name: ss.c.Database})
+		return fmt.Errorf("database %s already exists, but the create script makes it: set config.database to a new database name, or, if %s is left over from an earlier Immuta setup and holds nothing you need, run that setup's cleanup script or %s", db, db, drop)
 	}
 	return nil
 }
@@ -491,12 +591,13 @@ func sfCheckImpersonation(ctx context.Context, ss *sfSession) error {
 		return err
 	}
 	r := ss.c.Impersonation.Role
-	found, err := ss.find(ctx, "SHOW ROLES", r)
+	found, err := ss.find(ctx, "ROLES", r)
 	if err != nil {
 		return fmt.Errorf("cannot check whether role %s exists: %v", sfQ(r), err)
 	}
 	if found {
-		return fmt.Errorf("role %s already exists, but the create script makes it: set config.impersonation.role to a new role name, or, if an earlier Immuta setup left it, drop it with DROP ROLE %s", sfQ(r), sfQ(r))
+		drop := sfSuggest("role.drop", sfNameData{Name: r})
+		return fmt.Errorf("role %s already exists, but the create script makes it: set config.impersonation.role to a new role name, or, if an earlier Immuta setup left it, drop it with %s", sfQ(r), drop)
 	}
 	return nil
 }
@@ -515,13 +616,13 @@ func sfCheckGrants(ctx context.Context, ss *sfSession) error {
 	for len(queue) > 0 {
 		r := queue[0]
 		queue = queue[1:]
-		q, err := sfExactIdent(r)
+		q, err := sfQuery("connector.show-grants-to-role", sfRoleData{Role: r})
 		if err != nil {
 			return err
 		}
-		rows, err := liveSQLRows(ctx, ss.conn, "SHOW GRANTS TO ROLE "+q)
+		rows, err := liveSQLRows(ctx, ss.conn, q)
 		if err != nil {
-			return fmt.Errorf("cannot list the privileges of role %s (SHOW GRANTS TO ROLE %s: %v): run the check as a role that can, or grant the bootstrap role ACCOUNTADMIN", sfQ(root), q, err)
+			return fmt.Errorf("cannot list the privileges of role %s (%s: %v): run the check as a role that can, or grant the bootstrap role ACCOUNTADMIN", sfQ(root), q, err)
 		}
 		for _, row := range rows {
 			priv, _ := row.get("privilege")
@@ -546,7 +647,7 @@ func sfCheckGrants(ctx context.Context, ss *sfSession) error {
 	for _, priv := range sfRequiredPrivileges {
 		if !have[priv] {
 			missing = append(missing, priv)
-			fixes = append(fixes, fmt.Sprintf("GRANT %s ON ACCOUNT TO ROLE %s;", priv, sfQ(root)))
+			fixes = append(fixes, sfSuggest("account-grant.create", sfAccountGrantData{Privilege: priv, Role: root}))
 		}
 	}
 	if len(missing) == 0 {
@@ -609,17 +710,18 @@ func (s *Snowflake) verify(ctx context.Context, op platforms.Operation, p *platf
 	return ss.verifyPresent(ctx)
 }
 
-// sfObject is one object the create script makes, for Verify.
-type sfObject struct{ kind, show, name string }
+// sfObject is one object the create script makes, for Verify; objects is what SHOW
+// lists it under (DATABASES, ROLES, USERS).
+type sfObject struct{ kind, objects, name string }
 
 func (ss *sfSession) objects() []sfObject {
 	var out []sfObject
 	if !ss.lg.system {
-		out = append(out, sfObject{"user", "SHOW USERS", ss.c.SystemUser(ss.auto)})
+		out = append(out, sfObject{"user", "USERS", ss.c.SystemUser(ss.auto)})
 	}
-	out = append(out, sfObject{"role", "SHOW ROLES", ss.c.SystemRole()}, sfObject{"database", "SHOW DATABASES", ss.c.Database})
+	out = append(out, sfObject{"role", "ROLES", ss.c.SystemRole()}, sfObject{"database", "DATABASES", ss.c.Database})
 	if ss.c.Impersonation.Enabled {
-		out = append(out, sfObject{"role", "SHOW ROLES", ss.c.Impersonation.Role})
+		out = append(out, sfObject{"role", "ROLES", ss.c.Impersonation.Role})
 	}
 	return out
 }
@@ -629,7 +731,11 @@ func (ss *sfSession) verifyPresent(ctx context.Context) error {
 	sysRole := ss.c.SystemRole()
 	viewer := sysRole
 	if ss.lg.system {
-		if _, err := liveSQLRows(ctx, ss.conn, "SELECT CURRENT_USER()"); err != nil {
+		q, err := sfQuery("connector.current-user", nil)
+		if err != nil {
+			return err
+		}
+		if _, err := liveSQLRows(ctx, ss.conn, q); err != nil {
 			return fmt.Errorf("signed in as %s, but SELECT CURRENT_USER() failed (%v): check that the user is not disabled", ss.lg.what, err)
 		}
 		// USE ROLE succeeds only if the role exists and is granted to the user.
@@ -646,7 +752,7 @@ func (ss *sfSession) verifyPresent(ctx context.Context) error {
 		}
 	}
 	for _, o := range ss.objects() {
-		found, err := ss.find(ctx, o.show, o.name)
+		found, err := ss.find(ctx, o.objects, o.name)
 		if err != nil {
 			return fmt.Errorf("cannot check %s %s: %v", o.kind, sfQ(o.name), err)
 		}
@@ -656,13 +762,13 @@ func (ss *sfSession) verifyPresent(ctx context.Context) error {
 	}
 	if !ss.lg.system {
 		user := ss.c.SystemUser(ss.auto)
-		q, err := platforms.SnowflakeIdent(user)
+		q, err := sfQuery("connector.show-grants-to-user", sfUserData{User: user})
 		if err != nil {
 			return err
 		}
-		rows, err := liveSQLRows(ctx, ss.conn, "SHOW GRANTS TO USER "+q)
+		rows, err := liveSQLRows(ctx, ss.conn, q)
 		if err != nil {
-			return fmt.Errorf("cannot list the roles of user %s (SHOW GRANTS TO USER: %v)", q, err)
+			return fmt.Errorf("cannot list the roles of user %s (%s: %v)", sfQ(user), q, err)
 		}
 		granted := false
 		for _, r := range rows {
@@ -671,7 +777,8 @@ func (ss *sfSession) verifyPresent(ctx context.Context) error {
 			}
 		}
 		if !granted {
-			problems = append(problems, fmt.Sprintf("role %s is not granted to user %s (GRANT ROLE %s TO USER %s)", sfQ(sysRole), q, sfQ(sysRole), q))
+			fix := sfSuggest("role-grant.create", sfRoleGrantData{Role: sysRole, GranteeType: "USER", Grantee: user})
+			problems = append(problems, fmt.Sprintf("role %s is not granted to user %s (%s)", sfQ(sysRole), sfQ(user), fix))
 		}
 	}
 	if len(problems) > 0 {
@@ -691,7 +798,7 @@ func (ss *sfSession) verifyGone(ctx context.Context) error {
 		}
 	}
 	for _, o := range ss.objects() {
-		found, err := ss.find(ctx, o.show, o.name)
+		found, err := ss.find(ctx, o.objects, o.name)
 		if err != nil {
 			return fmt.Errorf("cannot check %s %s: %v", o.kind, sfQ(o.name), err)
 		}
@@ -818,6 +925,20 @@ func liveSQLUnquote(s string, backslash bool) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// liveSQLSuggest renders, for a message, a statement of templates/<platform> that the
+// message suggests the user run (render.Engine.Suggest). If it cannot be rendered (a
+// name that cannot be quoted), the message gets a phrase saying so instead.
+func liveSQLSuggest(platform, name string, data any) string {
+	eng, err := render.Default()
+	if err == nil {
+		var st string
+		if st, err = eng.Suggest(platform, name, data); err == nil {
+			return st
+		}
+	}
+	return "the statement " + name + " of the create script (it cannot be shown for these names)"
 }
 
 // liveSQLSeconds is d in whole seconds, at least 1.

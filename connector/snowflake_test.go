@@ -19,6 +19,7 @@ import (
 	"github.com/openintegrations/integrations/connector/recorddriver"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
+	"github.com/openintegrations/integrations/sqlcheck"
 )
 
 // Secrets of the Snowflake test payloads: none may reach an error.
@@ -101,6 +102,17 @@ func recExpectPhases(t *testing.T, log []recorddriver.Exec, phases []render.Phas
 	}
 	if i != len(log) {
 		t.Fatalf("%d statements ran, the script has %d: %v", len(log), i, log[i:])
+	}
+}
+
+// recConnectorShapes fails unless every statement a check ran is one of the dialect's
+// connector shapes (a definition of templates/<platform>/connector.sql.tmpl).
+func recConnectorShapes(t *testing.T, d sqlcheck.Dialect, ran []string) {
+	t.Helper()
+	for _, q := range ran {
+		if _, err := sqlcheck.CheckConnector(d, q); err != nil {
+			t.Errorf("ran %q, which no %s connector shape accepts: %v", q, d, err)
+		}
 	}
 }
 
@@ -228,6 +240,15 @@ func sfNames(names ...string) [][]driver.Value {
 
 var sfShowCols = []string{"created_on", "name", "is_default", "is_current", "origin", "owner"}
 
+// sfOwned is SHOW ROLES rows of name, owner pairs.
+func sfOwned(pairs ...string) [][]driver.Value {
+	var out [][]driver.Value
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, []driver.Value{time.Unix(0, 0), pairs[i], "N", "N", "", pairs[i+1]})
+	}
+	return out
+}
+
 func TestSnowflakeChecks(t *testing.T) {
 	auto := payload(t, sfAutoDoc)
 	manual := payload(t, sfManualDoc)
@@ -249,7 +270,30 @@ func TestSnowflakeChecks(t *testing.T) {
 		fail       map[string]error
 		wantSQL    []string
 		wantErr    []string // substrings of the error; nil: passes
+		prefix     string   // Options.TableGrantsRolePrefix
 	}{
+		{name: "prefix unique", test: sfTestPrefix, p: auto,
+			// The system and impersonation roles carry the prefix but are the integration's
+			// own; a lower-case name does not start with IMMUTA (names are case-sensitive);
+			// IMMUTAX matched no LIKE wildcard but STARTS WITH, and is owned by the system role.
+			rows: []rowsSet{{"SHOW ROLES", sfShowCols, sfOwned("IMMUTA_DB_SYSTEM", "SETUP_ROLE", "IMMUTA_IMPERSONATION", "IMMUTA_DB_SYSTEM",
+				"IMMUTA_USER_1", "IMMUTA_DB_SYSTEM", "immuta_lower", "SECURITYADMIN", "IMMUTAX", "IMMUTA_DB_SYSTEM")}},
+			wantSQL: []string{`USE ROLE "SETUP_ROLE"`, `SHOW ROLES STARTS WITH 'IMMUTA'`}},
+		{name: "prefix taken", test: sfTestPrefix, p: auto,
+			rows:    []rowsSet{{"SHOW ROLES", sfShowCols, sfOwned("IMMUTA_USER_1", "IMMUTA_DB_SYSTEM", "IMMUTA_ANALYSTS", "SECURITYADMIN", "IMMUTA_x", "")}},
+			wantSQL: []string{`USE ROLE "SETUP_ROLE"`, `SHOW ROLES STARTS WITH 'IMMUTA'`},
+			wantErr: []string{"2 roles", `table grants prefix IMMUTA`, `"IMMUTA_ANALYSTS" (owned by "SECURITYADMIN")`, `"IMMUTA_x" (no owner shown)`, `system role "IMMUTA_DB_SYSTEM"`, "--table-grants-role-prefix"}},
+		{name: "prefix of the server setting, folded", test: sfTestPrefix, p: manual, prefix: "tg_",
+			rows:    []rowsSet{{"SHOW ROLES", sfShowCols, sfOwned("TGX", "SECURITYADMIN", "TG_1", "IMMUTA_DB_SYSTEM")}},
+			wantSQL: []string{`USE ROLE "IMMUTA_DB_SYSTEM"`, `SHOW ROLES STARTS WITH 'TG_'`}},
+		{name: "prefix taken, revalidation as the system role", test: sfTestPrefix, p: auto, sys: held,
+			rows:    []rowsSet{{"SHOW ROLES", sfShowCols, sfOwned("IMMUTA_OTHER", "USERADMIN")}},
+			wantSQL: []string{`USE ROLE "IMMUTA_DB_SYSTEM"`, `SHOW ROLES STARTS WITH 'IMMUTA'`},
+			wantErr: []string{`"IMMUTA_OTHER" (owned by "USERADMIN")`}},
+		{name: "prefix roles cannot be listed", test: sfTestPrefix, p: auto,
+			fail:    map[string]error{"SHOW ROLES": errors.New("Insufficient privileges to operate on account 'ACME'")},
+			wantSQL: []string{`USE ROLE "SETUP_ROLE"`, `SHOW ROLES STARTS WITH 'IMMUTA'`},
+			wantErr: []string{"cannot list the roles whose names start with the table grants prefix IMMUTA", "Insufficient privileges"}},
 		{name: "connection", test: sfTestConnection, p: auto,
 			rows:    []rowsSet{{"CURRENT_USER", []string{"CURRENT_USER()"}, [][]driver.Value{{"BOOT"}}}},
 			wantSQL: []string{"SELECT CURRENT_USER()"}},
@@ -306,6 +350,7 @@ func TestSnowflakeChecks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newSFHarness()
+			h.sf.opts.TableGrantsRolePrefix = tc.prefix
 			for _, r := range tc.rows {
 				h.d.Rows(r.sub, r.cols, r.rows)
 			}
@@ -316,6 +361,7 @@ func TestSnowflakeChecks(t *testing.T) {
 			if got := h.d.SQL(); strings.Join(got, "\n") != strings.Join(tc.wantSQL, "\n") {
 				t.Errorf("SQL:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.wantSQL, "\n"))
 			}
+			recConnectorShapes(t, sqlcheck.Snowflake, h.d.SQL())
 			for _, c := range h.opened() {
 				if c != tc.sys {
 					t.Errorf("opened with %+v, want %+v", c, tc.sys)
@@ -383,7 +429,7 @@ func TestSnowflakeValidate(t *testing.T) {
 	}
 	h.d.Rows("SHOW DATABASES", sfShowCols, sfNames("IMMUTA_DB"))
 	r = Validate(context.Background(), h.sf, platforms.OpCreate, p, Credentials{}, 5*time.Second)
-	if r.Status != Failed || r.Tests[3].Status != Failed || !strings.Contains(r.Tests[3].Message, "IMMUTA_DB") {
+	if r.Status != Failed || r.Tests[4].Status != Failed || !strings.Contains(r.Tests[4].Message, "IMMUTA_DB") {
 		t.Fatalf("%+v", r)
 	}
 	// The recurring validation signs in as the system account.

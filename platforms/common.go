@@ -17,6 +17,10 @@ type Quoting struct {
 	Ident func(string) (string, error)
 	// Str quotes a string literal.
 	Str func(string) (string, error)
+	// Exact, when set, quotes a name read back from the platform exactly as stored
+	// (Ident folds a name the way the platform folds an unquoted one, which would change
+	// a stored lower-case name). Nil: Ident serves.
+	Exact func(string) (string, error)
 }
 
 // Toggle is a feature switch such as `audit: {enabled: true}`.

@@ -424,6 +424,16 @@ func SnowflakeIdent(name string) (string, error) {
 	return `"` + strings.ReplaceAll(sfCanon(name), `"`, `""`) + `"`, nil
 }
 
+// SnowflakeExactIdent quotes a name Snowflake stored (read back from a SHOW listing)
+// without folding it: "my_role" stays my_role, where SnowflakeIdent would make it
+// MY_ROLE. The same names are refused as by SnowflakeIdent.
+func SnowflakeExactIdent(stored string) (string, error) {
+	if stored == "" || !utf8.ValidString(stored) || hasControl(stored) || utf8.RuneCountInString(stored) > sfMaxIdent {
+		return "", errQuote("snowflake", "identifier", stored)
+	}
+	return `"` + strings.ReplaceAll(stored, `"`, `""`) + `"`, nil
+}
+
 // SnowflakeStr quotes a Snowflake string literal: backslashes doubled, then quotes.
 func SnowflakeStr(s string) (string, error) {
 	if !utf8.ValidString(s) || hasControl(s) {
@@ -435,7 +445,7 @@ func SnowflakeStr(s string) (string, error) {
 
 // Quoting returns Snowflake's quoting functions.
 func (c *Snowflake) Quoting() Quoting {
-	return Quoting{Ident: SnowflakeIdent, Str: SnowflakeStr}
+	return Quoting{Ident: SnowflakeIdent, Str: SnowflakeStr, Exact: SnowflakeExactIdent}
 }
 
 // SystemUser is the system account the integration signs in as after setup: the

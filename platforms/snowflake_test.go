@@ -415,6 +415,7 @@ func renderSnowflake(t *testing.T, m *Model) []string {
 	kwRE := regexp.MustCompile(`^[A-Z][A-Z_ ]*$`)
 	funcs := template.FuncMap{
 		"ident":  func(v string) (string, error) { return q.Ident(v) },
+		"exact":  func(v string) (string, error) { return q.Exact(v) },
 		"str":    func(v string) (string, error) { return q.Str(v) },
 		"secret": func(v string) (string, error) { return q.Str(v) },
 		"qname": func(parts ...string) (string, error) {

@@ -25,6 +25,7 @@ import (
 	"github.com/Masterminds/sprig/v3"
 
 	"github.com/openintegrations/integrations/platforms"
+	"github.com/openintegrations/integrations/sqlcheck"
 	"github.com/openintegrations/integrations/templates"
 )
 
@@ -54,11 +55,12 @@ type Engine struct {
 
 type templateSet struct {
 	plain, redacted *template.Template
+	dialect         string
 }
 
 // quoteFuncs are the functions whose output may reach SQL: an action that prints must
 // end in one of them.
-var quoteFuncs = map[string]bool{"ident": true, "str": true, "qname": true, "secret": true, "kw": true, "num": true}
+var quoteFuncs = map[string]bool{"ident": true, "exact": true, "str": true, "qname": true, "secret": true, "kw": true, "num": true}
 
 var kwRE = regexp.MustCompile(`^[A-Z][A-Z_ ]*$`)
 
@@ -79,7 +81,7 @@ func New(check CheckFunc) (*Engine, error) {
 			return nil, fmt.Errorf("%s: config has no script model", p.Type)
 		}
 		q := cfg.Quoting()
-		set := &templateSet{}
+		set := &templateSet{dialect: p.Dialect}
 		for _, redact := range []bool{false, true} {
 			t, err := parseSet(p.Key, funcs(q, redact))
 			if err != nil {
@@ -147,7 +149,7 @@ func checkQuoted(n parse.Node) error {
 		if id, ok := last.Args[0].(*parse.IdentifierNode); ok && quoteFuncs[id.Ident] {
 			return nil
 		}
-		return fmt.Errorf("line %d: action %s prints a value without a quoting function (end it in ident, str, qname, secret, kw or num)", n.Line, n)
+		return fmt.Errorf("line %d: action %s prints a value without a quoting function (end it in ident, exact, str, qname, secret, kw or num)", n.Line, n)
 	case *parse.IfNode:
 		return checkBranch(n.List, n.ElseList)
 	case *parse.RangeNode:
@@ -176,6 +178,10 @@ func funcs(q platforms.Quoting, redact bool) template.FuncMap {
 		delete(fm, unsafe)
 	}
 	fm["ident"] = q.Ident
+	fm["exact"] = q.Ident
+	if q.Exact != nil {
+		fm["exact"] = q.Exact
+	}
 	fm["str"] = q.Str
 	fm["qname"] = func(parts ...string) (string, error) {
 		out := make([]string, len(parts))
@@ -210,6 +216,61 @@ func funcs(q platforms.Quoting, redact bool) template.FuncMap {
 		return "", fmt.Errorf("num: %v is not an integer", v)
 	}
 	return fm
+}
+
+// Query renders the template definition name of the platform whose templates are in
+// templates/<platformKey>/ (a definition of its connector.sql.tmpl: what a connector
+// runs on its own session to look at the platform, such as a SHOW or a SELECT) with
+// data, and checks the statement against the dialect's connector shapes
+// (sqlcheck.CheckConnector). It returns the statement without a trailing ';'. Values
+// reach the text only through the quoting functions, as in every template; a statement
+// no connector shape accepts is an error matching ErrCheck, a render failure one
+// matching ErrTemplate.
+func (e *Engine) Query(platformKey, name string, data any) (string, error) {
+	set, sql, err := e.one(platformKey, name, data)
+	if err != nil {
+		return "", err
+	}
+	d, err := sqlcheck.ParseDialect(set.dialect)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrTemplate, name, err)
+	}
+	if _, err := sqlcheck.CheckConnector(d, sql); err != nil {
+		return "", fmt.Errorf("%w: %s/%s: %v", ErrCheck, platformKey, name, err)
+	}
+	return strings.TrimSuffix(sql, ";"), nil
+}
+
+// Suggest renders the template definition name of templates/<platformKey>/ with data as
+// a statement that a message suggests the user run (a connector's "GRANT ... fixes it"
+// hint), and checks it like a statement of a script (the engine's checker: the
+// dialect's closed grammar). It returns the statement with its ';'. The errors are
+// those of Query.
+func (e *Engine) Suggest(platformKey, name string, data any) (string, error) {
+	set, sql, err := e.one(platformKey, name, data)
+	if err != nil {
+		return "", err
+	}
+	if _, err := e.check(set.dialect, sql); err != nil {
+		return "", fmt.Errorf("%w: %s/%s: %v", ErrCheck, platformKey, name, err)
+	}
+	return sql, nil
+}
+
+// one renders one definition with the plain (unredacted) templates.
+func (e *Engine) one(platformKey, name string, data any) (*templateSet, string, error) {
+	set := e.sets[platformKey]
+	if set == nil {
+		return nil, "", fmt.Errorf("%w: no templates for platform %q", ErrTemplate, platformKey)
+	}
+	sql, err := execTemplate(set.plain, name, data, false)
+	if err != nil {
+		return nil, "", err
+	}
+	if sql == "" {
+		return nil, "", fmt.Errorf("%w: %s/%s renders no statement", ErrTemplate, platformKey, name)
+	}
+	return set, sql, nil
 }
 
 // Default returns the engine built from the embedded templates with sqlcheck's checks,

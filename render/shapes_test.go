@@ -17,10 +17,40 @@ import (
 // renders no statement.
 var defineRE = regexp.MustCompile(`\{\{define "([^"]+)"\}\}(\{\{end\}\})?`)
 
+// connectorSamples renders every definition of templates/<platform>/connector.sql.tmpl
+// (the statements the connectors run to look at a platform, which no golden script
+// holds) with sample data of the shape the connector gives it. A definition missing
+// here is a template no test renders, and TestTemplatesAndShapes fails on it.
+var connectorSamples = []struct {
+	key, name string
+	data      any
+	// suggest: a fix a connector's message suggests (render.Engine.Suggest, a script
+	// shape), not a statement it runs (render.Engine.Query, a connector shape).
+	suggest bool
+}{
+	{"snowflake", "connector.current-user", nil, false},
+	{"snowflake", "connector.use-role", map[string]any{"Role": "IMMUTA_DB_SYSTEM"}, false},
+	{"snowflake", "connector.use-warehouse", map[string]any{"Warehouse": "compute_wh"}, false},
+	{"snowflake", "connector.show-like", map[string]any{"Objects": "DATABASES", "Name": "IMMUTA_DB"}, false},
+	{"snowflake", "connector.show-roles-with-prefix", map[string]any{"Prefix": "IMMUTA"}, false},
+	{"snowflake", "connector.show-grants-to-role", map[string]any{"Role": "a lower-case role"}, false},
+	{"snowflake", "connector.show-grants-to-user", map[string]any{"User": "IMMUTA_SYSTEM_ACCOUNT"}, false},
+	{"redshift", "connector.set-statement-timeout", map[string]any{"Milliseconds": int64(120000)}, false},
+	{"redshift", "connector.select-one", nil, false},
+	{"redshift", "connector.database-privileges", nil, false},
+	{"redshift", "connector.schemas", map[string]any{"Schemas": []string{"immuta_system", "immuta_functions", "immuta_procedures"}}, false},
+	{"redshift", "connector.schema-names", map[string]any{"Schemas": []string{"immuta_system"}}, false},
+	{"redshift", "connector.group-count", map[string]any{"Group": "immuta_impersonation"}, false},
+	{"redshift", "connector.procedures", map[string]any{"Schemas": []string{"immuta_procedures", "immuta_procedures"}, "Names": []string{"grant_impersonation", "revoke_impersonation"}}, false},
+	{"redshift", "connector.fix-schema-owner", map[string]any{"Schema": "immuta_system", "Owner": "immuta_sys"}, true},
+	{"redshift", "connector.fix-schema-privileges", map[string]any{"Schema": "immuta_system", "User": "immuta_sys"}, true},
+}
+
 // TestTemplatesAndShapes: every statement template renders, for some object of the
-// golden corpus's models, to a statement of a grammar shape, and every shape of
-// each dialect's closed grammar is the shape of some rendered statement: a template
-// without a shape, or a shape no template produces, fails here.
+// golden corpus's models (or, for the connectors' definitions, for connectorSamples),
+// to a statement of a grammar shape, and every shape of each dialect's closed grammar
+// is the shape of some rendered statement: a template without a shape, or a shape no
+// template produces, fails here.
 func TestTemplatesAndShapes(t *testing.T) {
 	eng := engine(t)
 	rendered := map[string]map[string]bool{} // platform key -> template -> rendered
@@ -92,6 +122,38 @@ func TestTemplatesAndShapes(t *testing.T) {
 				note(plat.Key, plat.Dialect, e.Kind+"."+undoOf[e.Op], st.Undo)
 			}
 		}
+	}
+	for _, c := range connectorSamples {
+		plat, ok := platforms.ByKey(c.key)
+		if !ok {
+			t.Fatalf("no platform %q", c.key)
+		}
+		render, check := eng.Query, sqlcheck.CheckConnector
+		if c.suggest {
+			render, check = eng.Suggest, sqlcheck.CheckStatement
+		}
+		sql, err := render(c.key, c.name, c.data)
+		if err != nil {
+			t.Errorf("%s: %s: %v", c.key, c.name, err)
+			continue
+		}
+		d, err := sqlcheck.ParseDialect(plat.Dialect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shape, err := check(d, sql)
+		if err != nil {
+			t.Errorf("%s: %s renders %q, which no shape accepts: %v", c.key, c.name, sql, err)
+			continue
+		}
+		if rendered[c.key] == nil {
+			rendered[c.key] = map[string]bool{}
+		}
+		rendered[c.key][c.name] = true
+		if shapes[plat.Dialect] == nil {
+			shapes[plat.Dialect] = map[string]bool{}
+		}
+		shapes[plat.Dialect][shape] = true
 	}
 	for _, plat := range platforms.All() {
 		if !plat.HasScripts() {

@@ -116,6 +116,7 @@ func TestSeedSnowflakeGetShape(t *testing.T) {
 	tests := vr["validationTests"].([]any)
 	names := []string{
 		"Initial Validation: Basic Connection Test", "Initial Validation: Default Warehouse Access Test",
+		"Initial Validation: Table Grants Role Prefix is Unique",
 		"Initial Validation: Validate access to Privileged Role", "Validate Automatic: Database Does Not Exist",
 		"Validate Automatic: Impersonation Role Does Not Exist", "Validate Automatic Bootstrap User Grants",
 	}
@@ -125,7 +126,7 @@ func TestSeedSnowflakeGetShape(t *testing.T) {
 	for i, n := range names {
 		tt := tests[i].(map[string]any)
 		wantStatus := "passed"
-		if i == 4 {
+		if i == 5 {
 			wantStatus = "skipped" // impersonation is off
 		}
 		if tt["name"] != n || tt["status"] != wantStatus {

@@ -72,7 +72,31 @@ func (g *grammar) checkStatement(sql string) (string, *Error) {
 	if err != nil {
 		return "", err
 	}
-	return g.check(st)
+	return g.check(st, false)
+}
+
+// CheckConnector checks one statement a connector runs to look at the platform (with
+// or without its trailing ';') against d's Connector shapes only, and returns the name
+// of the shape that accepted it. A script statement is not a connector statement: it
+// fails here, as a connector statement fails CheckStatement. The error is an *Error
+// with a position in sql.
+func CheckConnector(d Dialect, sql string) (shape string, err error) {
+	g, gerr := grammarFor(d)
+	if !d.valid() {
+		return "", errAt(startPos, "unknown dialect %q", string(d))
+	}
+	if gerr != nil {
+		return "", errAt(startPos, "internal error: invalid shape list: %v", gerr)
+	}
+	st, e := g.single(sql)
+	if e != nil {
+		return "", e
+	}
+	shape, e = g.check(st, true)
+	if e != nil {
+		return "", e
+	}
+	return shape, nil
 }
 
 // single tokenizes sql and returns its only statement.
@@ -116,7 +140,7 @@ func (g *grammar) checkScript(src string) []*Error {
 		if g.d == Synapse && i > 0 && batch[i] == batch[i-1] && startsBatch(stmts[i].Tokens) {
 			errs = append(errs, errAt(stmts[i].Pos, "statement must be the first in its batch: add a GO line before it"))
 		}
-		if _, e := g.check(&stmts[i]); e != nil {
+		if _, e := g.check(&stmts[i], false); e != nil {
 			errs = append(errs, e)
 		}
 	}
@@ -151,9 +175,10 @@ func reviewCopy(d Dialect, toks []Token) []*Error {
 	return errs
 }
 
-// check checks one split statement: shapes, then (redshift) pg_query.
-func (g *grammar) check(st *Statement) (string, *Error) {
-	m := matcher{g: g, toks: st.Tokens}
+// check checks one split statement: shapes (the Connector shapes when connector is
+// set, else the others), then (redshift) pg_query.
+func (g *grammar) check(st *Statement, connector bool) (string, *Error) {
+	m := matcher{g: g, toks: st.Tokens, connector: connector}
 	s, ok := m.match()
 	if !ok {
 		p := st.Pos

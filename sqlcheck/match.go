@@ -14,6 +14,8 @@ type matcher struct {
 	depth int // $exec nesting
 	// block: m.toks are the content of a $block body, matched by Block shapes only.
 	block bool
+	// connector: m.toks are a connector's statement, matched by Connector shapes only.
+	connector bool
 }
 
 func (m *matcher) fail(i int) {
@@ -26,7 +28,7 @@ func (m *matcher) fail(i int) {
 func (m *matcher) match() (*compiledShape, bool) {
 	for k := range m.g.shapes {
 		s := &m.g.shapes[k]
-		if s.Block != m.block {
+		if s.Block != m.block || s.Connector != m.connector {
 			continue
 		}
 		if w := firstWord(s.seq); w != "" && (len(m.toks) == 0 || m.toks[0].Kind != Word || !strings.EqualFold(m.toks[0].Text, w)) {

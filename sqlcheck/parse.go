@@ -84,7 +84,7 @@ func ParseScript(d Dialect, src string) ([]*Parsed, error) {
 }
 
 func (g *grammar) parse(st *Statement, depth int) (*Parsed, *Error) {
-	name, e := g.check(st)
+	name, e := g.check(st, false)
 	if e != nil {
 		return nil, e
 	}

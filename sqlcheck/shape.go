@@ -35,11 +35,17 @@ import (
 //
 // Block marks a shape that matches only the content of a $block body, never a
 // statement of a script.
+//
+// Connector marks a statement a connector runs on its own session to look at the
+// platform (a SELECT, SHOW, USE or SET of templates/<platform>/connector.sql.tmpl):
+// CheckConnector accepts only these shapes, and CheckStatement, CheckScript and Parse
+// never do, so no script can hold one.
 type Shape struct {
 	Name         string
 	Pattern      string
 	RedshiftOnly bool
 	Block        bool
+	Connector    bool
 }
 
 type nodeKind int
@@ -97,6 +103,9 @@ func compileShapes(d Dialect, shapes []Shape) (*grammar, error) {
 			return nil, fmt.Errorf("%s shape %s: duplicate name", d, s.Name)
 		}
 		names[s.Name] = true
+		if s.Block && s.Connector {
+			return nil, fmt.Errorf("%s shape %s: Block and Connector exclude each other", d, s.Name)
+		}
 		if s.RedshiftOnly && d != Redshift {
 			return nil, fmt.Errorf("%s shape %s: RedshiftOnly set on a %s shape", d, s.Name, d)
 		}

@@ -1,5 +1,13 @@
 package sqlcheck
 
+import "strings"
+
+// redshiftStrings is the pattern of a parenthesised list of 1 to n string literals: the
+// names a connector query looks up (IN ('a', 'b')).
+func redshiftStrings(n int) string {
+	return "( $string" + strings.Repeat(" [ , $string", n-1) + strings.Repeat(" ]", n-1) + " )"
+}
+
 // redshiftShapes is the Redshift closed grammar: exactly the statements the templates in
 // templates/redshift emit (owned by the platform engineers). Every statement is also
 // parsed by pg_query (and procedure bodies by its plpgsql parser) except the shapes
@@ -47,4 +55,34 @@ var redshiftShapes = []Shape{
 	{Name: "revoke-procedure-public", Pattern: "REVOKE ALL ON PROCEDURE $ident . $ident ( VARCHAR ) FROM PUBLIC"},
 	{Name: "grant-procedure", Pattern: "GRANT EXECUTE ON PROCEDURE $ident . $ident ( VARCHAR ) TO $ident"},
 	{Name: "revoke-procedure", Pattern: "REVOKE EXECUTE ON PROCEDURE $ident . $ident ( VARCHAR ) FROM $ident"},
+
+	// Suggested by the connector's Validate Manual: System User Privileges when a schema
+	// has another owner or the user lacks its privileges (no script runs them: the create
+	// script makes the user the owner, who holds every privilege on the schema).
+	// https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_SCHEMA.html,
+	// https://docs.aws.amazon.com/redshift/latest/dg/r_GRANT.html
+	{Name: "alter-schema-owner", Pattern: "ALTER SCHEMA $ident OWNER TO $ident"},
+	{Name: "grant-schema", Pattern: "GRANT USAGE , CREATE ON SCHEMA $ident TO $ident"},
+
+	// What the connector runs on its own session to look at the database
+	// (templates/redshift/connector.sql.tmpl); CheckConnector accepts only these, and no
+	// script can hold one. Each is also parsed by pg_query: the connector's tests run them
+	// on PostgreSQL. https://docs.aws.amazon.com/redshift/latest/dg/r_statement_timeout.html
+	{Name: "connector-statement-timeout", Connector: true, Pattern: "SET STATEMENT_TIMEOUT TO $number"},
+	{Name: "connector-select-one", Connector: true, Pattern: "SELECT 1"},
+	// https://docs.aws.amazon.com/redshift/latest/dg/r_HAS_DATABASE_PRIVILEGE.html
+	{Name: "connector-database-privileges", Connector: true, Pattern: "SELECT HAS_DATABASE_PRIVILEGE ( CURRENT_DATABASE ( ) , $string ) , " +
+		"HAS_DATABASE_PRIVILEGE ( CURRENT_DATABASE ( ) , $string )"},
+	// https://docs.aws.amazon.com/redshift/latest/dg/r_HAS_SCHEMA_PRIVILEGE.html
+	{Name: "connector-schemas", Connector: true, Pattern: "SELECT N . NSPNAME , PG_GET_USERBYID ( N . NSPOWNER ) , " +
+		"HAS_SCHEMA_PRIVILEGE ( N . NSPNAME , $string ) , HAS_SCHEMA_PRIVILEGE ( N . NSPNAME , $string ) " +
+		"FROM PG_NAMESPACE N WHERE N . NSPNAME IN " + redshiftStrings(4)},
+	{Name: "connector-schema-names", Connector: true, Pattern: "SELECT NSPNAME FROM PG_NAMESPACE WHERE NSPNAME IN " + redshiftStrings(4) + " ORDER BY NSPNAME"},
+	// https://docs.aws.amazon.com/redshift/latest/dg/r_PG_GROUP.html
+	{Name: "connector-group-count", Connector: true, Pattern: "SELECT COUNT ( * ) FROM PG_GROUP WHERE GRONAME = $string"},
+	// https://docs.aws.amazon.com/redshift/latest/dg/r_HAS_FUNCTION_PRIVILEGE.html
+	{Name: "connector-procedures", Connector: true, Pattern: "SELECT N . NSPNAME , P . PRONAME , P . PROSECDEF , COALESCE ( U . USESUPER , FALSE ) , " +
+		"PG_GET_USERBYID ( P . PROOWNER ) , HAS_FUNCTION_PRIVILEGE ( P . OID , $string ) " +
+		"FROM PG_PROC P JOIN PG_NAMESPACE N ON N . OID = P . PRONAMESPACE LEFT JOIN PG_USER U ON U . USESYSID = P . PROOWNER " +
+		"WHERE P . PRONARGS = 1 AND N . NSPNAME IN " + redshiftStrings(4) + " AND P . PRONAME IN " + redshiftStrings(4)},
 }

@@ -38,8 +38,27 @@ var snowflakeShapes = []Shape{
 	{Name: "revoke-role", Pattern: "REVOKE ROLE $ident FROM < USER | ROLE > $ident"},
 	{Name: "grant-warehouse-usage", Pattern: "GRANT USAGE ON WAREHOUSE $ident TO ROLE $ident"},
 	{Name: "revoke-warehouse-usage", Pattern: "REVOKE USAGE ON WAREHOUSE $ident FROM ROLE $ident"},
-	{Name: "grant-account-privilege", Pattern: "GRANT < APPLY MASKING POLICY | APPLY ROW ACCESS POLICY | CREATE DATABASE | CREATE ROLE | MANAGE GRANTS > ON ACCOUNT TO ROLE $ident"},
+	// CREATE USER is granted by no script: it is only in the connector's suggestion to the
+	// bootstrap role (Validate Automatic Bootstrap User Grants), which the runner needs.
+	{Name: "grant-account-privilege", Pattern: "GRANT < APPLY MASKING POLICY | APPLY ROW ACCESS POLICY | CREATE DATABASE | CREATE ROLE | CREATE USER | MANAGE GRANTS > ON ACCOUNT TO ROLE $ident"},
 	{Name: "revoke-account-privilege", Pattern: "REVOKE < APPLY MASKING POLICY | APPLY ROW ACCESS POLICY | CREATE DATABASE | CREATE ROLE | MANAGE GRANTS > ON ACCOUNT FROM ROLE $ident"},
 	{Name: "grant-imported-privileges", Pattern: "GRANT IMPORTED PRIVILEGES ON DATABASE $ident TO ROLE $ident"},
 	{Name: "revoke-imported-privileges", Pattern: "REVOKE IMPORTED PRIVILEGES ON DATABASE $ident FROM ROLE $ident"},
+
+	// What the connector runs on its own session to look at the account
+	// (templates/snowflake/connector.sql.tmpl); CheckConnector accepts only these, and no
+	// script can hold one.
+	// https://docs.snowflake.com/en/sql-reference/functions/current_user
+	{Name: "connector-current-user", Connector: true, Pattern: "SELECT CURRENT_USER ( )"},
+	// https://docs.snowflake.com/en/sql-reference/sql/use-role,
+	// https://docs.snowflake.com/en/sql-reference/sql/use-warehouse
+	{Name: "connector-use", Connector: true, Pattern: "USE < ROLE | WAREHOUSE > $ident"},
+	// https://docs.snowflake.com/en/sql-reference/sql/show-roles (LIKE: a case-insensitive
+	// pattern; STARTS WITH: a case-sensitive prefix, no wildcards),
+	// https://docs.snowflake.com/en/sql-reference/sql/show-databases,
+	// https://docs.snowflake.com/en/sql-reference/sql/show-users
+	{Name: "connector-show-like", Connector: true, Pattern: "SHOW < DATABASES | ROLES | USERS > LIKE $string"},
+	{Name: "connector-show-roles-starting", Connector: true, Pattern: "SHOW ROLES STARTS WITH $string"},
+	// https://docs.snowflake.com/en/sql-reference/sql/show-grants
+	{Name: "connector-show-grants", Connector: true, Pattern: "SHOW GRANTS TO < ROLE | USER > $ident"},
 }

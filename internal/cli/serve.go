@@ -30,6 +30,9 @@ const (
 	EnvAdminKey = "INTEGRATIONS_ADMIN_KEY"
 	// EnvPublicURL is the URL clients reach the server at (--public-url).
 	EnvPublicURL = "INTEGRATIONS_PUBLIC_URL"
+	// EnvTableGrantsRolePrefix is the prefix of the roles of Immuta's Snowflake table
+	// grants (--table-grants-role-prefix).
+	EnvTableGrantsRolePrefix = "INTEGRATIONS_TABLE_GRANTS_ROLE_PREFIX"
 )
 
 const (
@@ -169,6 +172,8 @@ func runServe(args []string, stderr io.Writer) int {
 	lease := fs.Duration("lease", server.DefaultLease, "how long a replica's claim on a background job lasts unless renewed; a stopped replica's jobs are taken over after it")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests and jobs get to finish on SIGTERM/SIGINT")
 	publicURL := fs.String("public-url", os.Getenv(EnvPublicURL), "the URL clients reach this server at, for Trino's configurationSnippet (env "+EnvPublicURL+"; default: the listen address)")
+	prefix := fs.String("table-grants-role-prefix", envOr(EnvTableGrantsRolePrefix, connector.DefaultTableGrantsRolePrefix),
+		"the prefix of the Snowflake roles Immuta's table grants create, which the test \"Initial Validation: Table Grants Role Prefix is Unique\" checks: the start of an unquoted Snowflake identifier (env "+EnvTableGrantsRolePrefix+")")
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
@@ -194,6 +199,10 @@ func runServe(args []string, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "integrations serve: --public-url must be an http:// or https:// URL with a host and no user, query or fragment")
 			return ExitUsage
 		}
+	}
+	if err := connector.CheckTableGrantsRolePrefix(*prefix); err != nil {
+		fmt.Fprintf(stderr, "integrations serve: --table-grants-role-prefix: %v\n", err)
+		return ExitUsage
 	}
 	if *lease < time.Second {
 		fmt.Fprintln(stderr, "integrations serve: --lease must be at least 1s")
@@ -232,7 +241,7 @@ func runServe(args []string, stderr io.Writer) int {
 	case *offline:
 		log.Info("offline: platform tests are skipped and automatic setup is refused")
 	default:
-		opts.Connector = connector.Live(connector.Options{})
+		opts.Connector = connector.Live(connector.Options{TableGrantsRolePrefix: *prefix})
 	}
 	srv, err := server.New(opts)
 	if err != nil {

@@ -207,3 +207,30 @@ func TestServeRefusesWeakAdminKey(t *testing.T) {
 		t.Error("the refused key reached the logs")
 	}
 }
+
+// --table-grants-role-prefix (and its environment variable) must be the start of an
+// unquoted Snowflake identifier: anything else stops the server with a usage error.
+func TestServeRefusesBadTableGrantsRolePrefix(t *testing.T) {
+	cases := []struct {
+		name, env string
+		args      []string
+	}{
+		{name: "flag wildcard", args: []string{"--table-grants-role-prefix", "IMMUTA%"}},
+		{name: "flag quote", args: []string{"--table-grants-role-prefix", `IM"MUTA`}},
+		{name: "flag digit first", args: []string{"--table-grants-role-prefix", "1MMUTA"}},
+		{name: "env", env: "IMMUTA ROLES"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.env != "" {
+				t.Setenv("INTEGRATIONS_TABLE_GRANTS_ROLE_PREFIX", c.env)
+			}
+			var stderr strings.Builder
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--offline", "--db", filepath.Join(t.TempDir(), "s.db")}, c.args...)
+			code := cli.Run(args, nil, io.Discard, &stderr)
+			if code != cli.ExitUsage || !strings.Contains(stderr.String(), "--table-grants-role-prefix") || !strings.Contains(stderr.String(), "unquoted Snowflake identifier") {
+				t.Fatalf("exit %d:\n%s", code, stderr.String())
+			}
+		})
+	}
+}
