@@ -61,7 +61,9 @@ func TestSynapseRunPhases(t *testing.T) {
 	p := payload(t, synAutoDoc)
 	ic := sfRender(t, p, platforms.OpInitialCreate, synSysPW)
 	cr := sfRender(t, p, platforms.OpCreate, synSysPW)
-	if len(ic.Phases) != 1 || ic.Phases[0].ConnectTo != "master" || len(cr.Phases) != 1 || cr.Phases[0].ConnectTo != "pool1" {
+	// initial-create checks the database's names first (initial-check), then makes the
+	// login in master.
+	if len(ic.Phases) != 2 || ic.Phases[0].ConnectTo != "pool1" || ic.Phases[1].ConnectTo != "master" || len(cr.Phases) != 1 || cr.Phases[0].ConnectTo != "pool1" {
 		t.Fatalf("phases %+v %+v", ic.Phases, cr.Phases)
 	}
 	h := newSynHarness()

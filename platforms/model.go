@@ -10,12 +10,24 @@ const Redacted = "<REDACTED>"
 
 // PhaseSpec names one phase of a script: where it runs and as whom.
 type PhaseSpec struct {
-	// Name is the phase's operation name, e.g. "initial-create" or "cleanup".
+	// Name is the phase's name, e.g. "initial-create" or "cleanup": the operation whose
+	// script holds it, unless Op says otherwise. Objects name their phase by it.
 	Name string
+	// Op is the operation whose script holds the phase when it is not Name (a phase of
+	// its own inside another operation's script, such as Synapse's "initial-check").
+	Op string
 	// ConnectTo is the database the phase connects to, or "account" (Snowflake).
 	ConnectTo string
 	// RunAs says with what privileges the phase runs.
 	RunAs string
+}
+
+// Operation returns the operation whose script holds the phase.
+func (p PhaseSpec) Operation() string {
+	if p.Op != "" {
+		return p.Op
+	}
+	return p.Name
 }
 
 // Object is one platform object or grant that a create script makes. Its create and

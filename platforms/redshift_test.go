@@ -359,11 +359,11 @@ func TestRedshiftModel(t *testing.T) {
 	if !reflect.DeepEqual(m.Secrets, []string{"Abc12345"}) {
 		t.Errorf("secrets %q", m.Secrets)
 	}
-	wantPhases := []PhaseSpec{{"initial-create", "dev", "a superuser"}, {"create", "immuta", "a superuser"}}
+	wantPhases := []PhaseSpec{{Name: "initial-create", ConnectTo: "dev", RunAs: "a superuser"}, {Name: "create", ConnectTo: "immuta", RunAs: "a superuser"}}
 	if !reflect.DeepEqual(m.Create, wantPhases) {
 		t.Errorf("create phases %+v", m.Create)
 	}
-	wantTeardown := []PhaseSpec{{"cleanup", "immuta", "a superuser"}, {"post-cleanup", "dev", "a superuser"}}
+	wantTeardown := []PhaseSpec{{Name: "cleanup", ConnectTo: "immuta", RunAs: "a superuser"}, {Name: "post-cleanup", ConnectTo: "dev", RunAs: "a superuser"}}
 	if !reflect.DeepEqual(m.Teardown, wantTeardown) {
 		t.Errorf("teardown phases %+v", m.Teardown)
 	}

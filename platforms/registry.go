@@ -113,7 +113,7 @@ var registry = []*Platform{
 		newConfig: func() Config { return &Redshift{} }},
 	{Type: "Azure Synapse Analytics", Key: "synapse", Dialect: "synapse", AutoBootstrap: AutoBootstrapAny,
 		ScriptOps: []Operation{OpCreate, OpInitialCreate, OpEdit, OpDelete, OpCleanup, OpPostCleanup},
-		PhasesDoc: "initial-create (master), create (database); cleanup (database), post-cleanup (master)",
+		PhasesDoc: "initial-create (initial-check in the database, then master), create (database); cleanup (database), post-cleanup (master)",
 		newConfig: func() Config { return &Synapse{} }},
 	{Type: "Google BigQuery", Key: "bigquery", AutoBootstrap: AutoBootstrapMustBeFalse,
 		newConfig: func() Config { return &BigQuery{} }},

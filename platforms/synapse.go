@@ -98,6 +98,11 @@ const (
 	synapseAuthOAuth    = "oAuthClientSecret"
 )
 
+// synapseCheckPhase is the first phase of initial-create's script when it makes a
+// login: it runs in the database and checks the names create will take there, before
+// the login is made in master.
+const synapseCheckPhase = "initial-check"
+
 // The schemas Immuta owns in the database (besides the configured one).
 var synapseImmutaSchemas = []string{"immuta_system", "immuta_functions", "immuta_procedures"}
 
@@ -493,16 +498,29 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 		add(Object{ID: "guard:login:" + u, Kind: "guard-login", Phase: string(OpInitialCreate), Teardown: string(OpPostCleanup),
 			Why: "create never takes over an existing login", Data: map[string]any{"Name": u}, Guard: true})
 	}
+	// With a login, the database's names are checked before initial-create makes it:
+	// a dedicated pool has no cross-database queries, so initial-create's script starts
+	// with a phase of its own in the database ("initial-check") that holds those guards.
+	// Without a login (an Entra application), create's own phase checks them.
+	guardPhase := string(OpCreate)
+	if !ext {
+		guardPhase = synapseCheckPhase
+		m.Create = append([]PhaseSpec{{Name: synapseCheckPhase, Op: string(OpInitialCreate), ConnectTo: c.Database, RunAs: dbRunner}}, m.Create...)
+	}
+	guardInDB := func(obj Object) Object {
+		obj.Phase, obj.Teardown = guardPhase, string(OpCleanup)
+		return obj
+	}
 	principals := []string{u}
 	if c.Impersonation.Enabled {
 		principals = append(principals, c.Impersonation.Role)
 	}
 	for _, n := range principals {
-		add(inDB(Object{ID: "guard:principal:" + n, Kind: "guard-principal",
+		add(guardInDB(Object{ID: "guard:principal:" + n, Kind: "guard-principal",
 			Why: "create never takes over an existing user or role", Data: map[string]any{"Name": n}, Guard: true}))
 	}
 	for _, s := range synapseImmutaSchemas {
-		add(inDB(Object{ID: "guard:schema:" + s, Kind: "guard-schema",
+		add(guardInDB(Object{ID: "guard:schema:" + s, Kind: "guard-schema",
 			Why: "create never takes over an existing Immuta schema (teardown drops it with everything in it)", Data: map[string]any{"Name": s}, Guard: true}))
 	}
 
@@ -597,7 +615,7 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 		m.Notes = append(m.Notes,
 			"CREATE LOGIN must be the only statement of its batch, so no IF guards it; the guard before it stops initial-create when the login exists",
 			"teardown: disable the integration first; cleanup then starts by ending the system account's open sessions (KILL of its sys.dm_pdw_exec_sessions rows; run it as the workspace SQL admin, who can see and end them), since post-cleanup cannot drop a login that is signed in",
-			"the database's names can only be checked in the database (no cross-database queries), so the create phase checks them after initial-create made the login: if initial-create stops at its guard, it made nothing and nothing is to be run; if the create phase stops at its guard, run post-cleanup only (it drops the login that initial-create made), not cleanup")
+			"initial-create's script has two phases: initial-check runs in the database (no cross-database queries reach it from master) and checks the names create takes there, then initial-create makes the login in master; if either stops at its guard, nothing was made and nothing is to be run")
 	}
 	if ext {
 		m.Notes = append(m.Notes, "oAuthClientSecret: the system account is the Microsoft Entra application "+u+

@@ -363,7 +363,7 @@ func (r *renderer) create(m *platforms.Model, phase string) ([]Phase, error) {
 	ids := idSet(m.Objects)
 	var out []Phase
 	for _, spec := range m.Create {
-		if spec.Name != phase {
+		if spec.Operation() != phase {
 			continue
 		}
 		ph := newPhase(spec)
@@ -393,8 +393,13 @@ func (e *Engine) CreateAll(p *platforms.Payload, systemPassword string) ([]Phase
 	}
 	r := &renderer{tmpl: e.sets[p.Platform.Key].plain, undo: e.sets[p.Platform.Key].redacted}
 	var out []Phase
+	done := map[string]bool{}
 	for _, spec := range m.Create {
-		phs, err := r.create(m, spec.Name)
+		if done[spec.Operation()] {
+			continue
+		}
+		done[spec.Operation()] = true
+		phs, err := r.create(m, spec.Operation())
 		if err != nil {
 			return nil, err
 		}

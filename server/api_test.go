@@ -319,7 +319,7 @@ func TestBackgroundFailures(t *testing.T) {
 	e.fake.Set(func(f *connector.Fake) { f.RunErr = map[platforms.Operation]error{platforms.OpCreate: boom} })
 	e.create(seed(t, "post_integrations_azuresynapseanalytics"), lifecycle.CreateError)
 	calls = strings.Join(e.fake.Calls(), ",")
-	if !strings.Contains(calls, "run:create(initial-create@master,create@immuta)") ||
+	if !strings.Contains(calls, "run:create(initial-check@immuta,initial-create@master,create@immuta)") ||
 		!strings.Contains(calls, "run:cleanup(cleanup@immuta,post-cleanup@master)") {
 		t.Errorf("synapse automatic setup calls: %s", calls)
 	}

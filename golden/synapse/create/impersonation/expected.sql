@@ -3,38 +3,19 @@
 -- phases (run in this order, each on its own connection):
 --   1. create: connect to immuta; run as a member of db_owner in immuta (e.g. the workspace SQL admin)
 -- privileges the runner needs (for the statements of this script):
---   create: VIEW DEFINITION on the database (or db_owner), to see every principal in sys.database_principals; VIEW DEFINITION on the database (or db_owner), to see every schema; ALTER ANY USER; ALTER on the role (or ALTER ANY ROLE, db_securityadmin); CONTROL on the database (or db_owner); CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner); CONTROL on the schema (or db_owner); CREATE TABLE, and ALTER on the schema; INSERT on the table (its owner has it); CREATE ROLE, and IMPERSONATE on dbo (or db_owner: the role is AUTHORIZATION [dbo]); CONTROL on the role (or db_owner)
+--   create: ALTER ANY USER; ALTER on the role (or ALTER ANY ROLE, db_securityadmin); CONTROL on the database (or db_owner); CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner); CONTROL on the schema (or db_owner); CREATE TABLE, and ALTER on the schema; INSERT on the table (its owner has it); CREATE ROLE, and IMPERSONATE on dbo (or db_owner: the role is AUTHORIZATION [dbo]); CONTROL on the role (or db_owner)
 -- note: create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS
 -- note: create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again
 -- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql
 -- note: CREATE LOGIN must be the only statement of its batch, so no IF guards it; the guard before it stops initial-create when the login exists
 -- note: teardown: disable the integration first; cleanup then starts by ending the system account's open sessions (KILL of its sys.dm_pdw_exec_sessions rows; run it as the workspace SQL admin, who can see and end them), since post-cleanup cannot drop a login that is signed in
--- note: the database's names can only be checked in the database (no cross-database queries), so the create phase checks them after initial-create made the login: if initial-create stops at its guard, it made nothing and nothing is to be run; if the create phase stops at its guard, run post-cleanup only (it drops the login that initial-create made), not cleanup
+-- note: initial-create's script has two phases: initial-check runs in the database (no cross-database queries reach it from master) and checks the names create takes there, then initial-create makes the login in master; if either stops at its guard, nothing was made and nothing is to be run
 -- note: the schemas and the role are owned by dbo (AUTHORIZATION [dbo]): dropping the system account's user also removes its role memberships and grants
 -- note: cleanup drops the tables, views, procedures and functions in immuta_system, immuta_functions and immuta_procedures (schemas that create made, its guard saw to that) before each DROP SCHEMA; the schema sample_schema may hold the customer's objects, so it is dropped only when empty, and views left in it keep it in place
 -- note: impersonation: the system account adds the users allowed to impersonate to IMMUTA_IMPERSONATION (sp_addrolemember); the policy views check that membership. IMMUTA_IMPERSONATION is granted nothing: setting the session context needs no permission. IMPERSONATE on individual users is not granted (the users are not known here)
 -- note: DROP ROLE fails while IMMUTA_IMPERSONATION has members: cleanup removes them first (sp_droprolemember for each member)
 
 -- ==== phase 1 of 1: create (connect to immuta; run as a member of db_owner in immuta (e.g. the workspace SQL admin)) ====
-
--- create never takes over an existing user or role
--- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
-IF EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'taylor@synapse.com') THROW 50000, N'create stops before any change: a user or role of the name in this statement already exists in this database', 1;
-GO
--- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
-IF EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'IMMUTA_IMPERSONATION') THROW 50000, N'create stops before any change: a user or role of the name in this statement already exists in this database', 1;
-GO
-
--- create never takes over an existing Immuta schema (teardown drops it with everything in it)
--- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
-IF SCHEMA_ID(N'immuta_system') IS NOT NULL THROW 50000, N'create stops before any change: the schema named in this statement already exists in this database', 1;
-GO
--- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
-IF SCHEMA_ID(N'immuta_functions') IS NOT NULL THROW 50000, N'create stops before any change: the schema named in this statement already exists in this database', 1;
-GO
--- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made
-IF SCHEMA_ID(N'immuta_procedures') IS NOT NULL THROW 50000, N'create stops before any change: the schema named in this statement already exists in this database', 1;
-GO
 
 -- config.username (the system account)
 CREATE USER [taylor@synapse.com] FROM LOGIN [taylor@synapse.com];

@@ -9,7 +9,7 @@
 -- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql
 -- note: CREATE LOGIN must be the only statement of its batch, so no IF guards it; the guard before it stops initial-create when the login exists
 -- note: teardown: disable the integration first; cleanup then starts by ending the system account's open sessions (KILL of its sys.dm_pdw_exec_sessions rows; run it as the workspace SQL admin, who can see and end them), since post-cleanup cannot drop a login that is signed in
--- note: the database's names can only be checked in the database (no cross-database queries), so the create phase checks them after initial-create made the login: if initial-create stops at its guard, it made nothing and nothing is to be run; if the create phase stops at its guard, run post-cleanup only (it drops the login that initial-create made), not cleanup
+-- note: initial-create's script has two phases: initial-check runs in the database (no cross-database queries reach it from master) and checks the names create takes there, then initial-create makes the login in master; if either stops at its guard, nothing was made and nothing is to be run
 -- note: the schemas and the role are owned by dbo (AUTHORIZATION [dbo]): dropping the system account's user also removes its role memberships and grants
 -- note: cleanup drops the tables, views, procedures and functions in immuta_system, immuta_functions and immuta_procedures (schemas that create made, its guard saw to that) before each DROP SCHEMA; the schema governed_views may hold the customer's objects, so it is dropped only when empty, and views left in it keep it in place
 
