@@ -300,8 +300,7 @@ func (w *world) serviceObjects() error {
 // test fails when it does not, so that the list only shrinks.
 type knownGap struct{ test, contains, why string }
 
-var modelGaps = []knownGap{
-}
+var modelGaps = []knownGap{}
 
 var gapHits = map[string]int{}
 
