@@ -69,7 +69,7 @@ const (
 // config.oAuthClientConfig.resource, or by default the server's, + "/.default").
 //
 // The tests (Check), each on its own connection:
-//   - Basic Connection Test: SELECT SUSER_SNAME(), in master for the bootstrap login of
+//   - Basic Connection Test: the session's login name (SUSER_SNAME), in master for the bootstrap login of
 //     an automatic setup (where initial-create runs), else in config.database.
 //   - Dedicated SQL Pool Access Test: in config.database, its edition
 //     (DATABASEPROPERTYEX Edition): anything but DataWarehouse is a warning.
@@ -99,6 +99,13 @@ const (
 // are not seen: grant them as the create script does.
 //
 // Every failure names what is missing and the statement that grants it.
+//
+// Every statement the connector runs is a definition of
+// templates/synapse/connector.sql.tmpl rendered with typed data by render.Engine.Query
+// (checked against the connector shapes of sqlcheck); every statement a message
+// suggests is a definition of the script's templates (or one of the two connector
+// fixes there) rendered by render.Engine.Suggest and checked like a script's. No SQL is
+// built in Go.
 //
 // Verify of create or edit runs the last two checks and that immuta_system.metadata
 // exists, as the system account; Verify of delete passes when the system account can
@@ -166,8 +173,63 @@ func synQ(name string) string {
 	return q
 }
 
-func synIdent(name string) (string, error) { return platforms.SynapseQuoting.Ident(name) }
-func synStr(s string) (string, error)      { return platforms.SynapseQuoting.Str(s) }
+// synPlatform is the key of templates/synapse, whose connector.sql.tmpl holds every
+// statement the connector runs and whose definitions render every fix it suggests.
+const synPlatform = "synapse"
+
+// synQuery renders a statement the connector runs (render.Engine.Query: checked
+// against the Synapse connector shapes).
+func synQuery(name string, data any) (string, error) {
+	eng, err := render.Default()
+	if err != nil {
+		return "", err
+	}
+	return eng.Query(synPlatform, name, data)
+}
+
+// synSuggest renders a statement a message suggests (render.Engine.Suggest).
+func synSuggest(name string, data any) string { return liveSQLSuggest(synPlatform, name, data) }
+
+// The data of the connector's definitions (templates/synapse/connector.sql.tmpl) and
+// of the script definitions its messages suggest.
+type (
+	synNameData  struct{ Name string }
+	synNamesData struct{ Names []string }
+	synLoginData struct{ Login string }
+	synUserData  struct{ Name, Login string }
+	synRoleData  struct{ Name, Owner string }
+	// synMemberData is role-member.create: EXEC sp_addrolemember.
+	synMemberData struct{ Role, Member string }
+	// synDBGrantData is grant-database.create.
+	synDBGrantData struct{ Privilege, Grantee string }
+	// synSchemaGrantData is grant-schema.create.
+	synSchemaGrantData struct{ Privilege, Schema, Grantee string }
+	// synRoleGrantData is grant-role.create.
+	synRoleGrantData struct{ Privilege, Role, Grantee string }
+	synTable         struct{ Schema, Name string }
+	// synSetupData is connector.setup: one column per fact, in this order.
+	synSetupData struct {
+		Members, Schemas []string
+		Tables           []synTable
+		Role             string // "": no DATABASE_PRINCIPAL_ID column
+	}
+	// synPermsData is connector.permissions: Principal "" is the current user.
+	synPermsData struct{ Principal string }
+)
+
+// rows renders the connector definition name with data and runs it; fail explains a
+// failure to run it (a render failure is returned as it is).
+func (ss *synSession) rows(ctx context.Context, name string, data any, fail func(error) error) ([]liveSQLRow, error) {
+	q, err := synQuery(name, data)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := liveSQLRows(ctx, ss.conn, q)
+	if err != nil {
+		return nil, fail(err)
+	}
+	return rows, nil
+}
 
 // synKeyword guards the privilege names taken from the Model.
 var synKeyword = regexp.MustCompile(`^[A-Z][A-Z ]*$`)
@@ -352,11 +414,11 @@ func synConnectError(c *platforms.Synapse, lg synLogin, target string, err error
 		case lg.held:
 			fix = "the system account's password was changed or its login was dropped; edit the integration to run its setup again"
 		case lg.oauth:
-			fix = fmt.Sprintf("check config.oAuthClientConfig (clientId, clientSecret, authorityUrl), and that the application has a user in %s (CREATE USER %s FROM EXTERNAL PROVIDER, run there by a Microsoft Entra admin)", db, synQ(lg.user))
+			fix = fmt.Sprintf("check config.oAuthClientConfig (clientId, clientSecret, authorityUrl), and that the application has a user in %s (%s run there by a Microsoft Entra admin)", db, synSuggest("external-user.create", synNameData{Name: lg.user}))
 		case target == synMaster:
 			fix = "check config.username and config.password; the bootstrap login must be the workspace SQL admin (or a login with a user in master)"
 		default:
-			fix = fmt.Sprintf("check config.username and config.password, and that the login has a user in %s (CREATE USER %s FROM LOGIN %s, run there)", db, synQ(lg.user), synQ(lg.user))
+			fix = fmt.Sprintf("check config.username and config.password, and that the login has a user in %s (%s run there)", db, synSuggest("user.create", synUserData{Name: lg.user, Login: lg.user}))
 		}
 		return fmt.Errorf("synapse refused the sign-in of %s to database %s (%v): %s", lg.what, db, err, fix)
 	case synErrCannotOpenDB:
@@ -415,20 +477,26 @@ func (s *Synapse) check(ctx context.Context, test string, p *platforms.Payload, 
 }
 
 func (ss *synSession) checkConnection(ctx context.Context) error {
-	rows, err := liveSQLRows(ctx, ss.conn, "SELECT SUSER_SNAME() AS login_name")
+	rows, err := ss.rows(ctx, "connector.login-name", nil, func(err error) error {
+		return fmt.Errorf("signed in to %s as %s, but reading the session's login name (SUSER_SNAME) failed (%v): check that the login is enabled (%s)", synQ(ss.target), ss.lg.what, err,
+			synSuggest("connector.fix-enable-login", synLoginData{Login: ss.lg.user}))
+	})
 	if err != nil {
-		return fmt.Errorf("signed in to %s as %s, but SELECT SUSER_SNAME() failed (%v): check that the login is enabled (ALTER LOGIN %s ENABLE)", synQ(ss.target), ss.lg.what, err, synQ(ss.lg.user))
+		return err
 	}
 	if len(rows) == 0 {
-		return fmt.Errorf("signed in to %s as %s, but SELECT SUSER_SNAME() returned nothing", synQ(ss.target), ss.lg.what)
+		return fmt.Errorf("signed in to %s as %s, but reading the session's login name (SUSER_SNAME) returned nothing", synQ(ss.target), ss.lg.what)
 	}
 	return nil
 }
 
 func (ss *synSession) checkPool(ctx context.Context) error {
-	rows, err := liveSQLRows(ctx, ss.conn, "SELECT DB_NAME() AS database_name, CAST(DATABASEPROPERTYEX(DB_NAME(), 'Edition') AS nvarchar(128)) AS edition")
+	rows, err := ss.rows(ctx, "connector.pool-edition", nil, func(err error) error {
+		return fmt.Errorf("cannot read the properties of database %s as %s (%v): the login needs a user in the database (%s run there)", synQ(ss.target), ss.lg.what, err,
+			synSuggest("user.create", synUserData{Name: ss.lg.user, Login: ss.lg.user}))
+	})
 	if err != nil {
-		return fmt.Errorf("cannot read the properties of database %s as %s (%v): the login needs a user in the database (CREATE USER %s FROM LOGIN %s, run there)", synQ(ss.target), ss.lg.what, err, synQ(ss.lg.user), synQ(ss.lg.user))
+		return err
 	}
 	if len(rows) == 0 {
 		return fmt.Errorf("database %s returned no properties: check config.database", synQ(ss.target))
@@ -439,28 +507,13 @@ func (ss *synSession) checkPool(ctx context.Context) error {
 	return nil
 }
 
-// inList returns "N'a', N'b'" for names.
-func synInList(names []string) (string, error) {
-	lits := make([]string, len(names))
-	for i, n := range names {
-		l, err := synStr(n)
-		if err != nil {
-			return "", err
-		}
-		lits[i] = l
-	}
-	return strings.Join(lits, ", "), nil
-}
-
 func (ss *synSession) checkSchemasAbsent(ctx context.Context, exp *synExpect) error {
 	names := append([]string{ss.c.Schema}, exp.schemas...)
-	in, err := synInList(names)
+	rows, err := ss.rows(ctx, "connector.schema-names", synNamesData{Names: names}, func(err error) error {
+		return fmt.Errorf("cannot list the schemas of database %s (%v): the login needs a user in it", synQ(ss.target), err)
+	})
 	if err != nil {
 		return err
-	}
-	rows, err := liveSQLRows(ctx, ss.conn, "SELECT name FROM sys.schemas WHERE name IN ("+in+")")
-	if err != nil {
-		return fmt.Errorf("cannot list the schemas of database %s (%v): the login needs a user in it", synQ(ss.target), err)
 	}
 	var problems []string
 	var immuta []string
@@ -482,17 +535,15 @@ func (ss *synSession) checkSchemasAbsent(ctx context.Context, exp *synExpect) er
 }
 
 func (ss *synSession) checkPrincipalAbsent(ctx context.Context, role string) error {
-	lit, err := synStr(role)
+	rows, err := ss.rows(ctx, "connector.principal", synNameData{Name: role}, func(err error) error {
+		return fmt.Errorf("cannot list the principals of database %s (%v): the login needs a user in it", synQ(ss.target), err)
+	})
 	if err != nil {
 		return err
 	}
-	rows, err := liveSQLRows(ctx, ss.conn, "SELECT name, type_desc FROM sys.database_principals WHERE name = "+lit)
-	if err != nil {
-		return fmt.Errorf("cannot list the principals of database %s (%v): the login needs a user in it", synQ(ss.target), err)
-	}
 	if len(rows) > 0 {
 		typ, _ := rows[0].get("type_desc")
-		fix := fmt.Sprintf("drop it (DROP ROLE %s) if an earlier Immuta setup made it", synQ(role))
+		fix := fmt.Sprintf("drop it (%s) if an earlier Immuta setup made it", synSuggest("connector.fix-drop-role", synNameData{Name: role}))
 		if typ != "DATABASE_ROLE" {
 			fix = "roles and users share one namespace"
 		}
@@ -502,9 +553,11 @@ func (ss *synSession) checkPrincipalAbsent(ctx context.Context, role string) err
 }
 
 func (ss *synSession) checkLoginCreation(ctx context.Context) error {
-	rows, err := liveSQLRows(ctx, ss.conn, "SELECT IS_ROLEMEMBER(N'loginmanager') AS loginmanager, USER_NAME() AS user_name")
-	if err != nil {
+	rows, err := ss.rows(ctx, "connector.login-manager", nil, func(err error) error {
 		return fmt.Errorf("cannot read the role memberships of %s in master (%v): sign in as the workspace SQL admin", ss.lg.what, err)
+	})
+	if err != nil {
+		return err
 	}
 	if len(rows) > 0 {
 		if v, _ := rows[0].get("loginmanager"); v == "1" {
@@ -515,15 +568,17 @@ func (ss *synSession) checkLoginCreation(ctx context.Context) error {
 			return nil
 		}
 	}
-	u, _ := synStr(ss.lg.user)
-	return fmt.Errorf("%s cannot create logins in master (it is neither the workspace SQL admin nor a member of loginmanager), which the initial-create phase needs to make the system account's login: set config.username to the workspace SQL admin, or, as that admin in master, run CREATE USER %s FROM LOGIN %s; EXEC sp_addrolemember N'loginmanager', %s;",
-		ss.lg.what, synQ(ss.lg.user), synQ(ss.lg.user), u)
+	return fmt.Errorf("%s cannot create logins in master (it is neither the workspace SQL admin nor a member of loginmanager), which the initial-create phase needs to make the system account's login: set config.username to the workspace SQL admin, or, as that admin in master, run %s %s",
+		ss.lg.what, synSuggest("user.create", synUserData{Name: ss.lg.user, Login: ss.lg.user}),
+		synSuggest("role-member.create", synMemberData{Role: "loginmanager", Member: ss.lg.user}))
 }
 
 func (ss *synSession) checkDBOwner(ctx context.Context) error {
-	rows, err := liveSQLRows(ctx, ss.conn, "SELECT IS_ROLEMEMBER(N'db_owner') AS db_owner, USER_NAME() AS user_name")
-	if err != nil {
+	rows, err := ss.rows(ctx, "connector.db-owner", nil, func(err error) error {
 		return fmt.Errorf("cannot read the role memberships of %s in database %s (%v)", ss.lg.what, synQ(ss.target), err)
+	})
+	if err != nil {
+		return err
 	}
 	user := ss.lg.user
 	if len(rows) > 0 {
@@ -534,9 +589,8 @@ func (ss *synSession) checkDBOwner(ctx context.Context) error {
 			user = n
 		}
 	}
-	u, _ := synStr(user)
-	return fmt.Errorf("%s is not a member of db_owner in database %s, which the create phase needs (it adds the system account to db_datareader, which only db_owner members may do, grants it CREATE TABLE, VIEW, PROCEDURE and FUNCTION, and creates schemas, a role and a table): as the workspace SQL admin, in %s run EXEC sp_addrolemember N'db_owner', %s; or set config.username to the workspace SQL admin",
-		ss.lg.what, synQ(ss.target), synQ(ss.target), u)
+	return fmt.Errorf("%s is not a member of db_owner in database %s, which the create phase needs (it adds the system account to db_datareader, which only db_owner members may do, grants it the CREATE permissions on tables, views, procedures and functions, and creates schemas, a role and a table): as the workspace SQL admin, in %s run %s or set config.username to the workspace SQL admin",
+		ss.lg.what, synQ(ss.target), synQ(ss.target), synSuggest("role-member.create", synMemberData{Role: "db_owner", Member: user}))
 }
 
 // synGrant is a permission the create script grants.
@@ -610,89 +664,65 @@ type synFacts struct {
 	role     []synPerm       // granted to the impersonation role
 }
 
-// synPermsQuery lists the permissions granted to the principal whose id expr gives.
-func synPermsQuery(grantee string) string {
-	return "SELECT dp.class, dp.major_id, dp.permission_name FROM sys.database_permissions AS dp WHERE dp.grantee_principal_id = " + grantee + " AND dp.state IN ('G', 'W')"
-}
-
 // facts reads, with catalog views and scalar functions that dedicated SQL pools
 // support (IS_ROLEMEMBER, SCHEMA_ID, OBJECT_ID, DATABASE_PRINCIPAL_ID,
 // sys.database_permissions; HAS_PERMS_BY_NAME and fn_my_permissions are not
 // available there), what the create script should have set up for the signed-in
 // system account; with tables, also the tables it makes; with role, also the
-// impersonation role.
+// impersonation role. The statements are connector.setup, connector.permissions and
+// connector.principal-type of templates/synapse/connector.sql.tmpl.
 func (ss *synSession) facts(ctx context.Context, exp *synExpect, tables, role bool) (*synFacts, error) {
 	f := &synFacts{member: map[string]bool{}, schemaID: map[string]string{}, tables: map[string]bool{}}
-	type col struct {
-		expr string
-		set  func(v string, ok bool)
-	}
-	cols := []col{{"IS_ROLEMEMBER(N'db_owner')", func(v string, _ bool) { f.owner = v == "1" }}}
-	for _, r := range exp.members {
+	// The setters of the columns of connector.setup, in its order.
+	set := []func(v string, ok bool){func(v string, _ bool) { f.owner = v == "1" }}
+	data := synSetupData{Members: exp.members, Schemas: exp.allSchemas()}
+	for _, r := range data.Members {
 		r := r
-		l, err := synStr(r)
-		if err != nil {
-			return nil, err
-		}
-		cols = append(cols, col{"IS_ROLEMEMBER(" + l + ")", func(v string, _ bool) { f.member[r] = v == "1" }})
+		set = append(set, func(v string, _ bool) { f.member[r] = v == "1" })
 	}
-	for _, sc := range exp.allSchemas() {
+	for _, sc := range data.Schemas {
 		sc := sc
-		l, err := synStr(sc)
-		if err != nil {
-			return nil, err
-		}
-		cols = append(cols, col{"SCHEMA_ID(" + l + ")", func(v string, ok bool) {
+		set = append(set, func(v string, ok bool) {
 			if ok {
 				f.schemaID[sc] = v
 			}
-		}})
+		})
 	}
-	for _, t := range exp.tables {
-		if !tables {
-			break
+	if tables {
+		for _, t := range exp.tables {
+			key := t[0] + "." + t[1]
+			data.Tables = append(data.Tables, synTable{Schema: t[0], Name: t[1]})
+			set = append(set, func(_ string, ok bool) { f.tables[key] = ok })
 		}
-		key := t[0] + "." + t[1]
-		si, err1 := synIdent(t[0])
-		ti, err2 := synIdent(t[1])
-		if err1 != nil || err2 != nil {
-			return nil, errors.Join(err1, err2)
-		}
-		l, _ := synStr(si + "." + ti)
-		cols = append(cols, col{"OBJECT_ID(" + l + ")", func(_ string, ok bool) { f.tables[key] = ok }})
 	}
-	var roleLit string
 	if role {
-		var err error
-		if roleLit, err = synStr(ss.c.Impersonation.Role); err != nil {
-			return nil, err
-		}
-		cols = append(cols, col{"DATABASE_PRINCIPAL_ID(" + roleLit + ")", func(v string, ok bool) {
+		data.Role = ss.c.Impersonation.Role
+		set = append(set, func(v string, ok bool) {
 			if ok {
 				f.roleID = v
 			}
-		}})
+		})
 	}
-	exprs := make([]string, len(cols))
-	for i, c := range cols {
-		exprs[i] = fmt.Sprintf("%s AS [p%d]", c.expr, i+1)
-	}
-	rows, err := liveSQLRows(ctx, ss.conn, "SELECT "+strings.Join(exprs, ", "))
+	rows, err := ss.rows(ctx, "connector.setup", data, func(err error) error {
+		return fmt.Errorf("cannot read the setup of %s in database %s (%w)", ss.lg.what, synQ(ss.target), err)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the setup of %s in database %s (%w)", ss.lg.what, synQ(ss.target), err)
+		return nil, err
 	}
-	for i, c := range cols {
+	for i, fn := range set {
 		var v string
 		var ok bool
 		if len(rows) > 0 {
 			v, ok = rows[0].at(i)
 		}
-		c.set(v, ok)
+		fn(v, ok)
 	}
-	perms := func(grantee string) ([]synPerm, error) {
-		rows, err := liveSQLRows(ctx, ss.conn, synPermsQuery(grantee))
+	perms := func(principal string) ([]synPerm, error) {
+		rows, err := ss.rows(ctx, "connector.permissions", synPermsData{Principal: principal}, func(err error) error {
+			return fmt.Errorf("cannot list the permissions in database %s (%w)", synQ(ss.target), err)
+		})
 		if err != nil {
-			return nil, fmt.Errorf("cannot list the permissions in database %s (%w)", synQ(ss.target), err)
+			return nil, err
 		}
 		out := make([]synPerm, 0, len(rows))
 		for _, r := range rows {
@@ -703,19 +733,21 @@ func (ss *synSession) facts(ctx context.Context, exp *synExpect, tables, role bo
 		}
 		return out, nil
 	}
-	if f.mine, err = perms("DATABASE_PRINCIPAL_ID()"); err != nil {
+	if f.mine, err = perms(""); err != nil {
 		return nil, err
 	}
 	if role {
-		rows, err := liveSQLRows(ctx, ss.conn, "SELECT type_desc FROM sys.database_principals WHERE name = "+roleLit)
+		rows, err := ss.rows(ctx, "connector.principal-type", synNameData{Name: ss.c.Impersonation.Role}, func(err error) error {
+			return fmt.Errorf("cannot look up role %s in database %s (%w)", synQ(ss.c.Impersonation.Role), synQ(ss.target), err)
+		})
 		if err != nil {
-			return nil, fmt.Errorf("cannot look up role %s in database %s (%w)", synQ(ss.c.Impersonation.Role), synQ(ss.target), err)
+			return nil, err
 		}
 		if len(rows) > 0 {
 			f.roleType, _ = rows[0].at(0)
 		}
 		if f.roleID != "" {
-			if f.role, err = perms("DATABASE_PRINCIPAL_ID(" + roleLit + ")"); err != nil {
+			if f.role, err = perms(ss.c.Impersonation.Role); err != nil {
 				return nil, err
 			}
 		}
@@ -749,13 +781,10 @@ func (e *synExpect) allSchemas() []string {
 // it (membership of db_owner stands for every permission), with the statements that
 // grant it; tables adds the tables the script makes.
 func (e *synExpect) userProblems(f *synFacts, tables bool) (missing, fixes []string) {
-	u := synQ(e.user)
-	ul, _ := synStr(e.user)
 	for _, r := range e.members {
 		if !f.member[r] && !f.owner {
-			rl, _ := synStr(r)
 			missing = append(missing, "membership of "+r)
-			fixes = append(fixes, "EXEC sp_addrolemember "+rl+", "+ul+";")
+			fixes = append(fixes, synSuggest("role-member.create", synMemberData{Role: r, Member: e.user}))
 		}
 	}
 	for _, priv := range e.dbGrants {
@@ -764,7 +793,7 @@ func (e *synExpect) userProblems(f *synFacts, tables bool) (missing, fixes []str
 			continue
 		}
 		missing = append(missing, priv+" on the database")
-		fixes = append(fixes, "GRANT "+priv+" TO "+u+";")
+		fixes = append(fixes, synSuggest("grant-database.create", synDBGrantData{Privilege: priv, Grantee: e.user}))
 	}
 	for _, g := range e.grants {
 		if g.grantee != e.user || !synKeyword.MatchString(g.priv) {
@@ -780,7 +809,7 @@ func (e *synExpect) userProblems(f *synFacts, tables bool) (missing, fixes []str
 		default:
 			missing = append(missing, g.priv+" on schema "+qi)
 		}
-		fixes = append(fixes, "GRANT "+g.priv+" ON SCHEMA::"+qi+" TO "+u+";")
+		fixes = append(fixes, synSuggest("grant-schema.create", synSchemaGrantData{Privilege: g.priv, Schema: g.on, Grantee: e.user}))
 	}
 	if tables {
 		for _, t := range e.tables {
@@ -795,11 +824,10 @@ func (e *synExpect) userProblems(f *synFacts, tables bool) (missing, fixes []str
 // roleProblems lists what is wrong with the impersonation role.
 func (e *synExpect) roleProblems(f *synFacts, role string) (missing, fixes []string) {
 	ri := synQ(role)
-	u := synQ(e.user)
 	var grantFixes []string
 	for _, g := range e.roleGrants {
 		if g.grantee == e.user && strings.EqualFold(g.on, role) && synKeyword.MatchString(g.priv) {
-			fix := "GRANT " + g.priv + " ON ROLE::" + ri + " TO " + u + ";"
+			fix := synSuggest("grant-role.create", synRoleGrantData{Privilege: g.priv, Role: role, Grantee: e.user})
 			grantFixes = append(grantFixes, fix)
 			if f.roleID != "" && !f.owner && !synHas(f.mine, "4", f.roleID, g.priv) && !synHas(f.mine, "0", "", "ALTER ANY ROLE") {
 				missing = append(missing, g.priv+" on role "+ri)
@@ -811,7 +839,7 @@ func (e *synExpect) roleProblems(f *synFacts, role string) (missing, fixes []str
 		if !strings.EqualFold(g.grantee, role) || !synKeyword.MatchString(g.priv) {
 			continue
 		}
-		fix := "GRANT " + g.priv + " ON SCHEMA::" + synQ(g.on) + " TO " + ri + ";"
+		fix := synSuggest("grant-schema.create", synSchemaGrantData{Privilege: g.priv, Schema: g.on, Grantee: role})
 		grantFixes = append(grantFixes, fix)
 		if f.roleID != "" && !synHas(f.role, "3", f.schemaID[g.on], g.priv) {
 			missing = append(missing, g.priv+" on schema "+synQ(g.on)+" for role "+ri)
@@ -821,7 +849,7 @@ func (e *synExpect) roleProblems(f *synFacts, role string) (missing, fixes []str
 	switch {
 	case f.roleID == "":
 		return []string{"role " + ri + " (config.impersonation.role; it does not exist, or the system account cannot see it)"},
-			append([]string{"CREATE ROLE " + ri + " AUTHORIZATION [dbo];"}, grantFixes...)
+			append([]string{synSuggest("role.create", synRoleData{Name: role, Owner: "dbo"})}, grantFixes...)
 	case f.roleType != "" && f.roleType != "DATABASE_ROLE":
 		return []string{fmt.Sprintf("role %s (%s is a %s, not a database role: set config.impersonation.role to another name)", ri, ri, strings.ToLower(f.roleType))}, nil
 	}
@@ -942,14 +970,12 @@ func (s *Synapse) verifyByName(ctx context.Context, op platforms.Operation, p *p
 	}
 	if exp.login {
 		login := add("login "+synQ(exp.user)+" in master", false)
-		lit, err := synStr(exp.user)
-		if err != nil {
-			return err
-		}
 		if err := s.with(ctx, p, c, sys, synMaster, func(ss *synSession) error {
-			rows, err := liveSQLRows(ctx, ss.conn, "SELECT name FROM sys.sql_logins WHERE name = "+lit)
-			if err != nil {
+			rows, err := ss.rows(ctx, "connector.login-names", synNameData{Name: exp.user}, func(err error) error {
 				return fmt.Errorf("cannot list the logins in master (%w)", err)
+			})
+			if err != nil {
+				return err
 			}
 			login.found = len(rows) > 0
 			return nil
@@ -963,13 +989,11 @@ func (s *Synapse) verifyByName(ctx context.Context, op platforms.Operation, p *p
 		for _, n := range principals {
 			byName[strings.ToLower(n)] = add("database principal "+synQ(n), false)
 		}
-		in, err := synInList(principals)
+		rows, err := ss.rows(ctx, "connector.principal-names", synNamesData{Names: principals}, func(err error) error {
+			return fmt.Errorf("cannot list the principals of database %s (%w)", synQ(ss.target), err)
+		})
 		if err != nil {
 			return err
-		}
-		rows, err := liveSQLRows(ctx, ss.conn, "SELECT name FROM sys.database_principals WHERE name IN ("+in+")")
-		if err != nil {
-			return fmt.Errorf("cannot list the principals of database %s (%w)", synQ(ss.target), err)
 		}
 		for _, r := range rows {
 			n, _ := r.get("name")
@@ -982,11 +1006,10 @@ func (s *Synapse) verifyByName(ctx context.Context, op platforms.Operation, p *p
 		for _, n := range schemas {
 			byName[strings.ToLower(n)] = add("schema "+synQ(n), n == exp.viewSchema)
 		}
-		if in, err = synInList(schemas); err != nil {
-			return err
-		}
-		if rows, err = liveSQLRows(ctx, ss.conn, "SELECT name FROM sys.schemas WHERE name IN ("+in+")"); err != nil {
+		if rows, err = ss.rows(ctx, "connector.schema-names", synNamesData{Names: schemas}, func(err error) error {
 			return fmt.Errorf("cannot list the schemas of database %s (%w)", synQ(ss.target), err)
+		}); err != nil {
+			return err
 		}
 		for _, r := range rows {
 			n, _ := r.get("name")

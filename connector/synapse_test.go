@@ -16,6 +16,7 @@ import (
 	"github.com/openintegrations/integrations/connector/recorddriver"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
+	"github.com/openintegrations/integrations/sqlcheck"
 )
 
 // Secrets of the Synapse test payloads: none may reach an error.
@@ -343,6 +344,11 @@ func TestSynapseChecks(t *testing.T) {
 			var got, targets []string
 			for _, e := range log {
 				got, targets = append(got, e.SQL), append(targets, e.Target)
+				// Every statement the connector runs is a connector statement of the
+				// closed grammar (templates/synapse/connector.sql.tmpl).
+				if _, err := sqlcheck.CheckConnector(sqlcheck.Synapse, e.SQL); err != nil {
+					t.Errorf("ran %q, which no Synapse connector shape accepts: %v", e.SQL, err)
+				}
 			}
 			if strings.Join(got, "\n") != strings.Join(tc.wantSQL, "\n") {
 				t.Errorf("SQL:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.wantSQL, "\n"))

@@ -44,6 +44,21 @@ var connectorSamples = []struct {
 	{"redshift", "connector.procedures", map[string]any{"Schemas": []string{"immuta_procedures", "immuta_procedures"}, "Names": []string{"grant_impersonation", "revoke_impersonation"}}, false},
 	{"redshift", "connector.fix-schema-owner", map[string]any{"Schema": "immuta_system", "Owner": "immuta_sys"}, true},
 	{"redshift", "connector.fix-schema-privileges", map[string]any{"Schema": "immuta_system", "User": "immuta_sys"}, true},
+	{"synapse", "connector.login-name", nil, false},
+	{"synapse", "connector.pool-edition", nil, false},
+	{"synapse", "connector.login-manager", nil, false},
+	{"synapse", "connector.db-owner", nil, false},
+	{"synapse", "connector.schema-names", map[string]any{"Names": []string{"views", "immuta_system", "immuta_functions", "immuta_procedures"}}, false},
+	{"synapse", "connector.principal-names", map[string]any{"Names": []string{"pool1_SYSTEM_ACCOUNT", "IMMUTA_IMPERSONATION"}}, false},
+	{"synapse", "connector.login-names", map[string]any{"Name": "pool1_SYSTEM_ACCOUNT"}, false},
+	{"synapse", "connector.principal", map[string]any{"Name": "IMMUTA_IMPERSONATION"}, false},
+	{"synapse", "connector.principal-type", map[string]any{"Name": "IMMUTA_IMPERSONATION"}, false},
+	{"synapse", "connector.setup", map[string]any{"Members": []string{"db_datareader"}, "Schemas": []string{"immuta_system", "views"},
+		"Tables": []map[string]string{{"Schema": "immuta_system", "Name": "metadata"}}, "Role": "IMMUTA_IMPERSONATION"}, false},
+	{"synapse", "connector.permissions", map[string]any{"Principal": ""}, false},
+	{"synapse", "connector.permissions", map[string]any{"Principal": "IMMUTA_IMPERSONATION"}, false},
+	{"synapse", "connector.fix-enable-login", map[string]any{"Login": "sqladmin"}, true},
+	{"synapse", "connector.fix-drop-role", map[string]any{"Name": "IMMUTA_IMPERSONATION"}, true},
 }
 
 // TestTemplatesAndShapes: every statement template renders, for some object of the

@@ -26,6 +26,14 @@ func TestConnectorShapesAreSeparate(t *testing.T) {
 		{Redshift, `SELECT nspname FROM pg_namespace WHERE nspname IN ('a', 'b') ORDER BY nspname`, "", "connector-schema-names"},
 		{Redshift, `ALTER SCHEMA "s" OWNER TO "u";`, "alter-schema-owner", ""},
 		{Redshift, `CREATE GROUP "g";`, "create-group", ""},
+		{Synapse, `SELECT SUSER_SNAME() AS login_name`, "", "connector-login-name"},
+		{Synapse, `SELECT name FROM sys.schemas WHERE name IN (N'a', N'b')`, "", "connector-names"},
+		{Synapse, `SELECT name FROM sys.schemas WHERE name IN (N'a'); DROP SCHEMA [a]`, "", ""},
+		{Synapse, `SELECT IS_ROLEMEMBER(N'db_owner') AS [p1], SCHEMA_ID(N'a') AS [p2], DATABASE_PRINCIPAL_ID(N'r') AS [p3]`, "", "connector-setup"},
+		{Synapse, `SELECT IS_ROLEMEMBER(N'db_owner') AS [p1], SCHEMA_ID(N'a') + 1 AS [p2]`, "", ""},
+		{Synapse, `SELECT dp.class, dp.major_id, dp.permission_name FROM sys.database_permissions AS dp WHERE dp.grantee_principal_id = DATABASE_PRINCIPAL_ID() AND dp.state IN ('G', 'W')`, "", "connector-permissions"},
+		{Synapse, `DROP ROLE [r];`, "drop-role", ""},
+		{Synapse, `GRANT CONTROL ON SCHEMA::[s] TO [u];`, "grant-schema", ""},
 	}
 	for _, c := range cases {
 		got, _ := CheckStatement(c.d, c.sql)

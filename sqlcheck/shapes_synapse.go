@@ -1,5 +1,20 @@
 package sqlcheck
 
+import "strings"
+
+// synapseStrings is the pattern of a parenthesised list of 1 to n string literals: the
+// names a connector query looks up (IN (N'a', N'b')).
+func synapseStrings(n int) string {
+	return "( $string" + strings.Repeat(" [ , $string", n-1) + strings.Repeat(" ]", n-1) + " )"
+}
+
+// synapseSetupColumns is the pattern of 0 to n more columns of connector-setup, each a
+// scalar function of one string literal with a bracketed alias.
+func synapseSetupColumns(n int) string {
+	col := " [ , < IS_ROLEMEMBER | SCHEMA_ID | OBJECT_ID | DATABASE_PRINCIPAL_ID > ( $string ) AS $ident"
+	return strings.Repeat(col, n) + strings.Repeat(" ]", n)
+}
+
 // synapseShapes is the synapse closed grammar: exactly the statements of
 // templates/synapse (owned by the Synapse platform engineer). Guards are part of the
 // statement: T-SQL has no IF [NOT] EXISTS on CREATE/DROP LOGIN, USER, ROLE or SCHEMA in
@@ -112,4 +127,25 @@ var synapseShapes = []Shape{
 	{Name: "revoke-database", Pattern: "REVOKE CREATE < TABLE | VIEW | PROCEDURE | FUNCTION > FROM $ident"},
 	{Name: "grant-role", Pattern: "GRANT ALTER ON ROLE :: $ident TO $ident"},
 	{Name: "revoke-role", Pattern: "REVOKE ALTER ON ROLE :: $ident FROM $ident"},
+
+	// Suggested by the connector's messages (no script runs them): a disabled login is
+	// enabled, a role an earlier setup left is dropped.
+	// https://learn.microsoft.com/en-us/sql/t-sql/statements/alter-login-transact-sql,
+	// https://learn.microsoft.com/en-us/sql/t-sql/statements/drop-role-transact-sql
+	{Name: "enable-login", Pattern: "ALTER LOGIN $ident ENABLE"},
+	{Name: "drop-role", Pattern: "DROP ROLE $ident"},
+
+	// What the connector runs on its own session to look at the pool or master
+	// (templates/synapse/connector.sql.tmpl, which cites the vendor pages);
+	// CheckConnector accepts only these, and no script can hold one.
+	{Name: "connector-login-name", Connector: true, Pattern: "SELECT SUSER_SNAME ( ) AS LOGIN_NAME"},
+	{Name: "connector-pool-edition", Connector: true, Pattern: "SELECT DB_NAME ( ) AS DATABASE_NAME , " +
+		"CAST ( DATABASEPROPERTYEX ( DB_NAME ( ) , $string ) AS NVARCHAR ( 128 ) ) AS EDITION"},
+	{Name: "connector-role-membership", Connector: true, Pattern: "SELECT IS_ROLEMEMBER ( $string ) AS < LOGINMANAGER | DB_OWNER > , USER_NAME ( ) AS USER_NAME"},
+	{Name: "connector-names", Connector: true, Pattern: "SELECT NAME FROM SYS . < SCHEMAS | DATABASE_PRINCIPALS > WHERE NAME IN " + synapseStrings(8)},
+	{Name: "connector-login-names", Connector: true, Pattern: "SELECT NAME FROM SYS . SQL_LOGINS WHERE NAME = $string"},
+	{Name: "connector-principal", Connector: true, Pattern: "SELECT [ NAME , ] TYPE_DESC FROM SYS . DATABASE_PRINCIPALS WHERE NAME = $string"},
+	{Name: "connector-setup", Connector: true, Pattern: "SELECT IS_ROLEMEMBER ( $string ) AS $ident" + synapseSetupColumns(15)},
+	{Name: "connector-permissions", Connector: true, Pattern: "SELECT DP . CLASS , DP . MAJOR_ID , DP . PERMISSION_NAME FROM SYS . DATABASE_PERMISSIONS AS DP " +
+		"WHERE DP . GRANTEE_PRINCIPAL_ID = DATABASE_PRINCIPAL_ID ( [ $string ] ) AND DP . STATE IN ( $string , $string )"},
 }
