@@ -31,7 +31,10 @@ type Fake struct {
 	// Latency, when set, makes Run and Verify take that long (or until ctx ends), like
 	// a real platform would.
 	Latency time.Duration
-	calls   []string
+	// CheckGate, when set, makes Check wait until it is closed (or ctx ends): tests use
+	// it to hold a request in its validation tests.
+	CheckGate chan struct{}
+	calls     []string
 }
 
 // Set changes the fake's fields under its lock (use it once workers may be running).
@@ -80,8 +83,18 @@ func (f *Fake) wait(ctx context.Context) error {
 }
 
 // Check implements Connector.
-func (f *Fake) Check(_ context.Context, test string, _ *platforms.Payload, _ Credentials) error {
+func (f *Fake) Check(ctx context.Context, test string, _ *platforms.Payload, _ Credentials) error {
 	f.record("check:" + test)
+	f.mu.Lock()
+	g := f.CheckGate
+	f.mu.Unlock()
+	if g != nil {
+		select {
+		case <-g:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if msg, ok := f.Fail[test]; ok {

@@ -84,6 +84,8 @@ type env struct {
 	logs  *syncBuffer
 
 	revalidate time.Duration
+	// requestTimeout is Options.RequestTimeout.
+	requestTimeout time.Duration
 }
 
 type envOpt struct {
@@ -93,6 +95,8 @@ type envOpt struct {
 	fake       *connector.Fake
 	// dsn is the store (default: a SQLite file in dir).
 	dsn string
+	// requestTimeout is Options.RequestTimeout (default: the server's).
+	requestTimeout time.Duration
 }
 
 func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
@@ -113,6 +117,7 @@ func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
 	if o.dsn != "" {
 		e.db = o.dsn
 	}
+	e.requestTimeout = o.requestTimeout
 	e.start(o.offline)
 	return e
 }
@@ -138,7 +143,7 @@ func (e *env) start(offline bool) {
 		}
 	}
 	opts := Options{Store: st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), CheckTimeout: 5 * time.Second, WorkTimeout: 20 * time.Second, AuthTTL: 100 * time.Millisecond,
-		Lease: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond, RevalidateInterval: e.revalidate}
+		Lease: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond, RevalidateInterval: e.revalidate, RequestTimeout: e.requestTimeout}
 	if !offline {
 		fake := e.fake
 		opts.Connector = func(string) connector.Connector { return fake }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -312,6 +313,15 @@ func dryRun(w http.ResponseWriter, res connector.Results, err error) error {
 // validate runs the validation tests for op; a failure is the 422 of API.md section 5.
 func (s *Server) validate(r *http.Request, op platforms.Operation, p *platforms.Payload, failMsg string) (connector.Results, error) {
 	res := connector.Validate(r.Context(), s.connectorFor(p.Type), op, p, connector.Credentials{}, s.checkTimeout)
+	if err := r.Context().Err(); err != nil {
+		// The request's deadline passed (or its client left) while the tests ran: their
+		// failures say nothing about the platform, and nothing is written.
+		w := "its client disconnected"
+		if errors.Is(err, context.DeadlineExceeded) {
+			w = fmt.Sprintf("it took longer than the %s request limit", s.requestTimeout)
+		}
+		return res, errorf(http.StatusServiceUnavailable, "the validation tests did not finish: %s; nothing was written, retry later", w)
+	}
 	if res.Failed() {
 		return res, &httpError{status: http.StatusUnprocessableEntity, message: failMsg, results: &res}
 	}
