@@ -143,6 +143,19 @@ func (e *rsEnv) payload(t *testing.T, impersonation bool) *platforms.Payload {
 // runner is p signed in as the local server's superuser: Redshift scripts run as a
 // superuser, and the payload given to Run names who runs them. It is built by hand
 // because the superuser's name and password need not follow Redshift's rules.
+// createAll runs p's initial-create and create scripts as runner, on a server where
+// the managed database does not exist yet: the initial-create script creates it, so the
+// empty one storetest made is dropped first (storetest drops it IF EXISTS at the end).
+func (e *rsEnv) createAll(ctx context.Context, t *testing.T, r *Redshift, p, runner *platforms.Payload) {
+	t.Helper()
+	e.exec(t, e.initial, `DROP DATABASE `+pgx.Identifier{e.db}.Sanitize())
+	for _, op := range []platforms.Operation{platforms.OpInitialCreate, platforms.OpCreate} {
+		if err := r.Run(ctx, rsRender(t, op, p), runner); err != nil {
+			t.Fatalf("run %s: %v", op, err)
+		}
+	}
+}
+
 func (e *rsEnv) runner(p *platforms.Payload) *platforms.Payload {
 	cfg := *p.Config.(*platforms.Redshift)
 	cfg.Username = e.admin.User.Username()
@@ -242,14 +255,7 @@ func TestRedshiftLifecycle(t *testing.T) {
 	p := e.payload(t, true)
 	runner := e.runner(p)
 
-	// The initial-create script creates the database: drop the empty one storetest
-	// made (storetest drops the database IF EXISTS at the end).
-	e.exec(t, e.initial, `DROP DATABASE `+pgx.Identifier{e.db}.Sanitize())
-	for _, op := range []platforms.Operation{platforms.OpInitialCreate, platforms.OpCreate} {
-		if err := r.Run(ctx, rsRender(t, op, p), runner); err != nil {
-			t.Fatalf("run %s: %v", op, err)
-		}
-	}
+	e.createAll(ctx, t, r, p, runner)
 	// The scripts leave PUBLIC what Immuta's Redshift setup gives it: TEMP on the
 	// database (never revoked; on PostgreSQL also CONNECT, which Redshift does not have)
 	// and USAGE on the three Immuta schemas.
@@ -389,12 +395,7 @@ func TestRedshiftEditUsername(t *testing.T) {
 	r := NewRedshift(rsOpts)
 	p := e.payload(t, false)
 	runner := e.runner(p)
-	e.exec(t, e.initial, `DROP DATABASE `+pgx.Identifier{e.db}.Sanitize())
-	for _, op := range []platforms.Operation{platforms.OpInitialCreate, platforms.OpCreate} {
-		if err := r.Run(ctx, rsRender(t, op, p), runner); err != nil {
-			t.Fatalf("run %s: %v", op, err)
-		}
-	}
+	e.createAll(ctx, t, r, p, runner)
 	// The service's own table, made as the system user.
 	e.exec(t, e.db, `SET ROLE `+pgx.Identifier{e.user}.Sanitize(), `CREATE TABLE immuta_system.state (x int)`, `RESET ROLE`)
 
@@ -462,12 +463,7 @@ func TestRedshiftVerifyDeletePartial(t *testing.T) {
 	r := NewRedshift(rsOpts)
 	p := e.payload(t, false)
 	runner := e.runner(p)
-	e.exec(t, e.initial, `DROP DATABASE `+pgx.Identifier{e.db}.Sanitize())
-	for _, op := range []platforms.Operation{platforms.OpInitialCreate, platforms.OpCreate} {
-		if err := r.Run(ctx, rsRender(t, op, p), runner); err != nil {
-			t.Fatalf("run %s: %v", op, err)
-		}
-	}
+	e.createAll(ctx, t, r, p, runner)
 	del := rsRender(t, platforms.OpDelete, p)
 	if len(del.Phases) != 2 || del.Phases[0].Name != "cleanup" {
 		t.Fatalf("delete phases %+v, want cleanup and post-cleanup", del.Phases)

@@ -132,6 +132,7 @@ func (e *Engine) Render(req Request) (*Script, error) {
 		return nil, err
 	}
 	var phases []Phase
+	var oldModel *platforms.Model
 	switch req.Operation {
 	case platforms.OpEdit:
 		if req.From == nil {
@@ -140,8 +141,7 @@ func (e *Engine) Render(req Request) (*Script, error) {
 		if err := CheckEdit(req.From, p); err != nil {
 			return nil, err
 		}
-		oldModel, err := model(req.From, req.SystemPassword)
-		if err != nil {
+		if oldModel, err = model(req.From, req.SystemPassword); err != nil {
 			return nil, err
 		}
 		phases, err = r.edit(oldModel, newModel)
@@ -162,37 +162,41 @@ func (e *Engine) Render(req Request) (*Script, error) {
 		return nil, err
 	}
 	secrets := newModel.Secrets
-	if req.From != nil {
-		if oldModel, err := model(req.From, req.SystemPassword); err == nil {
-			secrets = append(secrets, oldModel.Secrets...)
-		}
+	if oldModel != nil {
+		secrets = append(secrets, oldModel.Secrets...)
 	}
-	for _, sec := range secrets {
-		if len(sec) < 6 || sec == platforms.Redacted {
-			continue
-		}
-		if req.Redact && strings.Contains(s.Script, sec) {
-			return nil, fmt.Errorf("%w: a secret survived redaction", ErrTemplate)
-		}
-		for _, ph := range s.Phases {
-			for _, st := range ph.Statements {
-				if strings.Contains(st.Undo, sec) {
-					return nil, fmt.Errorf("%w: a secret reached an undo statement", ErrTemplate)
-				}
-			}
-		}
+	if err := checkSecrets(s, secrets, req.Redact); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
-// createTypeOps are the operations whose script sets the payload's secrets.
-var createTypeOps = map[platforms.Operation]bool{platforms.OpCreate: true, platforms.OpInitialCreate: true, platforms.OpEdit: true}
+// checkSecrets fails when a secret reached an undo statement, or (redact) survived in
+// the review copy's text.
+func checkSecrets(s *Script, secrets []string, redact bool) error {
+	for _, sec := range secrets {
+		if len(sec) < 6 || sec == platforms.Redacted {
+			continue
+		}
+		if redact && strings.Contains(s.Script, sec) {
+			return fmt.Errorf("%w: a secret survived redaction", ErrTemplate)
+		}
+		for _, ph := range s.Phases {
+			for _, st := range ph.Statements {
+				if strings.Contains(st.Undo, sec) {
+					return fmt.Errorf("%w: a secret reached an undo statement", ErrTemplate)
+				}
+			}
+		}
+	}
+	return nil
+}
 
 // refuseRedacted refuses a create-type render whose payload holds the placeholder
 // <REDACTED> as a secret (a value copied from a GET body or a review copy): the script
 // would set it as the password. Teardown scripts set no secret and accept it.
 func refuseRedacted(op platforms.Operation, p *platforms.Payload) error {
-	if !createTypeOps[op] || p.Config == nil {
+	if !op.SetsPasswords() || p.Config == nil {
 		return nil
 	}
 	hint := ""

@@ -388,14 +388,11 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := sameIdentity(in, p); err != nil {
-		return err
-	}
-	// A secret that reads <REDACTED> (a GET body sent back) keeps the stored secret.
-	old, err := platforms.Restore(in.Type, in.AutoBootstrap, in.Config)
+	old, err := sameIdentity(in, p)
 	if err != nil {
 		return err
 	}
+	// A secret that reads <REDACTED> (a GET body sent back) keeps the stored secret.
 	p.Config = platforms.KeepSecrets(old.Config, p.Config)
 	if err := platforms.RefusePlaceholders(p.Config, " (the stored integration has none to keep)"); err != nil {
 		return err
@@ -444,17 +441,18 @@ func (s *Server) raced(r *http.Request, id int64, err error, verb string, p *pla
 
 // sameIdentity refuses a PUT (or edit script) that changes the type, autoBootstrap or a
 // field that cannot change after creation, naming every such field (render.CheckEdit).
-func sameIdentity(in *store.Integration, p *platforms.Payload) error {
+// It returns the stored payload.
+func sameIdentity(in *store.Integration, p *platforms.Payload) (*platforms.Payload, error) {
 	if p.Type != in.Type {
-		return &httpError{status: http.StatusBadRequest,
+		return nil, &httpError{status: http.StatusBadRequest,
 			message: fmt.Sprintf("type: cannot be changed (was %q)", in.Type),
 			details: []platforms.Problem{{Path: "type", Message: fmt.Sprintf("cannot be changed (was %q)", in.Type)}}}
 	}
 	old, err := platforms.Restore(in.Type, in.AutoBootstrap, in.Config)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return render.CheckEdit(old, p)
+	return old, render.CheckEdit(old, p)
 }
 
 func boolOf(b *bool) bool { return b != nil && *b }

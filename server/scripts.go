@@ -48,10 +48,7 @@ func (s *Server) scriptEdit(w http.ResponseWriter, r *http.Request) error {
 	if boolOf(in.AutoBootstrap) {
 		return errorf(http.StatusBadRequest, "integration %d was configured automatically (autoBootstrap true): edit it with PUT /integrations/%d and the privileged credentials; edit scripts are for manual setups", in.ID, in.ID)
 	}
-	if err := sameIdentity(in, p); err != nil {
-		return err
-	}
-	from, err := platforms.Restore(in.Type, in.AutoBootstrap, in.Config)
+	from, err := sameIdentity(in, p)
 	if err != nil {
 		return err
 	}

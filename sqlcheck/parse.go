@@ -97,7 +97,15 @@ func (g *grammar) parse(st *Statement, depth int) (*Parsed, *Error) {
 			break
 		}
 	}
-	for _, t := range st.Tokens {
+	g.collect(p, st.Tokens, depth, hasExec, hasBlock)
+	return p, nil
+}
+
+// collect records the words, identifiers and strings of toks in p and, where the shape
+// has an $exec string (hasExec) or a $block body (hasBlock), parses the first one into
+// p.Exec.
+func (g *grammar) collect(p *Parsed, toks []Token, depth int, hasExec, hasBlock bool) {
+	for _, t := range toks {
 		switch t.Kind {
 		case Word:
 			p.Words = append(p.Words, strings.ToUpper(t.Text))
@@ -119,7 +127,6 @@ func (g *grammar) parse(st *Statement, depth int) (*Parsed, *Error) {
 			}
 		}
 	}
-	return p, nil
 }
 
 // parseInner parses the content of an $exec string, or reports false.
@@ -148,17 +155,7 @@ func (g *grammar) parseBlock(body string, depth int) (*Parsed, bool) {
 		return nil, false
 	}
 	p := &Parsed{Shape: s.Name, SQL: body[2 : len(body)-2]}
-	for _, t := range toks {
-		switch t.Kind {
-		case Word:
-			p.Words = append(p.Words, strings.ToUpper(t.Text))
-		case QuotedIdent:
-			p.Idents = append(p.Idents, unquoteIdent(t.Text))
-		case String:
-			v, _ := unquoteString(g.d, t.Text)
-			p.Strings = append(p.Strings, v)
-		}
-	}
+	g.collect(p, toks, depth, false, false)
 	return p, true
 }
 
