@@ -556,3 +556,23 @@ func TestSeedSnowflakeExamplePostUnchanged(t *testing.T) {
 		t.Errorf("database %v, want the seed's SNOWFLAKE_SAMPLE_DATA", db)
 	}
 }
+
+// TestAutomaticScriptRules: an automatic setup whose scripts the engine would refuse is
+// a 400 naming the field before anything is stored (the seed's automatic Snowflake
+// example names the shared SNOWFLAKE_SAMPLE_DATA database), not a createError later.
+func TestAutomaticScriptRules(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{"/integrations", "/integrations?dryRun=true"} {
+		r := e.post(path, seed(t, "post_integrations_snowflake"))
+		expect(t, r, http.StatusBadRequest)
+		if got := details(t, r); len(got) != 1 || !strings.HasPrefix(got[0], "config.database: must not be SNOWFLAKE_SAMPLE_DATA") {
+			t.Errorf("POST %s: details %q", path, got)
+		}
+	}
+	list := e.get("/integrations")
+	expect(t, list, http.StatusOK)
+	if strings.TrimSpace(string(list.body)) != "[]" {
+		t.Errorf("a refused automatic setup was stored: %s", list.body)
+	}
+	e.create(sfSeed(t, "post_integrations_snowflake"), lifecycle.Enabled)
+}

@@ -297,7 +297,31 @@ func (s *Server) admit(r *http.Request, op platforms.Operation, p *platforms.Pay
 	if err := s.precheckConflict(r, p, self); err != nil {
 		return connector.Results{}, err
 	}
+	if err := s.scriptRules(p); err != nil {
+		return connector.Results{}, err
+	}
 	return s.validate(r, op, p, failMsg)
+}
+
+// scriptRules refuses, before anything is accepted, an automatic setup whose create
+// scripts the engine would refuse (a shared Snowflake database, a name a script cannot
+// take): the server renders and runs those scripts itself, so the problem is the
+// request's, a 400 naming the field, not a createError after the 200.
+func (s *Server) scriptRules(p *platforms.Payload) error {
+	if !p.Auto() || !p.Platform.HasScripts() {
+		return nil
+	}
+	pw := newSystemPassword() // a stand-in: the real one is generated when the job runs
+	for _, op := range []platforms.Operation{platforms.OpInitialCreate, platforms.OpCreate} {
+		if !p.Platform.Supports(op) {
+			continue
+		}
+		_, err := s.engine.Render(render.Request{Operation: op, Payload: p, SystemPassword: pw})
+		if errors.Is(err, platforms.ErrInvalid) {
+			return err
+		}
+	}
+	return nil
 }
 
 // dryRun ends a request that stops before storing anything: with err, or with the
