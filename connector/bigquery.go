@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 
+	"github.com/openintegrations/integrations/internal/egress"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
 )
@@ -95,7 +96,7 @@ type BigQuery struct {
 func NewBigQuery(o Options) *BigQuery {
 	b := &BigQuery{
 		opts:     o,
-		client:   &http.Client{},
+		client:   o.egress().Client(),
 		tokenURL: o.GoogleTokenURL,
 		bqBase:   "https://bigquery.googleapis.com/bigquery/v2",
 		crmBase:  "https://cloudresourcemanager.googleapis.com/v1",
@@ -269,6 +270,17 @@ func (b *BigQuery) session(ctx context.Context, c *platforms.BigQuery) (*bqSessi
 	}
 	if b.tokenURL != "" {
 		jc.TokenURL = b.tokenURL
+	} else if u, err := url.Parse(jc.TokenURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		// The signed JWT goes to token_uri: only over TLS, and (through the client)
+		// only where the egress policy allows.
+		return nil, fmt.Errorf("the token_uri of config.credential (%q) must be an https:// URL, Google's is https://oauth2.googleapis.com/token", jc.TokenURL)
+	}
+	// The client checks every address it dials; checking the token host first reports
+	// a refusal in the policy's words (oauth2 keeps only the text of a dial error).
+	if u, err := url.Parse(jc.TokenURL); err == nil {
+		if err := b.opts.egress().CheckHost(ctx, u.Hostname()); errors.Is(err, egress.ErrRefused) {
+			return nil, err
+		}
 	}
 	s := &bqSession{key: k}
 	err = cloudCall(ctx, b.opts.statementTimeout(), "the Google OAuth token endpoint", func(ctx context.Context) error {
@@ -292,14 +304,14 @@ func (b *BigQuery) session(ctx context.Context, c *platforms.BigQuery) (*bqSessi
 func bqTokenError(err error, email string) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.Response == nil {
-		return fmt.Errorf("could not reach the Google OAuth token endpoint: %v; check that it is reachable from the server", err)
+		return fmt.Errorf("could not reach the Google OAuth token endpoint: %v; check that it is reachable from the server", vendor(err))
 	}
 	var body struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`
 	}
 	_ = json.Unmarshal(re.Body, &body)
-	code, desc := body.Error, body.Description
+	code, desc := short(body.Error), short(body.Description)
 	if code == "" {
 		code = fmt.Sprintf("HTTP %d", re.Response.StatusCode)
 	}
@@ -372,7 +384,7 @@ func (b *BigQuery) call(ctx context.Context, s *bqSession, what, method, u strin
 		status = resp.StatusCode
 		return err
 	}, func(err error) error {
-		return fmt.Errorf("could not reach %s: %v; check that it is reachable from the server", what, err)
+		return fmt.Errorf("could not reach %s: %v; check that it is reachable from the server", what, vendor(err))
 	})
 	return status, data, err
 }
@@ -382,7 +394,7 @@ func (b *BigQuery) call(ctx context.Context, s *bqSession, what, method, u strin
 func bqAPIError(s *bqSession, what, api string, status int, data []byte, forbidden func(msg string) error) error {
 	var g googleError
 	_ = json.Unmarshal(data, &g)
-	msg := g.Error.Message
+	msg := short(g.Error.Message)
 	if msg == "" {
 		msg = http.StatusText(status)
 	}

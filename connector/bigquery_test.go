@@ -214,6 +214,9 @@ func bqSetup(t *testing.T, o Options) (*BigQuery, *bqFakeGoogle) {
 	t.Cleanup(srv.Close)
 	g.url = srv.URL
 	o.GoogleTokenURL, o.GoogleAPIBase = srv.URL+"/token", srv.URL
+	if o.Egress == nil {
+		o.Egress = localEgress
+	}
 	if o.StatementTimeout == 0 {
 		o.StatementTimeout = 5 * time.Second
 	}

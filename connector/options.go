@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/openintegrations/integrations/internal/egress"
 )
 
 // Options configure the live connectors (NewSnowflake, NewRedshift, NewSynapse,
@@ -29,6 +31,10 @@ type Options struct {
 	// Table Grants Role Prefix is Unique" checks. It must pass CheckTableGrantsRolePrefix;
 	// it is folded to upper case as Snowflake folds an unquoted name.
 	TableGrantsRolePrefix string
+	// Egress is the outbound-connection policy every connection is dialled through
+	// (database drivers, OAuth token endpoints, cloud APIs); nil is egress.Default(),
+	// public addresses only. Tests against local servers allow 127.0.0.1 here.
+	Egress *egress.Policy
 }
 
 // DefaultTableGrantsRolePrefix is the prefix of the roles of Immuta's Snowflake table
@@ -80,6 +86,14 @@ func (o Options) tableGrantsRolePrefix() string {
 		return DefaultTableGrantsRolePrefix
 	}
 	return strings.ToUpper(o.TableGrantsRolePrefix)
+}
+
+// egress returns the policy connections are dialled through.
+func (o Options) egress() *egress.Policy {
+	if o.Egress != nil {
+		return o.Egress
+	}
+	return egress.Default()
 }
 
 func (o Options) connectTimeout() time.Duration {

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/openintegrations/integrations/internal/egress"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
 )
@@ -200,6 +201,18 @@ func (r *Redshift) connConfig(t *redshiftTarget, database string) (*pgx.ConnConf
 	}
 	cfg.Password = t.password
 	cfg.ConnectTimeout = r.opts.connectTimeout()
+	// The egress policy resolves the host (refusing it when none of its addresses is
+	// allowed), and checks again each address pgx dials.
+	pol := r.opts.egress()
+	cfg.LookupFunc = func(ctx context.Context, host string) ([]string, error) {
+		addrs, err := pol.Resolve(ctx, host)
+		out := make([]string, len(addrs))
+		for i, a := range addrs {
+			out[i] = a.String()
+		}
+		return out, err
+	}
+	cfg.DialFunc = pol.DialContext
 	// One round trip per query, no server-side prepared statements: what Redshift's
 	// leader node handles best.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
@@ -261,7 +274,10 @@ func (r *Redshift) connectError(ctx context.Context, err error, t *redshiftTarge
 	}
 	var msg string
 	var pgErr *pgconn.PgError
+	var refused *egress.RefusedError
 	switch {
+	case errors.As(err, &refused):
+		return refused
 	case errors.As(err, &pgErr):
 		switch {
 		case pgErr.Code == "28P01":
@@ -277,23 +293,23 @@ func (r *Redshift) connectError(ctx context.Context, err error, t *redshiftTarge
 				"as a superuser connected to database %s; it creates the user", user, addr, redshiftIdent(t.initial))
 		case pgErr.Code == "28000":
 			msg = fmt.Sprintf("user %s may not sign in to database %s at %s: %s; check config.username and config.password",
-				user, db, addr, pgErr.Message)
+				user, db, addr, short(pgErr.Message))
 		case pgErr.Code == "42501":
-			msg = fmt.Sprintf("user %s may not connect to database %s at %s: %s; a superuser must give the user access to the database", user, db, addr, pgErr.Message)
+			msg = fmt.Sprintf("user %s may not connect to database %s at %s: %s; a superuser must give the user access to the database", user, db, addr, short(pgErr.Message))
 		default:
 			msg = fmt.Sprintf("Redshift at %s refused the connection of user %s to database %s: %s (SQLSTATE %s)",
-				addr, user, db, pgErr.Message, pgErr.Code)
+				addr, user, db, short(pgErr.Message), short(pgErr.Code))
 		}
 	case errors.Is(err, context.DeadlineExceeded) || redshiftTimeout(err):
 		msg = fmt.Sprintf("Redshift at %s did not answer within the connect timeout (%s): check config.host and config.port, "+
 			"that the cluster is reachable from the server (publicly accessible or in a peered network) and that its security group "+
-			"allows inbound TCP on port %d (%v)", addr, r.opts.connectTimeout(), t.cfg.Port, err)
+			"allows inbound TCP on port %d (%v)", addr, r.opts.connectTimeout(), t.cfg.Port, vendor(err))
 	case strings.Contains(err.Error(), "refused TLS"):
 		msg = fmt.Sprintf("the server at %s refused TLS, which the connector requires (Redshift always offers it): "+
-			"check that config.host and config.port name a Redshift endpoint (%v)", addr, err)
+			"check that config.host and config.port name a Redshift endpoint", addr)
 	default:
 		msg = fmt.Sprintf("cannot connect to Redshift at %s: %v; check config.host and config.port, that the cluster is reachable "+
-			"from the server and that its security group allows inbound TCP on port %d", addr, err, t.cfg.Port)
+			"from the server and that its security group allows inbound TCP on port %d", addr, vendor(err), t.cfg.Port)
 	}
 	return Scrub(errors.New(msg), t.secrets)
 }
@@ -373,7 +389,7 @@ func (r *Redshift) query(ctx context.Context, conn *sql.Conn, scan func(*sql.Row
 	defer cancel()
 	rows, err := conn.QueryContext(ctx, q)
 	if err != nil {
-		return err
+		return vendor(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -381,7 +397,7 @@ func (r *Redshift) query(ctx context.Context, conn *sql.Conn, scan func(*sql.Row
 			return err
 		}
 	}
-	return rows.Err()
+	return vendor(rows.Err())
 }
 
 func (r *Redshift) checkConnection(ctx context.Context, conn *sql.Conn, _ *redshiftTarget) ([]string, error) {

@@ -211,7 +211,7 @@ func rsCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-var rsOpts = Options{DisableTLS: true, ConnectTimeout: 3 * time.Second, StatementTimeout: 5 * time.Second}
+var rsOpts = Options{DisableTLS: true, ConnectTimeout: 3 * time.Second, StatementTimeout: 5 * time.Second, Egress: localEgress}
 
 // rsWant checks a validation's outcome: every test passed except the failing ones,
 // whose messages must contain the given texts; no message contains a secret.
@@ -528,7 +528,7 @@ func TestRedshiftUnreachable(t *testing.T) {
 	ctx := rsCtx(t)
 
 	t.Run("refused", func(t *testing.T) {
-		r := NewRedshift(Options{DisableTLS: true, ConnectTimeout: 2 * time.Second})
+		r := NewRedshift(Options{DisableTLS: true, ConnectTimeout: 2 * time.Second, Egress: localEgress})
 		p := payload(t, "127.0.0.1", 1)
 		start := time.Now()
 		err := r.Check(ctx, redshiftTestConnection, p, Credentials{})
@@ -592,7 +592,7 @@ func TestRedshiftUnreachable(t *testing.T) {
 				mu.Unlock()
 			}
 		}()
-		r := NewRedshift(Options{DisableTLS: true, ConnectTimeout: 300 * time.Millisecond})
+		r := NewRedshift(Options{DisableTLS: true, ConnectTimeout: 300 * time.Millisecond, Egress: localEgress})
 		port := ln.Addr().(*net.TCPAddr).Port
 		start := time.Now()
 		err = r.Check(ctx, redshiftTestConnection, payload(t, "127.0.0.1", port), Credentials{})
@@ -679,7 +679,7 @@ func TestRedshiftWrongPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := NewRedshift(Options{DisableTLS: true, ConnectTimeout: 2 * time.Second})
+	r := NewRedshift(Options{DisableTLS: true, ConnectTimeout: 2 * time.Second, Egress: localEgress})
 	err = r.Check(ctx, redshiftTestConnection, p, Credentials{})
 	if err == nil || strings.Contains(err.Error(), pw) ||
 		!strings.Contains(err.Error(), `password authentication failed for user "immuta_system"`) ||
@@ -701,7 +701,7 @@ func TestRedshiftWrongPassword(t *testing.T) {
 
 	t.Run("TLS required", func(t *testing.T) {
 		before := len(got())
-		err := NewRedshift(Options{ConnectTimeout: 2 * time.Second}).Check(ctx, redshiftTestConnection, p, Credentials{})
+		err := NewRedshift(Options{ConnectTimeout: 2 * time.Second, Egress: localEgress}).Check(ctx, redshiftTestConnection, p, Credentials{})
 		if err == nil || !strings.Contains(err.Error(), "refused TLS") {
 			t.Fatalf("Check with TLS against a server without it = %v; want a TLS failure", err)
 		}
@@ -721,7 +721,7 @@ func TestRedshiftAccessKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := rsCtx(t)
-	r := NewRedshift(Options{DisableTLS: true})
+	r := NewRedshift(Options{DisableTLS: true, Egress: localEgress})
 	for _, name := range []string{redshiftTestConnection, redshiftTestDatabase, redshiftTestPrivileges} {
 		err := r.Check(ctx, name, p, Credentials{})
 		if err == nil || !strings.Contains(err.Error(), "IAM credentials flow") || strings.Contains(err.Error(), secret) {

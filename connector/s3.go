@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -72,16 +73,19 @@ const S3SessionName = "integrations-validation"
 // An S3 holds no per-integration state and is safe for concurrent use.
 type S3 struct {
 	opts Options
-	// httpClient, when set (Options.AWSEndpoint), sends every request to the endpoint.
+	// httpClient sends every AWS API request through the egress policy; with
+	// Options.AWSEndpoint set, to that endpoint.
 	httpClient *awshttp.BuildableClient
 }
 
-// NewS3 returns the Native S3 connector. With o.AWSEndpoint set, STS and S3 Control
-// use it as their base endpoint, and every connection, whatever its host name (S3
-// Control prefixes the host with the account id), is made to that endpoint's host and
-// port: tests point it at a local server, and a local AWS emulator works the same way.
+// NewS3 returns the Native S3 connector. Every API request is dialled through the
+// egress policy (Options.Egress). With o.AWSEndpoint set, STS and S3 Control use it as
+// their base endpoint, and every connection, whatever its host name (S3 Control
+// prefixes the host with the account id), is made to that endpoint's host and port:
+// tests point it at a local server, and a local AWS emulator works the same way.
 func NewS3(o Options) *S3 {
-	s := &S3{opts: o}
+	pol := o.egress()
+	dial := pol.DialContext
 	if o.AWSEndpoint != "" {
 		if u, err := url.Parse(o.AWSEndpoint); err == nil && u.Host != "" {
 			addr := u.Host
@@ -92,16 +96,20 @@ func NewS3(o Options) *S3 {
 				}
 				addr = net.JoinHostPort(u.Hostname(), port)
 			}
-			d := &net.Dialer{Timeout: o.connectTimeout()}
-			s.httpClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-				tr.Proxy = nil
-				tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
-					return d.DialContext(ctx, network, addr)
-				}
-			})
+			dial = func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return pol.DialContext(ctx, network, addr)
+			}
 		}
 	}
-	return s
+	timeout := o.connectTimeout()
+	return &S3{opts: o, httpClient: awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.Proxy = nil
+		tr.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
+			ctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			return dial(ctx, network, address)
+		}
+	})}
 }
 
 var _ Connector = (*S3)(nil)
@@ -183,12 +191,13 @@ func (s *S3) controlOptions(o *s3control.Options) {
 // assume the role is reported as such).
 func (s *S3) awsConfig(ctx context.Context, c *platforms.S3) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{config.WithRegion(c.AWSRegion)}
-	if s.httpClient != nil {
-		opts = append(opts, config.WithHTTPClient(s.httpClient))
-	}
 	auto := c.AuthenticationType == "auto"
 	if !auto {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.AWSAccessKeyID, c.AWSSecretAccessKey, "")))
+		// The payload's access key signs every request, and the SDK asks no
+		// metadata service for anything.
+		opts = append(opts, config.WithHTTPClient(s.httpClient),
+			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.AWSAccessKeyID, c.AWSSecretAccessKey, "")),
+			config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
 	// The server's own SDK settings (CA bundle, proxies, retry mode) apply; region and,
 	// for accessKey, credentials come from the config.
@@ -207,11 +216,17 @@ func (s *S3) awsConfig(ctx context.Context, c *platforms.S3) (aws.Config, error)
 		_, err := base.Credentials.Retrieve(ctx)
 		return err
 	}, func(err error) error {
-		return fmt.Errorf("the server has no usable AWS credentials of its own to assume config.awsRoleToAssume (%s) with (%v); give the server an AWS identity (environment variables, shared credentials file, or an ECS task or EC2 instance role) that may assume the role, or use authenticationType accessKey", c.AWSRoleToAssume, err)
+		return fmt.Errorf("the server has no usable AWS credentials of its own to assume config.awsRoleToAssume (%s) with (%v); give the server an AWS identity (environment variables, shared credentials file, or an ECS task or EC2 instance role) that may assume the role, or use authenticationType accessKey", c.AWSRoleToAssume, vendor(err))
 	})
 	if err != nil {
 		return aws.Config{}, err
 	}
+	// The server's own identity comes from the SDK's default chain, which the operator
+	// configures (environment, shared files, an ECS task or EC2 instance role, whose
+	// metadata service the chain may ask; AWS_EC2_METADATA_DISABLED=true turns that
+	// off). Every request made for the payload, from AssumeRole on, goes through the
+	// egress policy.
+	base.HTTPClient = s.httpClient
 	cfg := base.Copy()
 	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base, s.stsOptions), c.AWSRoleToAssume, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = S3SessionName
@@ -230,7 +245,7 @@ func s3AssumeError(err error, c *platforms.S3) error {
 	code, msg, _ := awsAPIError(err)
 	switch code {
 	case "":
-		return fmt.Errorf("could not assume config.awsRoleToAssume (%s): %v; check that AWS STS is reachable from the server", c.AWSRoleToAssume, err)
+		return fmt.Errorf("could not assume config.awsRoleToAssume (%s): %v; check that AWS STS is reachable from the server", c.AWSRoleToAssume, vendor(err))
 	case "AccessDenied":
 		return fmt.Errorf("the server's AWS identity may not assume config.awsRoleToAssume (%s) (AccessDenied: %s); the role's trust policy must allow sts:AssumeRole by the server's identity (and that identity's IAM policy must allow sts:AssumeRole on the role); fix the trust policy in the IAM console (Roles > the role > Trust relationships) or use authenticationType accessKey", c.AWSRoleToAssume, msg)
 	case "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "UnrecognizedClientException":
@@ -248,7 +263,7 @@ func awsAPIError(err error) (code, msg string, status int) {
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
-		code, msg = ae.ErrorCode(), ae.ErrorMessage()
+		code, msg = short(ae.ErrorCode()), short(ae.ErrorMessage())
 	}
 	return code, msg, status
 }
@@ -292,7 +307,7 @@ func (s *S3) checkCredentials(ctx context.Context, c *platforms.S3) error {
 			return errors.New(m)
 		}
 		if code == "" {
-			return fmt.Errorf("could not reach AWS STS in %s: %v", c.AWSRegion, err)
+			return fmt.Errorf("could not reach AWS STS in %s: %v", c.AWSRegion, vendor(err))
 		}
 		return fmt.Errorf("the AWS STS call GetCallerIdentity was refused (%s: %s); check the credentials", code, msg)
 	})
@@ -323,7 +338,7 @@ func s3ControlError(err error, c *platforms.S3, op, perm string) error {
 	case code == "AccessDenied" || status == http.StatusForbidden:
 		return fmt.Errorf("the integration's AWS identity may not call %s on account %s (AccessDenied: %s); allow %s (on arn:aws:s3:%s:%s:access-grants/default) in its IAM policy", op, account, msg, perm, region, account)
 	case code == "":
-		return fmt.Errorf("could not reach AWS S3 Control in %s: %v", region, err)
+		return fmt.Errorf("could not reach AWS S3 Control in %s: %v", region, vendor(err))
 	}
 	return fmt.Errorf("the S3 Control call %s was refused (%s: %s)", op, code, msg)
 }

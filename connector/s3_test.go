@@ -209,6 +209,9 @@ func s3Setup(t *testing.T, o Options) (*S3, *s3FakeAWS) {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	o.AWSEndpoint = srv.URL
+	if o.Egress == nil {
+		o.Egress = localEgress
+	}
 	if o.StatementTimeout == 0 {
 		o.StatementTimeout = 5 * time.Second
 	}
@@ -435,7 +438,7 @@ func TestS3Timeout(t *testing.T) {
 	// The caller's own deadline is reported as such (Validate words it).
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	s2 := NewS3(Options{AWSEndpoint: s.opts.AWSEndpoint, StatementTimeout: time.Minute})
+	s2 := NewS3(Options{AWSEndpoint: s.opts.AWSEndpoint, StatementTimeout: time.Minute, Egress: localEgress})
 	if err := s2.Check(ctx, s3InstanceTest, s3Payload(nil), Credentials{}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want a deadline error", err)
 	}

@@ -7,11 +7,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/snowflakedb/gosnowflake"
 
+	"github.com/openintegrations/integrations/internal/egress"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
 )
@@ -119,8 +123,28 @@ type Snowflake struct {
 	opts Options
 }
 
-// NewSnowflake returns the Snowflake connector configured by o.
-func NewSnowflake(o Options) *Snowflake { return &Snowflake{opts: o} }
+// NewSnowflake returns the Snowflake connector configured by o. It turns off
+// gosnowflake's platform detection for the whole process (see sfQuiet).
+func NewSnowflake(o Options) *Snowflake {
+	sfQuiet()
+	return &Snowflake{opts: o}
+}
+
+// sfPlatformDetectionEnv is gosnowflake's switch for its platform detection: on its
+// first connection the driver probes the AWS, Azure and GCP metadata services and calls
+// AWS STS with the process's own AWS credentials, whatever the payload, in a client
+// of its own that no Transporter replaces. "true" turns that off (gosnowflake
+// platform_detection.go, v1.19; https://github.com/snowflakedb/gosnowflake/pull/1608).
+const sfPlatformDetectionEnv = "SNOWFLAKE_DISABLE_PLATFORM_DETECTION"
+
+var sfQuietOnce sync.Once
+
+// sfQuiet sets sfPlatformDetectionEnv before any connection is made. This is the one
+// environment write of the server: no connection leaves it unless the connector asked
+// for it.
+func sfQuiet() {
+	sfQuietOnce.Do(func() { _ = os.Setenv(sfPlatformDetectionEnv, "true") })
+}
 
 var _ Connector = (*Snowflake)(nil)
 
@@ -247,6 +271,13 @@ func sfConfig(c *platforms.Snowflake, auto bool, sys Credentials, role string, o
 		JWTClientTimeout: o.connectTimeout(),
 		// Never cache tokens on disk.
 		ClientStoreTemporaryCredential: gosnowflake.ConfigBoolFalse,
+		// Every request, the OAuth token request included, goes through the egress
+		// policy. With a Transporter gosnowflake runs no OCSP or CRL fetches of its own
+		// (transport.go createTransport, v1.19): certificates are verified by Go's TLS
+		// against the system roots, and no request goes to a CA's responder.
+		Transporter: o.egress().Transport(),
+		// No client telemetry: only the statements the connector runs go to Snowflake.
+		DisableTelemetry: true,
 	}
 	if cfg.Port == 0 {
 		cfg.Port = 443
@@ -282,6 +313,9 @@ func sfConfig(c *platforms.Snowflake, auto bool, sys Credentials, role string, o
 		}
 		if oc.UseCertificate {
 			return nil, errors.New("oAuthClientCredentials with a certificate (config.oAuthClientConfig.useCertificate) are not supported yet: use a client secret (useCertificate false, clientSecret set), or key-pair authentication")
+		}
+		if u, err := url.Parse(oc.AuthorityURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			return nil, fmt.Errorf("config.oAuthClientConfig.authorityUrl %q must be the https:// URL of the OAuth provider's token endpoint", oc.AuthorityURL)
 		}
 		cfg.Authenticator = gosnowflake.AuthTypeOAuthClientCredentials
 		cfg.OauthClientID = oc.ClientID
@@ -325,11 +359,22 @@ func (s *Snowflake) open(ctx context.Context, p *platforms.Payload, sys Credenti
 	}
 	c, err := sfConfigOf(p)
 	if err != nil {
-		return nil, err
+		return nil, own(err)
 	}
 	cfg, err := sfConfig(c, p.Auto(), sys, role, s.opts)
 	if err != nil {
-		return nil, err
+		return nil, own(err)
+	}
+	// The transport checks every address it dials; checking the host first reports a
+	// refusal in the policy's words rather than in the driver's.
+	hosts := []string{cfg.Host}
+	if u, err := url.Parse(cfg.OauthTokenRequestURL); err == nil && u.Hostname() != "" {
+		hosts = append(hosts, u.Hostname())
+	}
+	for _, h := range hosts {
+		if err := s.opts.egress().CheckHost(ctx, h); errors.Is(err, egress.ErrRefused) {
+			return nil, err
+		}
 	}
 	db := sql.OpenDB(gosnowflake.NewConnector(gosnowflake.SnowflakeDriver{}, *cfg))
 	db.SetMaxOpenConns(2)
@@ -366,6 +411,9 @@ func sfAuthFailed(err error) bool {
 
 // sfConnectError explains a failed sign-in.
 func sfConnectError(c *platforms.Snowflake, lg sfLogin, err error) error {
+	if kept := keptAsIs(err); kept != nil {
+		return kept
+	}
 	if sfAuthFailed(err) {
 		fix := "check config.username and config.password"
 		switch {
@@ -377,19 +425,19 @@ func sfConnectError(c *platforms.Snowflake, lg sfLogin, err error) error {
 		case c.AuthenticationType == "oAuthClientCredentials":
 			fix = "check config.oAuthClientConfig (clientId, clientSecret, authorityUrl, scope) and the Snowflake security integration of the OAuth provider"
 		}
-		return fmt.Errorf("snowflake refused the sign-in of %s at %s (%v): %s", lg.what, c.Host, err, fix)
+		return fmt.Errorf("snowflake refused the sign-in of %s at %s (%v): %s", lg.what, c.Host, vendor(err), fix)
 	}
 	var kerr *platforms.KeyError
 	if errors.As(err, &kerr) {
 		return fmt.Errorf("cannot use the private key: %v", kerr)
 	}
-	return fmt.Errorf("cannot sign in to Snowflake at %s:%d as %s (%v): check config.host (the account host, <account>.snowflakecomputing.com), config.port and the credentials, and that the server can reach Snowflake", c.Host, c.Port, lg.what, err)
+	return fmt.Errorf("cannot sign in to Snowflake at %s:%d as %s (%v): check config.host (the account host, <account>.snowflakecomputing.com), config.port and the credentials, and that the server can reach Snowflake", c.Host, c.Port, lg.what, vendor(err))
 }
 
 // exec runs one statement.
 func (ss *sfSession) exec(ctx context.Context, q string) error {
 	_, err := ss.conn.ExecContext(ctx, q)
-	return err
+	return vendor(err)
 }
 
 // useRole makes role the session role; the error says how to grant it.
@@ -404,10 +452,10 @@ func (ss *sfSession) useRole(ctx context.Context, role string) error {
 		}
 		q := sfQ(role)
 		if ss.lg.user == "" {
-			return fmt.Errorf("%s cannot use role %s (%v): grant the role to the OAuth client's user (GRANT ROLE %s TO USER followed by that user's name, as SECURITYADMIN or ACCOUNTADMIN)", ss.lg.what, q, err, q)
+			return fmt.Errorf("%s cannot use role %s (%v): grant the role to the OAuth client's user (GRANT ROLE %s TO USER followed by that user's name, as SECURITYADMIN or ACCOUNTADMIN)", ss.lg.what, q, vendor(err), q)
 		}
 		fix := sfSuggest("role-grant.create", sfRoleGrantData{Role: role, GranteeType: "USER", Grantee: ss.lg.user})
-		return fmt.Errorf("%s cannot use role %s (%v): grant it with %s (as SECURITYADMIN or ACCOUNTADMIN)", ss.lg.what, q, err, fix)
+		return fmt.Errorf("%s cannot use role %s (%v): grant it with %s (as SECURITYADMIN or ACCOUNTADMIN)", ss.lg.what, q, vendor(err), fix)
 	}
 	return nil
 }
@@ -423,7 +471,7 @@ func (ss *sfSession) find(ctx context.Context, objects, name string) (bool, erro
 	}
 	rows, err := liveSQLRows(ctx, ss.conn, q)
 	if err != nil {
-		return false, fmt.Errorf("%s failed (%w)", q, err)
+		return false, fmt.Errorf("%s failed (%w)", q, vendor(err))
 	}
 	for _, r := range rows {
 		if v, _ := r.get("name"); v == canon {
@@ -478,7 +526,7 @@ func sfCheckConnection(ctx context.Context, ss *sfSession) error {
 	}
 	rows, err := liveSQLRows(ctx, ss.conn, q)
 	if err != nil {
-		return fmt.Errorf("signed in as %s, but SELECT CURRENT_USER() failed (%v): check that the user is not disabled or locked (DESCRIBE USER)", ss.lg.what, err)
+		return fmt.Errorf("signed in as %s, but SELECT CURRENT_USER() failed (%v): check that the user is not disabled or locked (DESCRIBE USER)", ss.lg.what, vendor(err))
 	}
 	if len(rows) == 0 {
 		return fmt.Errorf("signed in as %s, but SELECT CURRENT_USER() returned nothing: check the account's session policies", ss.lg.what)
@@ -499,7 +547,7 @@ func sfCheckWarehouse(ctx context.Context, ss *sfSession) error {
 			return ctx.Err()
 		}
 		fix := sfSuggest("warehouse-grant.create", sfWarehouseGrantData{Warehouse: ss.c.Warehouse, Role: ss.lg.role})
-		return fmt.Errorf("role %s cannot use warehouse %s (%v): check config.warehouse, and grant the role access with %s", sfQ(ss.lg.role), sfQ(ss.c.Warehouse), err, fix)
+		return fmt.Errorf("role %s cannot use warehouse %s (%v): check config.warehouse, and grant the role access with %s", sfQ(ss.lg.role), sfQ(ss.c.Warehouse), vendor(err), fix)
 	}
 	return nil
 }
@@ -521,7 +569,7 @@ func sfCheckPrefix(ctx context.Context, ss *sfSession, prefix string) error {
 	}
 	rows, err := liveSQLRows(ctx, ss.conn, q)
 	if err != nil {
-		return fmt.Errorf("cannot list the roles whose names start with the table grants prefix %s (%s: %v): run the check as a role that can see the account's roles", prefix, q, err)
+		return fmt.Errorf("cannot list the roles whose names start with the table grants prefix %s (%s: %v): run the check as a role that can see the account's roles", prefix, q, vendor(err))
 	}
 	own := ss.c.SystemRole()
 	// The integration's own roles may carry the prefix (IMMUTA_SYSTEM): the create script
@@ -576,7 +624,7 @@ func sfCheckDatabase(ctx context.Context, ss *sfSession) error {
 	}
 	found, err := ss.find(ctx, "DATABASES", ss.c.Database)
 	if err != nil {
-		return fmt.Errorf("cannot check whether database %s exists: %v", sfQ(ss.c.Database), err)
+		return fmt.Errorf("cannot check whether database %s exists: %v", sfQ(ss.c.Database), vendor(err))
 	}
 	if found {
 		db := sfQ(ss.c.Database)
@@ -593,7 +641,7 @@ func sfCheckImpersonation(ctx context.Context, ss *sfSession) error {
 	r := ss.c.Impersonation.Role
 	found, err := ss.find(ctx, "ROLES", r)
 	if err != nil {
-		return fmt.Errorf("cannot check whether role %s exists: %v", sfQ(r), err)
+		return fmt.Errorf("cannot check whether role %s exists: %v", sfQ(r), vendor(err))
 	}
 	if found {
 		drop := sfSuggest("role.drop", sfNameData{Name: r})
@@ -622,7 +670,7 @@ func sfCheckGrants(ctx context.Context, ss *sfSession) error {
 		}
 		rows, err := liveSQLRows(ctx, ss.conn, q)
 		if err != nil {
-			return fmt.Errorf("cannot list the privileges of role %s (%s: %v): run the check as a role that can, or grant the bootstrap role ACCOUNTADMIN", sfQ(root), q, err)
+			return fmt.Errorf("cannot list the privileges of role %s (%s: %v): run the check as a role that can, or grant the bootstrap role ACCOUNTADMIN", sfQ(root), q, vendor(err))
 		}
 		for _, row := range rows {
 			priv, _ := row.get("privilege")
@@ -736,7 +784,7 @@ func (ss *sfSession) verifyPresent(ctx context.Context) error {
 			return err
 		}
 		if _, err := liveSQLRows(ctx, ss.conn, q); err != nil {
-			return fmt.Errorf("signed in as %s, but SELECT CURRENT_USER() failed (%v): check that the user is not disabled", ss.lg.what, err)
+			return fmt.Errorf("signed in as %s, but SELECT CURRENT_USER() failed (%v): check that the user is not disabled", ss.lg.what, vendor(err))
 		}
 		// USE ROLE succeeds only if the role exists and is granted to the user.
 		if err := ss.useRole(ctx, sysRole); err != nil {
@@ -754,7 +802,7 @@ func (ss *sfSession) verifyPresent(ctx context.Context) error {
 	for _, o := range ss.objects() {
 		found, err := ss.find(ctx, o.objects, o.name)
 		if err != nil {
-			return fmt.Errorf("cannot check %s %s: %v", o.kind, sfQ(o.name), err)
+			return fmt.Errorf("cannot check %s %s: %v", o.kind, sfQ(o.name), vendor(err))
 		}
 		if !found {
 			problems = append(problems, fmt.Sprintf("%s %s does not exist (or role %s cannot see it)", o.kind, sfQ(o.name), sfQ(viewer)))
@@ -768,7 +816,7 @@ func (ss *sfSession) verifyPresent(ctx context.Context) error {
 		}
 		rows, err := liveSQLRows(ctx, ss.conn, q)
 		if err != nil {
-			return fmt.Errorf("cannot list the roles of user %s (%s: %v)", sfQ(user), q, err)
+			return fmt.Errorf("cannot list the roles of user %s (%s: %v)", sfQ(user), q, vendor(err))
 		}
 		granted := false
 		for _, r := range rows {
@@ -800,7 +848,7 @@ func (ss *sfSession) verifyGone(ctx context.Context) error {
 	for _, o := range ss.objects() {
 		found, err := ss.find(ctx, o.objects, o.name)
 		if err != nil {
-			return fmt.Errorf("cannot check %s %s: %v", o.kind, sfQ(o.name), err)
+			return fmt.Errorf("cannot check %s %s: %v", o.kind, sfQ(o.name), vendor(err))
 		}
 		if found {
 			left = append(left, o.kind+" "+sfQ(o.name))
@@ -841,12 +889,12 @@ func (r liveSQLRow) at(i int) (string, bool) {
 func liveSQLRows(ctx context.Context, conn *sql.Conn, q string) ([]liveSQLRow, error) {
 	rows, err := conn.QueryContext(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, vendor(err)
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return nil, err
+		return nil, vendor(err)
 	}
 	var out []liveSQLRow
 	for rows.Next() {
@@ -860,7 +908,7 @@ func liveSQLRows(ctx context.Context, conn *sql.Conn, q string) ([]liveSQLRow, e
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	return out, vendor(rows.Err())
 }
 
 // liveSQLFinish returns a Check or Verify result with every secret removed, keeping

@@ -45,7 +45,7 @@ func runPhase(ctx context.Context, ph render.Phase, open Opener, timeout time.Du
 	// One connection for the whole phase: session state (USE, roles) carries over.
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return &RunError{Phase: ph.Name, Err: Scrub(err, secrets)}
+		return &RunError{Phase: ph.Name, Err: Scrub(vendor(err), secrets)}
 	}
 	defer conn.Close()
 	for i, st := range ph.Statements {
@@ -55,6 +55,8 @@ func runPhase(ctx context.Context, ph render.Phase, open Opener, timeout time.Du
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 				err = fmt.Errorf("the statement did not finish within %s", timeout)
+			} else {
+				err = vendor(err)
 			}
 			return &RunError{Phase: ph.Name, Index: i + 1, Err: Scrub(err, secrets)}
 		}
@@ -81,7 +83,35 @@ func Scrub(err error, secrets []string) error {
 			msg = strings.ReplaceAll(msg, s, platforms.Redacted)
 		}
 	}
-	return &scrubbed{msg}
+	return &scrubbed{scrubCuts(msg, secrets)}
+}
+
+// scrubCuts removes, before each cutMark in msg, the longest start of a secret that the
+// text there ends with: what is left of a secret that short cut in two.
+func scrubCuts(msg string, secrets []string) string {
+	if !strings.Contains(msg, cutMark) {
+		return msg
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, cutMark)
+		if i < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		head := msg[:i]
+		for _, s := range secrets {
+			for k := len(s) - 1; k > 0; k-- {
+				if strings.HasSuffix(head, s[:k]) {
+					head = head[:len(head)-k]
+					break
+				}
+			}
+		}
+		b.WriteString(head)
+		b.WriteString(cutMark)
+		msg = msg[i+len(cutMark):]
+	}
 }
 
 // Secrets lists the secret values of a payload and of the server-held credentials, for

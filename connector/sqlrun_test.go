@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/openintegrations/integrations/connector/recorddriver"
 	"github.com/openintegrations/integrations/render"
 )
@@ -66,7 +68,7 @@ func TestRunPhasesOrderAndConnections(t *testing.T) {
 func TestRunPhasesStopsAtFirstFailure(t *testing.T) {
 	d := recorddriver.New()
 	const secret = "S3cr3t-Passw0rd"
-	d.FailOn("CREATE USER b", errors.New("syntax error near '"+secret+"' in CREATE USER b"))
+	d.FailOn("CREATE USER b", &pgconn.PgError{Code: "42601", Message: "syntax error near '" + secret + "' in CREATE USER b"})
 	s := runScript(
 		phase("initial-create", "master", "CREATE LOGIN a;"),
 		phase("create", "db", "CREATE USER a;", "CREATE USER b;", "GRANT x;"),
@@ -92,7 +94,7 @@ func TestRunPhasesStopsAtFirstFailure(t *testing.T) {
 func TestRunPhasesConnectionFailure(t *testing.T) {
 	d := recorddriver.New()
 	const secret = "pw-in-dsn"
-	d.FailConnect("db", errors.New("login failed for user u with password "+secret))
+	d.FailConnect("db", &pgconn.PgError{Code: "28P01", Message: "login failed for user u with password " + secret})
 	s := runScript(
 		phase("initial-create", "master", "CREATE LOGIN a;"),
 		phase("create", "db", "CREATE USER a;"),

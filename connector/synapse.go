@@ -20,6 +20,7 @@ import (
 	mssql "github.com/microsoft/go-mssqldb"
 	"github.com/microsoft/go-mssqldb/msdsn"
 
+	"github.com/openintegrations/integrations/internal/egress"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
 )
@@ -282,7 +283,7 @@ func synConnector(c *platforms.Synapse, auto bool, sys Credentials, database str
 		cfg.User, cfg.Password = lg.user, sys.Password
 		conn = mssql.NewConnectorConfig(cfg)
 	case lg.oauth:
-		provide, err := synTokenProvider(c.OAuthClientConfig)
+		provide, err := synTokenProvider(c.OAuthClientConfig, o.egress())
 		if err != nil {
 			return nil, err
 		}
@@ -295,8 +296,21 @@ func synConnector(c *platforms.Synapse, auto bool, sys Credentials, database str
 	default:
 		return nil, fmt.Errorf("config.authenticationType %q is not one of userPassword, oAuthClientSecret", c.AuthenticationType)
 	}
+	// Every dial, a gateway redirect's included, goes through the egress policy, which
+	// also resolves the host (see synDialer).
+	conn.Dialer = synDialer{o.egress()}
 	return &synTimeoutConnector{Connector: conn, timeout: o.connectTimeout()}, nil
 }
+
+// synDialer dials through the egress policy. It is a go-mssqldb HostDialer, so the
+// driver hands it the host name instead of resolving it with the system resolver: the
+// policy resolves it once and checks the addresses it dials.
+type synDialer struct{ *egress.Policy }
+
+// HostName implements mssql.HostDialer; go-mssqldb v1.11 only tests for the interface.
+func (synDialer) HostName() string { return "" }
+
+var _ mssql.HostDialer = synDialer{}
 
 // synTimeoutConnector bounds each sign-in (dial, TLS, token, login) by a timeout.
 type synTimeoutConnector struct {
@@ -311,7 +325,7 @@ func (t *synTimeoutConnector) Connect(ctx context.Context) (driver.Conn, error) 
 }
 
 // synTokenProvider returns the Microsoft Entra token source of the application.
-func synTokenProvider(oc *platforms.SynapseOAuth) (func(ctx context.Context, serverSPN, stsURL string) (string, error), error) {
+func synTokenProvider(oc *platforms.SynapseOAuth, pol *egress.Policy) (func(ctx context.Context, serverSPN, stsURL string) (string, error), error) {
 	u, err := url.Parse(oc.AuthorityURL)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("config.oAuthClientConfig.authorityUrl %q must be the tenant's authority, https://login.microsoftonline.com/<tenant id>", oc.AuthorityURL)
@@ -325,7 +339,14 @@ func synTokenProvider(oc *platforms.SynapseOAuth) (func(ctx context.Context, ser
 			t = stsURL[strings.LastIndex(stsURL, "/")+1:]
 		}
 		cred, err := azidentity.NewClientSecretCredential(t, id, secret, &azidentity.ClientSecretCredentialOptions{
-			ClientOptions: azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: authorityHost}},
+			// The token request goes through the egress policy, and only to the
+			// authority the payload names: no instance discovery request to another
+			// host (https://learn.microsoft.com/en-us/entra/identity-platform/msal-client-application-configuration).
+			ClientOptions: azcore.ClientOptions{
+				Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: authorityHost},
+				Transport: pol.Client(),
+			},
+			DisableInstanceDiscovery: true,
 		})
 		if err != nil {
 			return "", err
@@ -352,11 +373,24 @@ func (s *Synapse) open(ctx context.Context, p *platforms.Payload, sys Credential
 	}
 	c, err := synConfigOf(p)
 	if err != nil {
-		return nil, err
+		return nil, own(err)
 	}
 	conn, err := synConnector(c, p.Auto(), sys, connectTo, s.opts)
 	if err != nil {
-		return nil, err
+		return nil, own(err)
+	}
+	// The dialer checks every address; checking the hosts first reports a refusal in
+	// the policy's words rather than in the driver's.
+	hosts := []string{c.Host}
+	if oc := c.OAuthClientConfig; oc != nil && c.AuthenticationType == "oAuthClientSecret" {
+		if u, err := url.Parse(oc.AuthorityURL); err == nil && u.Hostname() != "" {
+			hosts = append(hosts, u.Hostname())
+		}
+	}
+	for _, h := range hosts {
+		if err := s.opts.egress().CheckHost(ctx, h); errors.Is(err, egress.ErrRefused) {
+			return nil, err
+		}
 	}
 	db := sql.OpenDB(conn)
 	db.SetMaxOpenConns(2)
@@ -406,6 +440,9 @@ func synConnectError(c *platforms.Synapse, lg synLogin, target string, err error
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	if kept := keptAsIs(err); kept != nil {
+		return kept
+	}
 	db := synQ(target)
 	switch synNumber(err) {
 	case synErrLoginFailed:
@@ -420,18 +457,18 @@ func synConnectError(c *platforms.Synapse, lg synLogin, target string, err error
 		default:
 			fix = fmt.Sprintf("check config.username and config.password, and that the login has a user in %s (%s run there)", db, synSuggest("user.create", synUserData{Name: lg.user, Login: lg.user}))
 		}
-		return fmt.Errorf("synapse refused the sign-in of %s to database %s (%v): %s", lg.what, db, err, fix)
+		return fmt.Errorf("synapse refused the sign-in of %s to database %s (%v): %s", lg.what, db, vendor(err), fix)
 	case synErrCannotOpenDB:
-		return fmt.Errorf("%s cannot open database %s (%v): check that config.database names a dedicated SQL pool of the workspace, that the pool is online (resume it if it is paused), and that the login has a user in it", lg.what, db, err)
+		return fmt.Errorf("%s cannot open database %s (%v): check that config.database names a dedicated SQL pool of the workspace, that the pool is online (resume it if it is paused), and that the login has a user in it", lg.what, db, vendor(err))
 	}
 	if lg.oauth && strings.Contains(err.Error(), "AADSTS") {
-		return fmt.Errorf("the Microsoft Entra ID sign-in of application %s failed (%v): check config.oAuthClientConfig.clientId, clientSecret and authorityUrl (https://login.microsoftonline.com/<tenant id>)", lg.user, err)
+		return fmt.Errorf("the Microsoft Entra ID sign-in of application %s failed (%v): check config.oAuthClientConfig.clientId, clientSecret and authorityUrl (https://login.microsoftonline.com/<tenant id>)", lg.user, vendor(err))
 	}
 	port := c.Port
 	if port == 0 {
 		port = platforms.SynapseDefaultPort
 	}
-	return fmt.Errorf("cannot connect to Synapse at %s:%d (database %s) as %s (%v): check config.host (the workspace's dedicated SQL endpoint, <workspace>.sql.azuresynapse.net), config.port and the workspace firewall rules that must let the server in", c.Host, port, db, lg.what, err)
+	return fmt.Errorf("cannot connect to Synapse at %s:%d (database %s) as %s (%v): check config.host (the workspace's dedicated SQL endpoint, <workspace>.sql.azuresynapse.net), config.port and the workspace firewall rules that must let the server in", c.Host, port, db, lg.what, vendor(err))
 }
 
 // Check implements Connector.
@@ -478,7 +515,7 @@ func (s *Synapse) check(ctx context.Context, test string, p *platforms.Payload, 
 
 func (ss *synSession) checkConnection(ctx context.Context) error {
 	rows, err := ss.rows(ctx, "connector.login-name", nil, func(err error) error {
-		return fmt.Errorf("signed in to %s as %s, but reading the session's login name (SUSER_SNAME) failed (%v): check that the login is enabled (%s)", synQ(ss.target), ss.lg.what, err,
+		return fmt.Errorf("signed in to %s as %s, but reading the session's login name (SUSER_SNAME) failed (%v): check that the login is enabled (%s)", synQ(ss.target), ss.lg.what, vendor(err),
 			synSuggest("connector.fix-enable-login", synLoginData{Login: ss.lg.user}))
 	})
 	if err != nil {
@@ -492,7 +529,7 @@ func (ss *synSession) checkConnection(ctx context.Context) error {
 
 func (ss *synSession) checkPool(ctx context.Context) error {
 	rows, err := ss.rows(ctx, "connector.pool-edition", nil, func(err error) error {
-		return fmt.Errorf("cannot read the properties of database %s as %s (%v): the login needs a user in the database (%s run there)", synQ(ss.target), ss.lg.what, err,
+		return fmt.Errorf("cannot read the properties of database %s as %s (%v): the login needs a user in the database (%s run there)", synQ(ss.target), ss.lg.what, vendor(err),
 			synSuggest("user.create", synUserData{Name: ss.lg.user, Login: ss.lg.user}))
 	})
 	if err != nil {
@@ -510,7 +547,7 @@ func (ss *synSession) checkPool(ctx context.Context) error {
 func (ss *synSession) checkSchemasAbsent(ctx context.Context, exp *synExpect) error {
 	names := append([]string{ss.c.Schema}, exp.schemas...)
 	rows, err := ss.rows(ctx, "connector.schema-names", synNamesData{Names: names}, func(err error) error {
-		return fmt.Errorf("cannot list the schemas of database %s (%v): the login needs a user in it", synQ(ss.target), err)
+		return fmt.Errorf("cannot list the schemas of database %s (%v): the login needs a user in it", synQ(ss.target), vendor(err))
 	})
 	if err != nil {
 		return err
@@ -536,7 +573,7 @@ func (ss *synSession) checkSchemasAbsent(ctx context.Context, exp *synExpect) er
 
 func (ss *synSession) checkPrincipalAbsent(ctx context.Context, role string) error {
 	rows, err := ss.rows(ctx, "connector.principal", synNameData{Name: role}, func(err error) error {
-		return fmt.Errorf("cannot list the principals of database %s (%v): the login needs a user in it", synQ(ss.target), err)
+		return fmt.Errorf("cannot list the principals of database %s (%v): the login needs a user in it", synQ(ss.target), vendor(err))
 	})
 	if err != nil {
 		return err
@@ -554,7 +591,7 @@ func (ss *synSession) checkPrincipalAbsent(ctx context.Context, role string) err
 
 func (ss *synSession) checkLoginCreation(ctx context.Context) error {
 	rows, err := ss.rows(ctx, "connector.login-manager", nil, func(err error) error {
-		return fmt.Errorf("cannot read the role memberships of %s in master (%v): sign in as the workspace SQL admin", ss.lg.what, err)
+		return fmt.Errorf("cannot read the role memberships of %s in master (%v): sign in as the workspace SQL admin", ss.lg.what, vendor(err))
 	})
 	if err != nil {
 		return err
@@ -575,7 +612,7 @@ func (ss *synSession) checkLoginCreation(ctx context.Context) error {
 
 func (ss *synSession) checkDBOwner(ctx context.Context) error {
 	rows, err := ss.rows(ctx, "connector.db-owner", nil, func(err error) error {
-		return fmt.Errorf("cannot read the role memberships of %s in database %s (%v)", ss.lg.what, synQ(ss.target), err)
+		return fmt.Errorf("cannot read the role memberships of %s in database %s (%v)", ss.lg.what, synQ(ss.target), vendor(err))
 	})
 	if err != nil {
 		return err
@@ -704,7 +741,7 @@ func (ss *synSession) facts(ctx context.Context, exp *synExpect, tables, role bo
 		})
 	}
 	rows, err := ss.rows(ctx, "connector.setup", data, func(err error) error {
-		return fmt.Errorf("cannot read the setup of %s in database %s (%w)", ss.lg.what, synQ(ss.target), err)
+		return fmt.Errorf("cannot read the setup of %s in database %s (%w)", ss.lg.what, synQ(ss.target), vendor(err))
 	})
 	if err != nil {
 		return nil, err
@@ -719,7 +756,7 @@ func (ss *synSession) facts(ctx context.Context, exp *synExpect, tables, role bo
 	}
 	perms := func(principal string) ([]synPerm, error) {
 		rows, err := ss.rows(ctx, "connector.permissions", synPermsData{Principal: principal}, func(err error) error {
-			return fmt.Errorf("cannot list the permissions in database %s (%w)", synQ(ss.target), err)
+			return fmt.Errorf("cannot list the permissions in database %s (%w)", synQ(ss.target), vendor(err))
 		})
 		if err != nil {
 			return nil, err
@@ -738,7 +775,7 @@ func (ss *synSession) facts(ctx context.Context, exp *synExpect, tables, role bo
 	}
 	if role {
 		rows, err := ss.rows(ctx, "connector.principal-type", synNameData{Name: ss.c.Impersonation.Role}, func(err error) error {
-			return fmt.Errorf("cannot look up role %s in database %s (%w)", synQ(ss.c.Impersonation.Role), synQ(ss.target), err)
+			return fmt.Errorf("cannot look up role %s in database %s (%w)", synQ(ss.c.Impersonation.Role), synQ(ss.target), vendor(err))
 		})
 		if err != nil {
 			return nil, err
@@ -990,7 +1027,7 @@ func (s *Synapse) verifyByName(ctx context.Context, op platforms.Operation, p *p
 			byName[strings.ToLower(n)] = add("database principal "+synQ(n), false)
 		}
 		rows, err := ss.rows(ctx, "connector.principal-names", synNamesData{Names: principals}, func(err error) error {
-			return fmt.Errorf("cannot list the principals of database %s (%w)", synQ(ss.target), err)
+			return fmt.Errorf("cannot list the principals of database %s (%w)", synQ(ss.target), vendor(err))
 		})
 		if err != nil {
 			return err
@@ -1007,7 +1044,7 @@ func (s *Synapse) verifyByName(ctx context.Context, op platforms.Operation, p *p
 			byName[strings.ToLower(n)] = add("schema "+synQ(n), n == exp.viewSchema)
 		}
 		if rows, err = ss.rows(ctx, "connector.schema-names", synNamesData{Names: schemas}, func(err error) error {
-			return fmt.Errorf("cannot list the schemas of database %s (%w)", synQ(ss.target), err)
+			return fmt.Errorf("cannot list the schemas of database %s (%w)", synQ(ss.target), vendor(err))
 		}); err != nil {
 			return err
 		}

@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"net"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -404,7 +407,7 @@ func TestSynapseConnectErrors(t *testing.T) {
 		t.Errorf("4060: %v", err)
 	}
 	h = newSynHarness()
-	h.d.FailConnect("pool1", errors.New("dial tcp 10.0.0.1:1433: i/o timeout"))
+	h.d.FailConnect("pool1", &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded})
 	if err := h.syn.Check(context.Background(), synTestPool, manual, Credentials{}); err == nil || !strings.Contains(err.Error(), "config.host") || !strings.Contains(err.Error(), "firewall") {
 		t.Errorf("dial: %v", err)
 	}
@@ -477,7 +480,7 @@ func TestSynapseVerify(t *testing.T) {
 		t.Errorf("delete not run: %v", err)
 	}
 	h = newSynHarness()
-	h.d.FailConnect("pool1", errors.New("dial tcp: connection refused"))
+	h.d.FailConnect("pool1", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED})
 	if err := h.syn.Verify(context.Background(), platforms.OpDelete, manual, Credentials{}); err == nil || !strings.Contains(err.Error(), "config.host") {
 		t.Errorf("delete unreachable: %v", err)
 	}
@@ -558,7 +561,7 @@ func TestSynapseConnectionConfig(t *testing.T) {
 	if lg := synLoginOf(payload(t, synOAuthDoc).Config.(*platforms.Synapse), false, Credentials{}); lg.user != "00000000-1111-2222-3333-444444444444" || !lg.oauth {
 		t.Errorf("oauth login %+v", lg)
 	}
-	if _, err := synTokenProvider(&platforms.SynapseOAuth{ClientID: "x", ClientSecret: "s", AuthorityURL: "http://login.example.com/t"}); err == nil {
+	if _, err := synTokenProvider(&platforms.SynapseOAuth{ClientID: "x", ClientSecret: "s", AuthorityURL: "http://login.example.com/t"}, localEgress); err == nil {
 		t.Error("an http authority was accepted")
 	}
 

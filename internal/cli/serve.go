@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/openintegrations/integrations/connector"
+	"github.com/openintegrations/integrations/internal/egress"
 	"github.com/openintegrations/integrations/server"
 	"github.com/openintegrations/integrations/store"
 )
@@ -33,6 +34,9 @@ const (
 	// EnvTableGrantsRolePrefix is the prefix of the roles of Immuta's Snowflake table
 	// grants (--table-grants-role-prefix).
 	EnvTableGrantsRolePrefix = "INTEGRATIONS_TABLE_GRANTS_ROLE_PREFIX"
+	// EnvEgressAllow lists the address ranges, beyond public addresses, that the
+	// connectors may connect to (--egress-allow).
+	EnvEgressAllow = "INTEGRATIONS_EGRESS_ALLOW"
 )
 
 const (
@@ -174,6 +178,8 @@ func runServe(args []string, stderr io.Writer) int {
 	publicURL := fs.String("public-url", os.Getenv(EnvPublicURL), "the URL clients reach this server at, for Trino's configurationSnippet (env "+EnvPublicURL+"; default: the listen address)")
 	prefix := fs.String("table-grants-role-prefix", envOr(EnvTableGrantsRolePrefix, connector.DefaultTableGrantsRolePrefix),
 		"the prefix of the Snowflake roles Immuta's table grants create, which the test \"Initial Validation: Table Grants Role Prefix is Unique\" checks: the start of an unquoted Snowflake identifier (env "+EnvTableGrantsRolePrefix+")")
+	egressAllow := fs.String("egress-allow", os.Getenv(EnvEgressAllow),
+		"address ranges (CIDR, comma-separated) the connectors may connect to besides public addresses, e.g. 10.20.0.0/16 for a peered VPC; loopback, link-local (cloud metadata), private and other special ranges are refused unless listed (env "+EnvEgressAllow+")")
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
@@ -202,6 +208,11 @@ func runServe(args []string, stderr io.Writer) int {
 	}
 	if err := connector.CheckTableGrantsRolePrefix(*prefix); err != nil {
 		fmt.Fprintf(stderr, "integrations serve: --table-grants-role-prefix: %v\n", err)
+		return ExitUsage
+	}
+	policy, err := egress.Parse(*egressAllow)
+	if err != nil {
+		fmt.Fprintf(stderr, "integrations serve: --egress-allow: %v\n", err)
 		return ExitUsage
 	}
 	if *lease < time.Second {
@@ -241,7 +252,12 @@ func runServe(args []string, stderr io.Writer) int {
 	case *offline:
 		log.Info("offline: platform tests are skipped and automatic setup is refused")
 	default:
-		opts.Connector = connector.Live(connector.Options{TableGrantsRolePrefix: *prefix})
+		opts.Connector = connector.Live(connector.Options{TableGrantsRolePrefix: *prefix, Egress: policy})
+		allowed := make([]string, 0, len(policy.Allowed()))
+		for _, a := range policy.Allowed() {
+			allowed = append(allowed, a.String())
+		}
+		log.Info("egress policy: public addresses, and the allowed ranges", "allowed", allowed)
 	}
 	srv, err := server.New(opts)
 	if err != nil {

@@ -234,3 +234,29 @@ func TestServeRefusesBadTableGrantsRolePrefix(t *testing.T) {
 		})
 	}
 }
+
+// --egress-allow (and its environment variable) must be ranges or addresses: anything
+// else stops the server with a usage error that names the value.
+func TestServeRefusesBadEgressAllow(t *testing.T) {
+	cases := []struct {
+		name, env, bad string
+		args           []string
+	}{
+		{name: "flag host name", bad: "db.internal", args: []string{"--egress-allow", "10.0.0.0/8,db.internal"}},
+		{name: "flag bad bits", bad: "10.0.0.0/33", args: []string{"--egress-allow", "10.0.0.0/33"}},
+		{name: "env", bad: "private", env: "private"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.env != "" {
+				t.Setenv("INTEGRATIONS_EGRESS_ALLOW", c.env)
+			}
+			var stderr strings.Builder
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--offline", "--db", filepath.Join(t.TempDir(), "s.db")}, c.args...)
+			code := cli.Run(args, nil, io.Discard, &stderr)
+			if code != cli.ExitUsage || !strings.Contains(stderr.String(), "--egress-allow") || !strings.Contains(stderr.String(), c.bad) {
+				t.Fatalf("exit %d:\n%s", code, stderr.String())
+			}
+		})
+	}
+}
