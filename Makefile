@@ -1,5 +1,6 @@
 # Targets: build, test, check (vet + lint + tests), golden (rewrite golden files),
-# bench (speed ratios, background jobs/s and p99), oracle (independent parsers over the golden corpus), fuzz.
+# bench (speed ratios; background jobs/s and p99), oracle (independent parsers over
+# the golden corpus), fuzz.
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 15s
