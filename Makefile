@@ -1,5 +1,6 @@
 # Targets: build, test, check (vet + lint + tests), golden (rewrite golden files),
-# bench (speed ratios), oracle (independent parsers over the golden corpus), fuzz.
+# bench (speed ratios; background jobs/s and p99), oracle (independent parsers over
+# the golden corpus), fuzz.
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 15s
@@ -27,6 +28,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./render/ | tee bin/bench.txt
 	$(GO) test -run '^$$' -bench 'BenchmarkServer|BenchmarkStores' -benchtime 1x ./server/ | tee -a bin/bench.txt
 	$(GO) test -run '^$$' -bench . -benchmem ./store/ | tee -a bin/bench.txt
+	$(GO) test -run '^$$' -bench 'BenchmarkJobs' -benchtime 1x ./e2e/ | grep -v '^{' | tee -a bin/bench.txt
 	bash bench/cli-vs-sqlfluff.sh
 
 oracle:

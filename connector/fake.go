@@ -34,7 +34,12 @@ type Fake struct {
 	// CheckGate, when set, makes Check wait until it is closed (or ctx ends): tests use
 	// it to hold a request in its validation tests.
 	CheckGate chan struct{}
-	calls     []string
+	// OnRun, when set, is called as each Run or Verify starts, with what Calls records
+	// ("run:OP(...)" or "verify:OP"), the integration's type and its unique key
+	// (Config.UniqueKey: a host, a dataset, a name): --sandbox logs it, so that a test
+	// can count each integration's script runs. It must not block.
+	OnRun func(call, typ, key string)
+	calls []string
 }
 
 // Set changes the fake's fields under its lock (use it once workers may be running).
@@ -56,6 +61,21 @@ func (f *Fake) record(s string) {
 	f.mu.Lock()
 	f.calls = append(f.calls, s)
 	f.mu.Unlock()
+}
+
+// started records call (a Run or a Verify) for p and tells OnRun.
+func (f *Fake) started(call string, p *platforms.Payload) {
+	f.record(call)
+	f.mu.Lock()
+	on := f.OnRun
+	f.mu.Unlock()
+	if on != nil && p != nil {
+		key := ""
+		if p.Config != nil {
+			key = p.Config.UniqueKey()
+		}
+		on(call, p.Type, key)
+	}
 }
 
 func (f *Fake) wait(ctx context.Context) error {
@@ -107,12 +127,12 @@ func (f *Fake) Check(ctx context.Context, test string, _ *platforms.Payload, _ C
 }
 
 // Run implements Connector.
-func (f *Fake) Run(ctx context.Context, s *render.Script, _ *platforms.Payload) error {
+func (f *Fake) Run(ctx context.Context, s *render.Script, p *platforms.Payload) error {
 	names := make([]string, len(s.Phases))
 	for i, ph := range s.Phases {
 		names[i] = ph.Name + "@" + ph.ConnectTo
 	}
-	f.record("run:" + s.Operation + "(" + strings.Join(names, ",") + ")")
+	f.started("run:"+s.Operation+"("+strings.Join(names, ",")+")", p)
 	if err := f.wait(ctx); err != nil {
 		return err
 	}
@@ -129,8 +149,8 @@ func (f *Fake) Run(ctx context.Context, s *render.Script, _ *platforms.Payload) 
 }
 
 // Verify implements Connector.
-func (f *Fake) Verify(ctx context.Context, op platforms.Operation, _ *platforms.Payload, _ Credentials) error {
-	f.record("verify:" + string(op))
+func (f *Fake) Verify(ctx context.Context, op platforms.Operation, p *platforms.Payload, _ Credentials) error {
+	f.started("verify:"+string(op), p)
 	if err := f.wait(ctx); err != nil {
 		return err
 	}

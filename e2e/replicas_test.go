@@ -1,5 +1,7 @@
 // Package e2e runs the `integrations` binary as several processes: the multi-replica
-// test of three servers on one PostgreSQL, one of which is killed mid-load.
+// test of three servers on one PostgreSQL, one of which is killed mid-load, and the
+// load tests (and BenchmarkJobs) of background jobs on one server and on three
+// replicas.
 package e2e
 
 import (
@@ -49,7 +51,7 @@ func (r *replica) log() string {
 	return r.logs.String()
 }
 
-func startReplica(t *testing.T, db string, extra ...string) *replica {
+func startReplica(t testing.TB, db string, extra ...string) *replica {
 	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--sandbox", "--sandbox-latency", "300ms", "--lease", "2s"}, extra...)
 	cmd := exec.Command(os.Args[0], args...)
@@ -100,9 +102,15 @@ var client = &http.Client{Timeout: 30 * time.Second}
 
 // call sends a request; err is a transport error (a dead replica), not a status.
 func call(base, method, path, body string) (int, []byte, error) {
+	code, b, _, err := callH(base, method, path, body)
+	return code, b, err
+}
+
+// callH is call that also returns the response's headers.
+func callH(base, method, path, body string) (int, []byte, http.Header, error) {
 	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	req.Header.Set("Authorization", adminKey)
 	if body != "" {
@@ -110,11 +118,11 @@ func call(base, method, path, body string) (int, []byte, error) {
 	}
 	res, err := client.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
-	return res.StatusCode, b, err
+	return res.StatusCode, b, res.Header, err
 }
 
 func s3Body(name string) string {

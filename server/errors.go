@@ -25,6 +25,8 @@ type httpError struct {
 	results *connector.Results
 	// cause is logged (never sent) for 500s.
 	cause error
+	// retryAfter, when positive, is sent as the Retry-After header (seconds).
+	retryAfter int
 }
 
 func (e *httpError) Error() string { return e.message }
@@ -49,6 +51,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Body = apierr.New(he.status, he.message)
 		body.Details = he.details
 		body.ValidationResults = he.results
+		if he.retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(he.retryAfter))
+		}
 		if he.cause != nil {
 			s.log.ErrorContext(r.Context(), "request failed", "request_id", r.Context().Value(ctxRequestID), "err", he.cause)
 		}

@@ -86,6 +86,8 @@ type env struct {
 	revalidate time.Duration
 	// requestTimeout is Options.RequestTimeout.
 	requestTimeout time.Duration
+	// workers and queue are Options.Workers and Options.Queue.
+	workers, queue int
 }
 
 type envOpt struct {
@@ -97,6 +99,8 @@ type envOpt struct {
 	dsn string
 	// requestTimeout is Options.RequestTimeout (default: the server's).
 	requestTimeout time.Duration
+	// workers and queue are Options.Workers and Options.Queue (default: the server's).
+	workers, queue int
 }
 
 func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
@@ -118,6 +122,7 @@ func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
 		e.db = o.dsn
 	}
 	e.requestTimeout = o.requestTimeout
+	e.workers, e.queue = o.workers, o.queue
 	e.start(o.offline)
 	return e
 }
@@ -143,7 +148,8 @@ func (e *env) start(offline bool) {
 		}
 	}
 	opts := Options{Store: st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), CheckTimeout: 5 * time.Second, WorkTimeout: 20 * time.Second, AuthTTL: 100 * time.Millisecond,
-		Lease: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond, RevalidateInterval: e.revalidate, RequestTimeout: e.requestTimeout}
+		Lease: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond, RevalidateInterval: e.revalidate, RequestTimeout: e.requestTimeout,
+		Workers: e.workers, Queue: e.queue}
 	if !offline {
 		fake := e.fake
 		opts.Connector = func(string) connector.Connector { return fake }

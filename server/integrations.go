@@ -390,11 +390,15 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 		Type: p.Type, AutoBootstrap: p.AutoBootstrap, Status: lifecycle.Creating,
 		Config: cfg, ValidationResults: results, Keys: keysOf(uniqueKeys(p)),
 	}
-	s.takeLease(in)
+	place, err := s.reserve(platforms.OpCreate, in)
+	if err != nil {
+		return err
+	}
+	defer place.cancel()
 	if err := s.store.Create(r.Context(), in); err != nil {
 		return conflict(p, err)
 	}
-	s.enqueue(job{kind: platforms.OpCreate, id: in.ID, payload: p})
+	place.enqueue(job{kind: platforms.OpCreate, id: in.ID, payload: p})
 	writeJSON(w, http.StatusOK, accepted{strconv.FormatInt(in.ID, 10), in.Status, res})
 	return nil
 }
@@ -438,11 +442,15 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) error
 	// While the edit runs the integration holds its old and its new keys (the store
 	// drops duplicates).
 	in.Keys = append(in.Keys, keysOf(uniqueKeys(p))...)
-	s.takeLease(in)
+	place, err := s.reserve(platforms.OpEdit, in)
+	if err != nil {
+		return err
+	}
+	defer place.cancel()
 	if err := s.store.Update(r.Context(), in); err != nil {
 		return s.raced(r, in.ID, err, "edit", p)
 	}
-	s.enqueue(job{kind: platforms.OpEdit, id: in.ID, payload: p})
+	place.enqueue(job{kind: platforms.OpEdit, id: in.ID, payload: p})
 	writeJSON(w, http.StatusOK, accepted{strconv.FormatInt(in.ID, 10), in.Status, res})
 	return nil
 }
@@ -555,11 +563,15 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) error
 	in.Status, _ = lifecycle.Next(in.Status, lifecycle.Delete)
 	in.Message, in.Pending = "", nil
 	in.ValidationResults, _ = json.Marshal(res)
-	s.takeLease(in)
+	place, err := s.reserve(platforms.OpDelete, in)
+	if err != nil {
+		return err
+	}
+	defer place.cancel()
 	if err := s.store.Update(r.Context(), in); err != nil {
 		return s.raced(r, in.ID, err, "delete", nil)
 	}
-	s.enqueue(job{kind: platforms.OpDelete, id: in.ID, payload: p})
+	place.enqueue(job{kind: platforms.OpDelete, id: in.ID, payload: p})
 	writeJSON(w, http.StatusOK, accepted{strconv.FormatInt(in.ID, 10), in.Status, res})
 	return nil
 }

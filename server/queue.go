@@ -6,32 +6,43 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
+	"slices"
 	"time"
 
-	"github.com/openintegrations/integrations/connector"
 	"github.com/openintegrations/integrations/lifecycle"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/store"
 )
 
 // The job queue. An integration in a busy status (creating, editing, deleting,
-// migrating) is a job; the store keeps who runs it (a lease) so that with several
-// replicas each job runs on one of them, and a job whose replica stopped is taken over
+// migrating) is a job; the store keeps who holds it (a lease) so that with several
+// replicas each job runs on one of them, and a job whose replica died is taken over
 // once its lease lapses:
 //
-//   - The replica that accepts a POST, PUT or DELETE takes the lease in the same write
-//     that moves the status, and runs the job at once (it alone holds an automatic
-//     setup's privileged credentials, in memory).
-//   - While a job runs its lease is renewed every third of its length; a replica that
-//     cannot renew (another one claimed the job, or a forceDisable ended it) cancels
-//     the job, and finish records an outcome only while the lease is still its own.
-//   - Every replica polls the store (Claim) for busy integrations whose lease lapsed:
-//     a manual setup's job is run again from the stored config; an automatic setup's
-//     cannot be (its credentials are gone), so it ends in the matching error status
-//     with a message saying what to do. A start-up is the first poll.
-//   - A graceful stop releases the leases of the jobs it did not finish, so they are
-//     taken over at once rather than after the lease.
+//   - A POST, PUT or DELETE that would start a job first takes a place in this
+//     replica's queue: Options.Workers jobs run at once and Options.Queue more may wait.
+//     When every place is taken (or the server is stopping) the request is a 503 with
+//     Retry-After and nothing is written.
+//   - The lease is taken in the same write that moves the status, and from then until
+//     the job's outcome is written the job is held, waiting or running: one keeper
+//     renews the leases of every held job every third of the lease, in one write
+//     (store.RenewLeases). A job the renewal reports lost (another replica claimed it
+//     after its lease lapsed, or a forceDisable ended it) is cancelled if it runs and
+//     never started if it waits.
+//   - Right before its platform work starts a worker renews the job's lease once more,
+//     a write conditional on this replica still holding it: the work of a job starts at
+//     most once, unless its replica died (its lease lapsed unrenewed). An outcome is
+//     written only while the lease is still this replica's (finish).
+//   - Every replica polls the store (Claim), while it has a free place, for busy
+//     integrations whose lease lapsed: a manual setup's job is run again from the
+//     stored config; an automatic setup's cannot be (its credentials are gone), so it
+//     ends in the matching error status with a message saying what to do. A start-up
+//     is the first poll.
+//   - A graceful stop (Close) refuses new jobs, lets the workers finish the held ones,
+//     waiting or running, until its deadline, then cancels the rest and releases their
+//     leases, so that another replica (or the next start) takes them over at once.
 
 // job is background work on one integration. payload is the request's payload, which
 // for an automatic setup holds the privileged bootstrap credentials: they live in this
@@ -42,11 +53,17 @@ type job struct {
 	payload *platforms.Payload
 }
 
-// Default lease timings.
+// Default lease timings and queue bound.
 const (
 	DefaultLease        = 15 * time.Second
 	DefaultPollInterval = time.Second
+	// DefaultQueue is how many accepted jobs may wait for a worker (Options.Queue).
+	DefaultQueue = 100
 )
+
+// retryAfter is the Retry-After (seconds) of a request refused because the queue is
+// full: a place frees up as soon as one job ends.
+const retryAfter = 1
 
 // newReplicaID names this server process in leases: host, pid and a random suffix.
 func newReplicaID() string {
@@ -56,39 +73,104 @@ func newReplicaID() string {
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-// lease returns the lease fields a busy write takes for this replica.
-func (s *Server) takeLease(in *store.Integration) {
-	in.LeaseOwner, in.LeaseUntil = s.replica, time.Now().Add(s.lease).UTC()
+// heldJob is what the replica knows of a job whose lease it holds.
+type heldJob struct {
+	kind platforms.Operation
+	// until is when the lease lapses, as last written.
+	until time.Time
+	// cancel stops the job's work; set while it runs.
+	cancel context.CancelFunc
+	// lost: a renewal found the lease no longer this replica's.
+	lost bool
+	// ending: the outcome is being written (the lease is cleared with it), so the
+	// keeper no longer renews it.
+	ending bool
 }
 
-// enqueue hands a job whose lease this replica holds to the workers.
-func (s *Server) enqueue(j job) {
-	s.hold(j.id, true)
-	select {
-	case s.jobs <- j:
-	default:
-		// The queue is full: run the job on its own goroutine rather than block a request.
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.runJob(s.jobCtx, j)
-		}()
+// place is a place in the job queue, taken by a request before it writes the busy
+// status of a job: enqueue hands the job to the workers in it, cancel gives it back
+// when the write did not happen. Not safe for concurrent use.
+type place struct {
+	s     *Server
+	until time.Time
+	used  bool
+}
+
+// reserve takes a place in the queue for a job of kind and sets in's lease (the
+// request's busy write takes it); a 503 with Retry-After when every place is taken or
+// the server is stopping.
+func (s *Server) reserve(kind platforms.Operation, in *store.Integration) (*place, error) {
+	p, err := s.takePlace()
+	if err != nil {
+		s.metrics.jobs.WithLabelValues(string(kind), "rejected").Inc()
+		return nil, err
+	}
+	p.until = time.Now().Add(s.lease).UTC()
+	in.LeaseOwner, in.LeaseUntil = s.replica, p.until
+	return p, nil
+}
+
+// takePlace takes a place in the queue, or says why there is none.
+func (s *Server) takePlace() (*place, error) {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	switch {
+	case s.closing:
+		return nil, &httpError{status: http.StatusServiceUnavailable, retryAfter: retryAfter,
+			message: "the server is shutting down; nothing was written, retry (another replica, or this one once restarted, takes the request)"}
+	case s.active >= s.capacity:
+		return nil, &httpError{status: http.StatusServiceUnavailable, retryAfter: retryAfter,
+			message: fmt.Sprintf("the job queue is full (%d jobs accepted and not finished); nothing was written, retry later", s.active)}
+	}
+	s.active++
+	return &place{s: s}, nil
+}
+
+// enqueue hands j, whose lease the busy write took, to the workers: it is held from now
+// until its outcome is written.
+func (p *place) enqueue(j job) {
+	p.used = true
+	s := p.s
+	s.qmu.Lock()
+	s.held[j.id] = &heldJob{kind: j.kind, until: p.until}
+	s.qmu.Unlock()
+	s.jobs <- j // never blocks: the channel has a slot for every place
+}
+
+// cancel gives the place back unless a job took it.
+func (p *place) cancel() {
+	if !p.used {
+		p.used = true
+		p.s.freePlace()
 	}
 }
 
-// hold records (or forgets) that this replica holds the lease of integration id.
-func (s *Server) hold(id int64, held bool) {
-	s.heldMu.Lock()
-	defer s.heldMu.Unlock()
-	if held {
-		s.held[id] = true
-	} else {
-		delete(s.held, id)
+// freePlace returns a place to the queue.
+func (s *Server) freePlace() {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	s.active--
+	if s.closing && s.active == 0 {
+		close(s.drained)
 	}
+}
+
+// heldOf returns what is held of job id (nil when nothing).
+func (s *Server) heldOf(id int64) *heldJob {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	return s.held[id]
+}
+
+// forget drops job id from the held jobs (its outcome is written, or it is lost).
+func (s *Server) forget(id int64) {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	delete(s.held, id)
 }
 
 // Start claims the work a stopped server left (API.md section 5) and starts the
-// workers and the poller.
+// workers, the lease keeper and the poller.
 func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	if s.started {
@@ -100,30 +182,22 @@ func (s *Server) Start(ctx context.Context) error {
 	s.jobCtx, s.stop = context.WithCancel(context.Background())
 	s.mu.Unlock()
 	for i := 0; i < s.workers; i++ {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
+		s.wg.Go(func() {
 			for {
 				select {
 				case <-s.quit:
 					return
 				case j := <-s.jobs:
-					select {
-					case <-s.quit:
-						return // stopping: Close releases its lease
-					default:
-					}
-					s.runJob(s.jobCtx, j)
+					s.runQueued(j)
 				}
 			}
-		}()
+		})
 	}
+	s.wg.Go(s.keepLeases)
 	if err := s.poll(ctx); err != nil {
 		return fmt.Errorf("resume interrupted work: %w", err)
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.wg.Go(func() {
 		t := time.NewTicker(s.pollInterval)
 		defer t.Stop()
 		for {
@@ -139,13 +213,14 @@ func (s *Server) Start(ctx context.Context) error {
 				}
 			}
 		}
-	}()
+	})
 	return nil
 }
 
-// Close stops the workers and the poller. Jobs that are running get until ctx ends to
-// finish, then their contexts are cancelled; the leases of every job not finished are
-// released so that another replica (or the next start) takes them over at once.
+// Close stops the server's background work: new jobs are refused (503), the held
+// ones, waiting or running, get until ctx ends to finish; then the rest are cancelled
+// (or never started) and their leases released, so that another replica (or the next
+// start) takes them over at once. It returns ctx's error when jobs were cut off.
 func (s *Server) Close(ctx context.Context) error {
 	s.mu.Lock()
 	started := s.started
@@ -153,36 +228,151 @@ func (s *Server) Close(ctx context.Context) error {
 	if !started {
 		return nil
 	}
-	s.stopOnce.Do(func() { close(s.quit) })
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
+	s.qmu.Lock()
+	if !s.closing {
+		s.closing = true
+		if s.active == 0 {
+			close(s.drained)
+		}
+	}
+	s.qmu.Unlock()
 	var err error
 	select {
-	case <-done:
+	case <-s.drained:
 	case <-ctx.Done():
 		err = ctx.Err()
+		s.stop() // running jobs stop, waiting ones are not started
+		<-s.drained
 	}
 	s.stop()
-	<-done
+	s.stopOnce.Do(func() { close(s.quit) })
+	s.wg.Wait()
 	s.releaseHeld()
 	return err
 }
 
+// keepLeases renews the leases of the held jobs every third of the lease until the
+// server stops.
+func (s *Server) keepLeases() {
+	t := time.NewTicker(s.lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			s.renewHeld()
+		}
+	}
+}
+
+// renewHeld renews the lease of every held job in one write; a job whose lease is no
+// longer this replica's is marked lost and, if it runs, cancelled.
+func (s *Server) renewHeld() {
+	s.qmu.Lock()
+	snap := make(map[int64]*heldJob, len(s.held))
+	ids := make([]int64, 0, len(s.held))
+	for id, h := range s.held {
+		if !h.ending && !h.lost {
+			snap[id] = h
+			ids = append(ids, id)
+		}
+	}
+	s.qmu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.lease/3)
+	defer cancel()
+	until := time.Now().Add(s.lease).UTC()
+	kept, err := s.store.RenewLeases(ctx, s.replica, until, ids)
+	if err != nil {
+		s.log.Warn("lease renewal failed", "jobs", len(ids), "err", err)
+		return
+	}
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	for id, h := range snap {
+		if s.held[id] != h || h.ending {
+			continue // it ended meanwhile (and id may be a new job's)
+		}
+		if _, ok := slices.BinarySearch(kept, id); ok {
+			h.until = until
+			continue
+		}
+		s.log.Warn("lease lost: another replica took the job over, or it was ended; stopping", "integration", id)
+		h.lost = true
+		if h.cancel != nil {
+			h.cancel()
+		}
+	}
+}
+
+// begin confirms, right before the platform work of job id starts, that this replica
+// still holds its lease (a write conditional on it), and registers cancel for the
+// keeper. False when the lease is lost, or the store cannot confirm it while the
+// lease as last written still holds.
+func (s *Server) begin(ctx context.Context, id int64, cancel context.CancelFunc) bool {
+	for {
+		h := s.heldOf(id)
+		if h == nil {
+			return false
+		}
+		until := time.Now().Add(s.lease).UTC()
+		err := s.store.RenewLease(ctx, id, s.replica, until)
+		s.qmu.Lock()
+		switch {
+		case err == nil && !h.lost:
+			h.until, h.cancel = until, cancel
+			s.qmu.Unlock()
+			return true
+		case err == nil, errors.Is(err, store.ErrStale), errors.Is(err, store.ErrNotFound):
+			h.lost = true
+			s.qmu.Unlock()
+			return false
+		}
+		left := time.Until(h.until)
+		s.qmu.Unlock()
+		s.log.Warn("lease check before starting a job failed", "integration", id, "err", err)
+		wait := s.lease / 10
+		if left < 2*wait {
+			return false // it may lapse before the work starts: another replica may take it
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+	}
+}
+
+// ending marks job id as having its outcome written: its lease is no longer renewed.
+// It reports whether the lease was lost meanwhile.
+func (s *Server) ending(id int64) (lost bool) {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	h := s.held[id]
+	if h == nil {
+		return true
+	}
+	h.cancel = nil
+	h.ending = !h.lost
+	return h.lost
+}
+
 // releaseHeld gives up the leases of the jobs this replica did not finish.
 func (s *Server) releaseHeld() {
-	s.heldMu.Lock()
-	ids := make([]int64, 0, len(s.held))
-	for id := range s.held {
-		ids = append(ids, id)
-	}
-	s.held = map[int64]bool{}
-	s.heldMu.Unlock()
+	s.qmu.Lock()
+	held := s.held
+	s.held = map[int64]*heldJob{}
+	s.qmu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, id := range ids {
+	for id, h := range held {
+		if h.lost {
+			continue
+		}
+		s.metrics.jobs.WithLabelValues(string(h.kind), "released").Inc()
 		if err := s.store.RenewLease(ctx, id, s.replica, time.Unix(0, 0).UTC()); err != nil && !errors.Is(err, store.ErrStale) {
 			s.log.Warn("release lease", "integration", id, "err", err)
 		}
@@ -191,37 +381,51 @@ func (s *Server) releaseHeld() {
 
 const interrupted = "interrupted: the server running it stopped; the privileged credentials of an automatic setup are held in memory only, so the work cannot resume"
 
-// poll claims every busy integration whose lease lapsed: manual setups' jobs are run
-// again, automatic setups' end in their error status.
+// poll claims, while this replica has a free place in its queue, every busy
+// integration whose lease lapsed: manual setups' jobs are run again, automatic
+// setups' end in their error status.
 func (s *Server) poll(ctx context.Context) error {
 	for {
-		now := time.Now().UTC()
-		in, err := s.store.Claim(ctx, s.replica, now, now.Add(s.lease), lifecycle.Creating, lifecycle.Editing, lifecycle.Deleting, lifecycle.Migrating)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
+		p, err := s.takePlace()
 		if err != nil {
+			return nil // full or stopping: the lapsed jobs wait for a free place or another replica
+		}
+		now := time.Now().UTC()
+		p.until = now.Add(s.lease)
+		in, err := s.store.Claim(ctx, s.replica, now, p.until, lifecycle.Creating, lifecycle.Editing, lifecycle.Deleting, lifecycle.Migrating)
+		if err != nil {
+			p.cancel()
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
 			return err
 		}
-		s.takeOver(ctx, in)
+		s.takeOver(ctx, in, p)
 	}
 }
 
-// takeOver handles one claimed integration.
-func (s *Server) takeOver(ctx context.Context, in *store.Integration) {
+// takeOver handles one claimed integration in place p.
+func (s *Server) takeOver(ctx context.Context, in *store.Integration, p *place) {
+	defer p.cancel()
+	if h := s.heldOf(in.ID); h != nil {
+		// This replica's own job, whose lease lapsed before the keeper renewed it (a
+		// slow store): the claim renewed it, the job goes on where it is.
+		s.log.Warn("lease of a held job lapsed before its renewal; kept", "integration", in.ID)
+		s.qmu.Lock()
+		h.until = in.LeaseUntil
+		s.qmu.Unlock()
+		return
+	}
 	auto := boolOf(in.AutoBootstrap)
 	switch {
 	case in.Status == lifecycle.Migrating:
-		s.finish(ctx, in.ID, lifecycle.Migrating, lifecycle.MigrateFailed, "migration interrupted: the server running it stopped; it was rolled back, retry it", nil)
+		s.interrupt(ctx, "migrate", in, lifecycle.MigrateFailed, "migration interrupted: the server running it stopped; it was rolled back, retry it")
 	case auto && in.Status == lifecycle.Creating:
-		s.finish(ctx, in.ID, in.Status, lifecycle.CreateFailed, interrupted+"; run the cleanup script (POST /integrations/scripts/cleanup) and create it again", nil)
-		s.metrics.jobs.WithLabelValues("create", "interrupted").Inc()
+		s.interrupt(ctx, platforms.OpCreate, in, lifecycle.CreateFailed, interrupted+"; run the cleanup script (POST /integrations/scripts/cleanup) and create it again")
 	case auto && in.Status == lifecycle.Editing:
-		s.finish(ctx, in.ID, in.Status, lifecycle.EditFailed, interrupted+"; the previous config is kept; send the PUT again with the privileged credentials", nil)
-		s.metrics.jobs.WithLabelValues("edit", "interrupted").Inc()
+		s.interrupt(ctx, platforms.OpEdit, in, lifecycle.EditFailed, interrupted+"; the previous config is kept; send the PUT again with the privileged credentials")
 	case auto && in.Status == lifecycle.Deleting:
-		s.finish(ctx, in.ID, in.Status, lifecycle.DeleteFailed, interrupted+"; send the DELETE again with the privileged credentials", nil)
-		s.metrics.jobs.WithLabelValues("delete", "interrupted").Inc()
+		s.interrupt(ctx, platforms.OpDelete, in, lifecycle.DeleteFailed, interrupted+"; send the DELETE again with the privileged credentials")
 	default:
 		j, err := resumeJob(in)
 		if err != nil {
@@ -230,7 +434,16 @@ func (s *Server) takeOver(ctx context.Context, in *store.Integration) {
 		}
 		s.log.InfoContext(ctx, "resuming interrupted work", "integration", in.ID, "status", in.Status)
 		s.metrics.jobs.WithLabelValues(string(j.kind), "resumed").Inc()
-		s.enqueue(j)
+		p.enqueue(j)
+	}
+}
+
+// interrupt ends the claimed job of in, which cannot be resumed, in the error status
+// of event fail with msg.
+func (s *Server) interrupt(ctx context.Context, kind platforms.Operation, in *store.Integration, fail lifecycle.Event, msg string) {
+	s.log.WarnContext(ctx, "interrupted work cannot resume", "integration", in.ID, "status", in.Status)
+	if s.finish(ctx, kind, in.ID, in.Status, fail, msg, nil) {
+		s.metrics.jobs.WithLabelValues(string(kind), "interrupted").Inc()
 	}
 }
 
@@ -254,85 +467,11 @@ func resumeJob(in *store.Integration) (job, error) {
 	return job{kind: kind, id: in.ID, payload: p}, nil
 }
 
-// keepLease renews the lease of integration id while its job runs; when the lease is
-// lost it cancels the job. The returned func stops it and reports whether the lease
-// was lost.
-func (s *Server) keepLease(ctx context.Context, cancel context.CancelFunc, id int64) func() bool {
-	done := make(chan struct{})
-	lost := make(chan bool, 1)
-	go func() {
-		t := time.NewTicker(s.lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				lost <- false
-				return
-			case <-t.C:
-				err := s.store.RenewLease(ctx, id, s.replica, time.Now().Add(s.lease).UTC())
-				if errors.Is(err, store.ErrStale) || errors.Is(err, store.ErrNotFound) {
-					s.log.Warn("lease lost: another replica took the job over, or it was ended; stopping", "integration", id)
-					cancel()
-					<-done
-					lost <- true
-					return
-				}
-				if err != nil && ctx.Err() == nil {
-					s.log.Warn("lease renewal failed", "integration", id, "err", err)
-				}
-			}
-		}
-	}()
-	return func() bool {
-		close(done)
-		return <-lost
+// runQueued runs job j taken from the queue and gives its place back.
+func (s *Server) runQueued(j job) {
+	defer s.freePlace()
+	if s.jobCtx.Err() != nil {
+		return // stopped past its deadline: Close releases the lease, unstarted
 	}
-}
-
-// runJob does the platform work of j and records the outcome.
-func (s *Server) runJob(parent context.Context, j job) {
-	ctx, cancel := context.WithTimeout(parent, s.workTimeout)
-	defer cancel()
-	stopLease := s.keepLease(ctx, cancel, j.id)
-	var err error
-	var from lifecycle.Status
-	var ok, fail lifecycle.Event
-	switch j.kind {
-	case platforms.OpCreate:
-		from, ok, fail = lifecycle.Creating, lifecycle.Created, lifecycle.CreateFailed
-		err = s.doCreate(ctx, j)
-	case platforms.OpEdit:
-		from, ok, fail = lifecycle.Editing, lifecycle.Edited, lifecycle.EditFailed
-		err = s.doChange(ctx, j)
-	case platforms.OpDelete:
-		from, ok, fail = lifecycle.Deleting, lifecycle.Removed, lifecycle.DeleteFailed
-		err = s.doChange(ctx, j)
-	}
-	if stopLease() {
-		s.hold(j.id, false)
-		s.metrics.jobs.WithLabelValues(string(j.kind), "lost").Inc()
-		return
-	}
-	if parent.Err() != nil {
-		// Shut down mid-job: Close releases the lease for another replica or restart.
-		s.metrics.jobs.WithLabelValues(string(j.kind), "interrupted").Inc()
-		return
-	}
-	if err != nil && ctx.Err() != nil {
-		err = fmt.Errorf("timed out after %s (%v)", s.workTimeout, err)
-	}
-	if err != nil {
-		s.log.WarnContext(ctx, "background work failed", "integration", j.id, "kind", j.kind, "err", connector.Scrub(err, connector.Secrets(j.payload, connector.Credentials{})))
-		s.metrics.jobs.WithLabelValues(string(j.kind), "failed").Inc()
-		s.finish(context.Background(), j.id, from, fail, failMessage(j, err), nil)
-	} else {
-		s.metrics.jobs.WithLabelValues(string(j.kind), "ok").Inc()
-		s.finish(context.Background(), j.id, from, ok, "", func(in *store.Integration) {
-			if j.kind == platforms.OpEdit && in.Pending != nil {
-				in.Config, in.Pending = in.Pending, nil
-				in.Keys = keysOf(uniqueKeys(j.payload))
-			}
-		})
-	}
-	s.hold(j.id, false)
+	s.runJob(j)
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/openintegrations/integrations/connector"
 	"github.com/openintegrations/integrations/lifecycle"
@@ -147,19 +146,24 @@ func TestForceDisableStopsWork(t *testing.T) {
 	gate := make(chan struct{})
 	e.fake.Set(func(f *connector.Fake) { f.Gate = gate })
 	expect(t, e.put("/integrations/"+id, seed(t, "put_integrations_123456789_natives3")), http.StatusOK)
+	eventually(t, "the edit did not start", func() bool { return e.jobCount("edit", "started") == 1 })
 	r := e.del("/integrations/"+id+"?forceDisable=true", "")
 	expect(t, r, http.StatusOK)
-	// Past a few renewals: the job notices it lost the lease.
-	time.Sleep(500 * time.Millisecond)
+	// The next renewal finds the lease gone and stops the job, though its gate stays
+	// shut: it ends as lost, without an outcome.
+	eventually(t, "the running job did not notice it lost its lease", func() bool {
+		return strings.Contains(e.logs.String(), "lease lost") && e.jobCount("edit", "lost") == 1
+	})
 	e.fake.Set(func(f *connector.Fake) { f.Gate = nil })
 	close(gate)
-	time.Sleep(200 * time.Millisecond)
 	m := e.get("/integrations/" + id).json(t)
 	if m["status"] != "disabled" || m["config"].(map[string]any)["name"] != "S3 integration" {
 		t.Fatalf("after forceDisable: %v", m)
 	}
-	if !strings.Contains(e.logs.String(), "lease lost") {
-		t.Error("the running job did not notice it lost its lease")
+	for _, outcome := range []string{"ok", "failed", "dropped"} {
+		if got := e.jobCount("edit", outcome); got != 0 {
+			t.Errorf("edit jobs %s: %d, want 0", outcome, got)
+		}
 	}
 }
 
@@ -174,9 +178,9 @@ func TestLeaseTakeover(t *testing.T) {
 	// Replica a "dies": its workers stop, its lease is neither renewed nor released.
 	a.srv.stopOnce.Do(func() { close(a.srv.quit) })
 	a.srv.stop()
-	a.srv.heldMu.Lock()
-	a.srv.held = map[int64]bool{}
-	a.srv.heldMu.Unlock()
+	a.srv.qmu.Lock()
+	a.srv.held = map[int64]*heldJob{}
+	a.srv.qmu.Unlock()
 	b := newEnv(t, func(o *envOpt) { o.dir = a.dir })
 	b.waitStatus(id, lifecycle.Enabled)
 	close(gate)

@@ -45,6 +45,10 @@ type Options struct {
 	RequestTimeout time.Duration
 	// Workers is the number of background jobs run at once (default 4).
 	Workers int
+	// Queue is how many more accepted jobs may wait for a worker (default
+	// DefaultQueue). When Workers+Queue jobs are accepted and not finished, a request
+	// that would start one more gets 503 with Retry-After and nothing is written.
+	Queue int
 	// Lease is how long a replica's claim on a job lasts unless renewed (default
 	// DefaultLease); a job whose replica stopped is taken over after it.
 	Lease time.Duration
@@ -89,8 +93,17 @@ type Server struct {
 	pollInterval time.Duration
 	revalidate   time.Duration
 	sem          chan struct{}
-	heldMu       sync.Mutex
-	held         map[int64]bool
+
+	// qmu guards the queue's state: held, active, closing.
+	qmu sync.Mutex
+	// held are the jobs whose lease this replica holds, waiting or running.
+	held map[int64]*heldJob
+	// active is the number of places taken (jobs accepted and not finished, and
+	// requests about to write one); capacity is Workers+Queue.
+	active, capacity int
+	// closing: Close was called; drained is closed once no place is taken after it.
+	closing bool
+	drained chan struct{}
 
 	jobs     chan job
 	workers  int
@@ -145,7 +158,13 @@ func New(opts Options) (*Server, error) {
 	if s.pollInterval <= 0 {
 		s.pollInterval = DefaultPollInterval
 	}
-	s.held = map[int64]bool{}
+	s.held = map[int64]*heldJob{}
+	queue := opts.Queue
+	if queue <= 0 {
+		queue = DefaultQueue
+	}
+	s.capacity = s.workers + queue
+	s.drained = make(chan struct{})
 	s.revalidate = opts.RevalidateInterval
 	s.publicURL = opts.PublicURL
 	s.requestTimeout = opts.RequestTimeout
@@ -161,7 +180,7 @@ func New(opts Options) (*Server, error) {
 		s.auths.ttl = DefaultAuthTTL
 	}
 	s.metrics = newMetrics(s.reg)
-	s.jobs = make(chan job, 1024)
+	s.jobs = make(chan job, s.capacity)
 	s.handler = s.routes()
 	return s, nil
 }

@@ -16,26 +16,90 @@ import (
 	"github.com/openintegrations/integrations/store"
 )
 
-// finish moves integration id from status from by event, if it is still in from (a
-// forceDisable may have overtaken the work). change edits the record before it is
-// written.
-func (s *Server) finish(ctx context.Context, id int64, from lifecycle.Status, ev lifecycle.Event, msg string, change func(*store.Integration)) {
+// runJob does the platform work of j, whose lease this replica holds, and records
+// the outcome.
+func (s *Server) runJob(j job) {
+	ctx, cancel := context.WithTimeout(s.jobCtx, s.workTimeout)
+	defer cancel()
+	if !s.begin(ctx, j.id, cancel) {
+		if s.jobCtx.Err() == nil {
+			s.forget(j.id)
+			s.metrics.jobs.WithLabelValues(string(j.kind), "lost").Inc()
+		}
+		return // stopping: Close releases the lease, unstarted
+	}
+	s.metrics.jobs.WithLabelValues(string(j.kind), "started").Inc()
+	var err error
+	var from lifecycle.Status
+	var ok, fail lifecycle.Event
+	switch j.kind {
+	case platforms.OpCreate:
+		from, ok, fail = lifecycle.Creating, lifecycle.Created, lifecycle.CreateFailed
+		err = s.doCreate(ctx, j)
+	case platforms.OpEdit:
+		from, ok, fail = lifecycle.Editing, lifecycle.Edited, lifecycle.EditFailed
+		err = s.doChange(ctx, j)
+	case platforms.OpDelete:
+		from, ok, fail = lifecycle.Deleting, lifecycle.Removed, lifecycle.DeleteFailed
+		err = s.doChange(ctx, j)
+	}
+	if s.jobCtx.Err() != nil {
+		// Shut down mid-job: Close releases the lease for another replica or restart.
+		s.ending(j.id)
+		return
+	}
+	if s.ending(j.id) {
+		s.forget(j.id)
+		s.metrics.jobs.WithLabelValues(string(j.kind), "lost").Inc()
+		return
+	}
+	defer s.forget(j.id)
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("timed out after %s (%v)", s.workTimeout, err)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "background work failed", "integration", j.id, "kind", j.kind, "err", connector.Scrub(err, connector.Secrets(j.payload, connector.Credentials{})))
+		if s.finish(context.Background(), j.kind, j.id, from, fail, failMessage(j, err), nil) {
+			s.metrics.jobs.WithLabelValues(string(j.kind), "failed").Inc()
+		}
+		return
+	}
+	if s.finish(context.Background(), j.kind, j.id, from, ok, "", func(in *store.Integration) {
+		if j.kind == platforms.OpEdit && in.Pending != nil {
+			in.Config, in.Pending = in.Pending, nil
+			in.Keys = keysOf(uniqueKeys(j.payload))
+		}
+	}) {
+		s.metrics.jobs.WithLabelValues(string(j.kind), "ok").Inc()
+	}
+}
+
+// finishTimeout bounds the writing of a job's outcome.
+const finishTimeout = 30 * time.Second
+
+// finish moves integration id from status from by event, if it is still in from and
+// its lease still this replica's (a forceDisable may have overtaken the work, or
+// another replica taken it over), and reports whether it wrote the outcome; an
+// outcome it could not write is counted as dropped for kind. change edits the record
+// before it is written.
+func (s *Server) finish(ctx context.Context, kind platforms.Operation, id int64, from lifecycle.Status, ev lifecycle.Event, msg string, change func(*store.Integration)) bool {
+	ctx, cancel := context.WithTimeout(ctx, finishTimeout)
+	defer cancel()
 	for attempt := 0; attempt < 5; attempt++ {
 		in, err := s.store.Get(ctx, id)
 		if err != nil {
-			s.log.ErrorContext(ctx, "finish: read", "integration", id, "err", err)
-			return
+			s.log.ErrorContext(ctx, "work outcome dropped: read failed", "integration", id, "err", err)
+			break
 		}
 		if in.Status != from || in.LeaseOwner != s.replica {
 			// A forceDisable ended the work, or another replica took it over.
 			s.log.InfoContext(ctx, "work outcome dropped: the integration moved on", "integration", id, "status", in.Status)
-			s.metrics.jobs.WithLabelValues(string(ev), "dropped").Inc()
-			return
+			break
 		}
 		next, err := lifecycle.Next(in.Status, ev)
 		if err != nil {
-			s.log.ErrorContext(ctx, "finish: transition", "integration", id, "err", err)
-			return
+			s.log.ErrorContext(ctx, "work outcome dropped: transition", "integration", id, "err", err)
+			break
 		}
 		in.Status, in.Message = next, msg
 		in.LeaseOwner, in.LeaseUntil = "", time.Time{}
@@ -53,13 +117,19 @@ func (s *Server) finish(ctx context.Context, id int64, from lifecycle.Status, ev
 		}
 		err = s.store.Update(ctx, in)
 		if errors.Is(err, store.ErrStale) {
+			if attempt == 4 {
+				s.log.ErrorContext(ctx, "work outcome dropped: the integration kept changing", "integration", id)
+			}
 			continue
 		}
 		if err != nil {
-			s.log.ErrorContext(ctx, "finish: write", "integration", id, "err", err)
+			s.log.ErrorContext(ctx, "work outcome dropped: write failed", "integration", id, "err", err)
+			break
 		}
-		return
+		return true
 	}
+	s.metrics.jobs.WithLabelValues(string(kind), "dropped").Inc()
+	return false
 }
 
 // failMessage says what went wrong and what to do, without secrets.

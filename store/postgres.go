@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -620,6 +621,27 @@ func (s *pgStore) RenewLease(ctx context.Context, id int64, owner string, until 
 		return fmt.Errorf("renew lease of integration %d: %w", id, err)
 	}
 	return nil
+}
+
+// RenewLeases implements Store: one UPDATE of the ids passed as an array.
+func (s *pgStore) RenewLeases(ctx context.Context, owner string, until time.Time, ids []int64) ([]int64, error) {
+	if err := checkOwner(owner); err != nil {
+		return nil, fmt.Errorf("renew leases: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `UPDATE integrations SET lease_until = $1
+		WHERE lease_owner = $2 AND id = ANY($3::bigint[]) RETURNING id`, pgTime(normTime(until)), owner, ids)
+	var out []int64
+	if err == nil {
+		out, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	}
+	if err != nil {
+		return nil, fmt.Errorf("renew leases: %w", err)
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // insertAPIKey stores a key for spec in tx and returns it with its plaintext.

@@ -670,6 +670,44 @@ func (s *sqliteStore) RenewLease(ctx context.Context, id int64, owner string, un
 	return nil
 }
 
+// RenewLeases implements Store: one UPDATE in one write transaction, the ids passed
+// as one JSON array.
+func (s *sqliteStore) RenewLeases(ctx context.Context, owner string, until time.Time, ids []int64) ([]int64, error) {
+	if err := checkOwner(owner); err != nil {
+		return nil, fmt.Errorf("renew leases: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("renew leases: %w", err)
+	}
+	var out []int64
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE integrations SET lease_until = ?
+			WHERE lease_owner = ? AND id IN (SELECT value FROM json_each(?)) RETURNING id`,
+			leaseMicro(until), owner, string(list))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			out = append(out, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("renew leases: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, nil
+}
+
 // MinAPIKeyLength is the least number of characters a given API key plaintext
 // (APIKeySpec.Plaintext) may have.
 const MinAPIKeyLength = 16

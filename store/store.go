@@ -16,8 +16,9 @@
 //   - API keys are stored as SHA-256 hashes of high-entropy random keys and compared in
 //     constant time.
 //   - Background work is a durable job queue: the integrations in busy statuses are the
-//     jobs, taken with Claim under a lease that RenewLease extends; of replicas
-//     claiming at once each integration goes to exactly one.
+//     jobs, taken with Claim under a lease that RenewLease (or RenewLeases, for all
+//     of a replica's jobs in one write) extends; of replicas claiming at once each
+//     integration goes to exactly one.
 //   - Every acknowledged write is durable (SQLite: WAL with synchronous=FULL;
 //     PostgreSQL: committed transactions).
 //   - These hold across several Store values on one database (processes or replicas),
@@ -147,6 +148,12 @@ type Store interface {
 	// without changing the version; ErrStale when owner no longer holds it (another
 	// replica claimed it, or the work ended), ErrNotFound for an unknown id.
 	RenewLease(ctx context.Context, id int64, owner string, until time.Time) error
+	// RenewLeases is RenewLease for many integrations in one write: it moves to until
+	// the lease of each of ids that owner still holds, without changing versions, and
+	// returns those ids in ascending order. The others (another replica claimed them,
+	// the work ended, unknown ids) are left unchanged and left out. An empty owner is
+	// an error; no ids is no write.
+	RenewLeases(ctx context.Context, owner string, until time.Time, ids []int64) ([]int64, error)
 
 	// CreateAPIKey stores a new API key and returns it with its plaintext, which is
 	// never stored and cannot be read back. It returns ErrNotFound if

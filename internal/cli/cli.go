@@ -37,7 +37,8 @@ commands:
              run the engine's syntax checks on any script
   platforms  list the integration types, their script operations and phases
   serve      [--addr 127.0.0.1:8080] [--db FILE|sqlite:FILE|postgres://...] [--offline|--sandbox]
-             [--revalidate-interval 1h] [--lease 15s] [--shutdown-timeout 30s]
+             [--revalidate-interval 1h] [--lease 15s] [--queue 100] [--shutdown-timeout 30s]
+             [--egress-allow CIDR,...] [--public-url URL] [--table-grants-role-prefix IMMUTA]
              the API server (env INTEGRATIONS_ADDR, INTEGRATIONS_DB, INTEGRATIONS_ADMIN_KEY,
              INTEGRATIONS_SECRET_KEY)
   keys       create --name NAME [--permission APPLICATION_ADMIN] [--db URL] | list | revoke ID|NAME

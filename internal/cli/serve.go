@@ -174,6 +174,7 @@ func runServe(args []string, stderr io.Writer) int {
 	latency := fs.Duration("sandbox-latency", 0, "with --sandbox: how long each simulated platform call takes")
 	revalidate := fs.Duration("revalidate-interval", server.DefaultRevalidateInterval, "how often each enabled integration re-runs its connection tests (0: never)")
 	lease := fs.Duration("lease", server.DefaultLease, "how long a replica's claim on a background job lasts unless renewed; a stopped replica's jobs are taken over after it")
+	queue := fs.Int("queue", server.DefaultQueue, "how many accepted background jobs may wait for a worker; beyond that a request that would start one gets 503 with Retry-After")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests and jobs get to finish on SIGTERM/SIGINT")
 	publicURL := fs.String("public-url", os.Getenv(EnvPublicURL), "the URL clients reach this server at, for Trino's configurationSnippet (env "+EnvPublicURL+"; default: the listen address)")
 	prefix := fs.String("table-grants-role-prefix", envOr(EnvTableGrantsRolePrefix, connector.DefaultTableGrantsRolePrefix),
@@ -215,6 +216,10 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "integrations serve: --egress-allow: %v\n", err)
 		return ExitUsage
 	}
+	if *queue < 1 {
+		fmt.Fprintln(stderr, "integrations serve: --queue must be at least 1")
+		return ExitUsage
+	}
 	if *lease < time.Second {
 		fmt.Fprintln(stderr, "integrations serve: --lease must be at least 1s")
 		return ExitUsage
@@ -243,10 +248,14 @@ func runServe(args []string, stderr io.Writer) int {
 	if *publicURL == "" {
 		*publicURL = "http://" + ln.Addr().String()
 	}
-	opts := server.Options{Store: st, Logger: log, Lease: *lease, RevalidateInterval: *revalidate, PublicURL: strings.TrimSuffix(*publicURL, "/")}
+	opts := server.Options{Store: st, Logger: log, Lease: *lease, Queue: *queue, RevalidateInterval: *revalidate, PublicURL: strings.TrimSuffix(*publicURL, "/")}
 	switch {
 	case *sandbox:
-		fake := &connector.Fake{Latency: *latency}
+		// One line per simulated script run or check of a setup: what a test counts to
+		// see that each integration's work started once.
+		fake := &connector.Fake{Latency: *latency, OnRun: func(call, typ, key string) {
+			log.Info("sandbox run", "call", call, "type", typ, "integration", key)
+		}}
 		opts.Connector = func(string) connector.Connector { return fake }
 		log.Warn("sandbox: every platform is simulated in memory; nothing is checked or created on a real platform")
 	case *offline:

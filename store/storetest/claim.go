@@ -457,3 +457,100 @@ func testRacingClaimIdle(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// leaseFixture is what testRenewLeases starts from: a and b leased by w1 until at(1m),
+// c by w2, d busy without a lease, e whose work (leased by w1) ended.
+type leaseFixture struct {
+	a, b, c, d, e *store.Integration
+}
+
+func newLeaseFixture(t *testing.T, s store.Store) leaseFixture {
+	t.Helper()
+	var f leaseFixture
+	f.a = created(t, s, "a", lifecycle.Creating)
+	f.b = created(t, s, "b", lifecycle.Editing)
+	f.c = created(t, s, "c", lifecycle.Deleting)
+	f.a = mustClaim(t, s, "w1", at(0), at(time.Minute), busy...)
+	f.b = mustClaim(t, s, "w1", at(0), at(time.Minute), busy...)
+	f.c = mustClaim(t, s, "w2", at(0), at(time.Minute), busy...)
+	f.e = created(t, s, "e", lifecycle.Creating)
+	f.e = mustClaim(t, s, "w1", at(0), at(time.Minute), busy...)
+	f.e.Status, f.e.LeaseOwner, f.e.LeaseUntil = lifecycle.Enabled, "", time.Time{}
+	mustUpdate(t, s, f.e)
+	f.d = created(t, s, "d", lifecycle.Creating)
+	return f
+}
+
+func testRenewLeases(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name    string
+		owner   string
+		ids     func(f leaseFixture) []int64
+		want    func(f leaseFixture) []int64 // the ids renewed, ascending
+		wantErr bool
+	}{
+		{"only those the owner holds", "w1",
+			func(f leaseFixture) []int64 { return []int64{f.e.ID, f.c.ID, f.b.ID, f.d.ID, f.a.ID, f.e.ID + 1000} },
+			func(f leaseFixture) []int64 { return []int64{f.a.ID, f.b.ID} }, false},
+		{"another owner's", "w2",
+			func(f leaseFixture) []int64 { return []int64{f.a.ID, f.b.ID, f.c.ID} },
+			func(f leaseFixture) []int64 { return []int64{f.c.ID} }, false},
+		{"an owner holding none of them", "w3",
+			func(f leaseFixture) []int64 { return []int64{f.a.ID, f.c.ID, f.d.ID} },
+			func(f leaseFixture) []int64 { return nil }, false},
+		{"no ids", "w1",
+			func(f leaseFixture) []int64 { return nil },
+			func(f leaseFixture) []int64 { return nil }, false},
+		{"empty owner (d has none) refused", "",
+			func(f leaseFixture) []int64 { return []int64{f.d.ID, f.e.ID} },
+			func(f leaseFixture) []int64 { return nil }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			f := newLeaseFixture(t, s)
+			got, err := s.RenewLeases(ctx(t), tt.owner, at(5*time.Minute), tt.ids(f))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("RenewLeases(%q) error %v, want error %v", tt.owner, err, tt.wantErr)
+			}
+			want := tt.want(f)
+			if !slices.Equal(got, want) {
+				t.Fatalf("RenewLeases(%q) renewed %v, want %v", tt.owner, got, want)
+			}
+			// Renewed leases moved (version and UpdatedAt kept); every other one did not.
+			for _, before := range []*store.Integration{f.a, f.b, f.c, f.d, f.e} {
+				after := mustGet(t, s, before.ID)
+				wantUntil := before.LeaseUntil
+				if slices.Contains(want, before.ID) {
+					wantUntil = at(5 * time.Minute)
+				}
+				if after.LeaseOwner != before.LeaseOwner || !after.LeaseUntil.Equal(wantUntil) ||
+					after.Version != before.Version || !after.UpdatedAt.Equal(before.UpdatedAt) {
+					t.Errorf("integration %d: lease of %q until %v at v%d; want %q until %v at v%d",
+						before.ID, after.LeaseOwner, after.LeaseUntil, after.Version, before.LeaseOwner, wantUntil, before.Version)
+				}
+			}
+			// At 2 minutes only the renewed leases still hold.
+			var claimed []int64
+			for {
+				in, err := s.Claim(ctx(t), "w9", at(2*time.Minute), at(time.Hour), busy...)
+				if errors.Is(err, store.ErrNotFound) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				claimed = append(claimed, in.ID)
+			}
+			for _, id := range claimed {
+				if slices.Contains(want, id) {
+					t.Errorf("integration %d was claimed at 2 minutes although its lease was renewed to 5", id)
+				}
+			}
+			if len(claimed)+len(want) != 4 { // a, b, c and d are busy
+				t.Errorf("claimed %v at 2 minutes with %v renewed; want the other busy ones", claimed, want)
+			}
+		})
+	}
+}

@@ -36,6 +36,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Parallel()
 		testRenewLease(t, open)
 	})
+	t.Run("RenewLeases", func(t *testing.T) {
+		t.Parallel()
+		testRenewLeases(t, open)
+	})
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
