@@ -16,7 +16,6 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 
-	"github.com/openintegrations/integrations/internal/egress"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
 )
@@ -275,12 +274,8 @@ func (b *BigQuery) session(ctx context.Context, c *platforms.BigQuery) (*bqSessi
 		// only where the egress policy allows.
 		return nil, fmt.Errorf("the token_uri of config.credential (%q) must be an https:// URL, Google's is https://oauth2.googleapis.com/token", jc.TokenURL)
 	}
-	// The client checks every address it dials; checking the token host first reports
-	// a refusal in the policy's words (oauth2 keeps only the text of a dial error).
-	if u, err := url.Parse(jc.TokenURL); err == nil {
-		if err := b.opts.egress().CheckHost(ctx, u.Hostname()); errors.Is(err, egress.ErrRefused) {
-			return nil, err
-		}
+	if err := b.opts.refused(ctx, jc.TokenURL); err != nil {
+		return nil, err
 	}
 	s := &bqSession{key: k}
 	err = cloudCall(ctx, b.opts.statementTimeout(), "the Google OAuth token endpoint", func(ctx context.Context) error {

@@ -1,7 +1,10 @@
 package connector
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -94,6 +97,30 @@ func (o Options) egress() *egress.Policy {
 		return o.Egress
 	}
 	return egress.Default()
+}
+
+// refused reports the first of hosts (host names, addresses or URLs; "" is skipped)
+// that the egress policy refuses, as an *egress.RefusedError, or nil. The drivers'
+// dialers check every address anyway; checking before a driver gets the host reports a
+// refusal in the policy's words, whatever the driver does with dial errors (oauth2
+// keeps only their text).
+func (o Options) refused(ctx context.Context, hosts ...string) error {
+	for _, h := range hosts {
+		if strings.Contains(h, "://") {
+			u, err := url.Parse(h)
+			if err != nil {
+				continue // the caller's own check of the URL says what is wrong
+			}
+			h = u.Hostname()
+		}
+		if h == "" {
+			continue
+		}
+		if err := o.egress().CheckHost(ctx, h); errors.Is(err, egress.ErrRefused) {
+			return err
+		}
+	}
+	return nil
 }
 
 func (o Options) connectTimeout() time.Duration {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/snowflakedb/gosnowflake"
 
-	"github.com/openintegrations/integrations/internal/egress"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
 )
@@ -365,16 +364,8 @@ func (s *Snowflake) open(ctx context.Context, p *platforms.Payload, sys Credenti
 	if err != nil {
 		return nil, own(err)
 	}
-	// The transport checks every address it dials; checking the host first reports a
-	// refusal in the policy's words rather than in the driver's.
-	hosts := []string{cfg.Host}
-	if u, err := url.Parse(cfg.OauthTokenRequestURL); err == nil && u.Hostname() != "" {
-		hosts = append(hosts, u.Hostname())
-	}
-	for _, h := range hosts {
-		if err := s.opts.egress().CheckHost(ctx, h); errors.Is(err, egress.ErrRefused) {
-			return nil, err
-		}
+	if err := s.opts.refused(ctx, cfg.Host, cfg.OauthTokenRequestURL); err != nil {
+		return nil, err
 	}
 	db := sql.OpenDB(gosnowflake.NewConnector(gosnowflake.SnowflakeDriver{}, *cfg))
 	db.SetMaxOpenConns(2)

@@ -379,18 +379,12 @@ func (s *Synapse) open(ctx context.Context, p *platforms.Payload, sys Credential
 	if err != nil {
 		return nil, own(err)
 	}
-	// The dialer checks every address; checking the hosts first reports a refusal in
-	// the policy's words rather than in the driver's.
-	hosts := []string{c.Host}
+	authority := ""
 	if oc := c.OAuthClientConfig; oc != nil && c.AuthenticationType == "oAuthClientSecret" {
-		if u, err := url.Parse(oc.AuthorityURL); err == nil && u.Hostname() != "" {
-			hosts = append(hosts, u.Hostname())
-		}
+		authority = oc.AuthorityURL
 	}
-	for _, h := range hosts {
-		if err := s.opts.egress().CheckHost(ctx, h); errors.Is(err, egress.ErrRefused) {
-			return nil, err
-		}
+	if err := s.opts.refused(ctx, c.Host, authority); err != nil {
+		return nil, err
 	}
 	db := sql.OpenDB(conn)
 	db.SetMaxOpenConns(2)

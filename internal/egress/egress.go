@@ -131,9 +131,12 @@ func New(allow ...netip.Prefix) *Policy {
 	return p
 }
 
+// defaultPolicy is shared: a Policy never changes once made.
+var defaultPolicy = New()
+
 // Default returns the policy of a server given no --egress-allow: public addresses
 // only.
-func Default() *Policy { return New() }
+func Default() *Policy { return defaultPolicy }
 
 // Parse reads the operator's setting: ranges in CIDR notation or single addresses,
 // separated by commas (spaces around them are ignored). An empty value is the default
