@@ -2,7 +2,7 @@
 # bench (speed ratios; background jobs/s and p99), oracle (independent parsers over
 # the golden corpus), fuzz.
 GO ?= go
-STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+STATICCHECK ?= $(GO) tool staticcheck
 FUZZTIME ?= 15s
 
 .PHONY: build test check vet lint golden bench oracle fuzz clean
@@ -17,7 +17,7 @@ vet:
 	$(GO) vet ./...
 
 lint:
-	$(GO) run $(STATICCHECK) ./...
+	$(STATICCHECK) ./...
 
 check: vet lint test
 
@@ -26,17 +26,17 @@ golden:
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./render/ | tee bin/bench.txt
-	$(GO) test -run '^$$' -bench 'BenchmarkServer|BenchmarkStores' -benchtime 1x ./server/ | tee -a bin/bench.txt
-	$(GO) test -run '^$$' -bench . -benchmem ./store/ | tee -a bin/bench.txt
-	$(GO) test -run '^$$' -bench 'BenchmarkJobs' -benchtime 1x ./e2e/ | grep -v '^{' | tee -a bin/bench.txt
-	bash bench/cli-vs-sqlfluff.sh
+	$(GO) test -run '^$$' -bench 'BenchmarkServer|BenchmarkStores' -benchtime 1x ./internal/server/ | tee -a bin/bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/store/ | tee -a bin/bench.txt
+	$(GO) test -run '^$$' -bench 'BenchmarkJobs' -benchtime 1x ./internal/e2e/ | grep -v '^{' | tee -a bin/bench.txt
+	bash internal/oracle/cli-vs-sqlfluff.sh
 
 oracle:
-	bash oracle/run.sh golden
+	bash internal/oracle/run.sh golden
 
 fuzz:
 	for t in FuzzTokenizeSnowflake FuzzTokenizeRedshift FuzzTokenizeSynapse; do \
-		$(GO) test ./sqlcheck/ -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
+		$(GO) test ./render/sqlcheck/ -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
 	for t in FuzzSnowflakeQuoting FuzzRedshiftQuoting FuzzSynapseQuoting; do \
 		$(GO) test ./platforms/ -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./render/ -run '^$$' -fuzz '^FuzzInjection$$' -fuzztime $(FUZZTIME)

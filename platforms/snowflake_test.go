@@ -13,7 +13,7 @@ import (
 	"text/template"
 	"unicode/utf8"
 
-	"github.com/openintegrations/integrations/sqlcheck"
+	"github.com/openintegrations/integrations/render/sqlcheck"
 	"github.com/openintegrations/integrations/templates"
 )
 

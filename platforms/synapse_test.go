@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/openintegrations/integrations/platforms"
-	"github.com/openintegrations/integrations/sqlcheck"
+	"github.com/openintegrations/integrations/render/sqlcheck"
 )
 
 // synapseBase is a valid userPassword payload; tests patch its config.

@@ -25,7 +25,7 @@ import (
 	"github.com/Masterminds/sprig/v3"
 
 	"github.com/openintegrations/integrations/platforms"
-	"github.com/openintegrations/integrations/sqlcheck"
+	"github.com/openintegrations/integrations/render/sqlcheck"
 	"github.com/openintegrations/integrations/templates"
 )
 

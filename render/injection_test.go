@@ -11,7 +11,7 @@ import (
 
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
-	"github.com/openintegrations/integrations/sqlcheck"
+	"github.com/openintegrations/integrations/render/sqlcheck"
 )
 
 // adversarial are the payloads SCRIPTS.md section 2 names: quotes, backslashes, closing

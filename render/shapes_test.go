@@ -9,7 +9,7 @@ import (
 
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
-	"github.com/openintegrations/integrations/sqlcheck"
+	"github.com/openintegrations/integrations/render/sqlcheck"
 	"github.com/openintegrations/integrations/templates"
 )
 

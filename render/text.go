@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/openintegrations/integrations/platforms"
-	"github.com/openintegrations/integrations/sqlcheck"
+	"github.com/openintegrations/integrations/render/sqlcheck"
 )
 
 // DefaultCheck is sqlcheck.CheckStatement.

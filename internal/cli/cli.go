@@ -17,7 +17,7 @@ import (
 	"github.com/openintegrations/integrations/internal/apierr"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
-	"github.com/openintegrations/integrations/sqlcheck"
+	"github.com/openintegrations/integrations/render/sqlcheck"
 )
 
 // Exit codes of SCRIPTS.md section 7.

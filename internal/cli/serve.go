@@ -18,10 +18,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/openintegrations/integrations/connector"
+	"github.com/openintegrations/integrations/internal/connector"
 	"github.com/openintegrations/integrations/internal/egress"
-	"github.com/openintegrations/integrations/server"
-	"github.com/openintegrations/integrations/store"
+	"github.com/openintegrations/integrations/internal/server"
+	"github.com/openintegrations/integrations/internal/store"
 )
 
 // Environment variables of SCRIPTS.md section 7 (and the secret key of the store).

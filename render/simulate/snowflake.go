@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/openintegrations/integrations/sqlcheck"
+	"github.com/openintegrations/integrations/render/sqlcheck"
 )
 
 // Vendor pages of the Snowflake rules.

@@ -1,0 +1,256 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/openintegrations/integrations/internal/lifecycle"
+	"github.com/openintegrations/integrations/internal/store"
+	"github.com/openintegrations/integrations/internal/store/storetest"
+)
+
+// throughput sends requests made by mk from conc goroutines over keep-alive loopback
+// connections for about d, and returns requests per second. Every response must have
+// status 200.
+func throughput(b *testing.B, url string, mk func() *http.Request, conc int, d time.Duration) float64 {
+	b.Helper()
+	tr := &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var n atomic.Int64
+	var failed atomic.Value
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < conc; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				res, err := client.Do(mk())
+				if err != nil {
+					failed.Store(err.Error())
+					return
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					failed.Store("status " + strconv.Itoa(res.StatusCode))
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if f := failed.Load(); f != nil {
+		b.Fatalf("%s: %v", url, f)
+	}
+	return float64(n.Load()) / time.Since(start).Seconds()
+}
+
+// bare serves body from a plain net/http handler: the baseline of the ratios.
+func bare(body []byte, ct string) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", ct)
+		_, _ = w.Write(body)
+	}))
+}
+
+// benchEnv is a server on a SQLite store holding n integrations (n-1 S3 plus the
+// Snowflake one whose id is returned).
+func benchEnv(b *testing.B, n int) (*httptest.Server, string, string) {
+	b.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), store.Options{Key: testKey})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	_, admin, err := st.CreateAPIKey(ctx, store.APIKeySpec{Name: "admin", Permissions: []string{store.PermissionAdmin}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	auto := false
+	for i := 0; i < n-1; i++ {
+		cfg := fmt.Sprintf(`{"name":"s3-%d","awsAccountId":"123456789012","awsRegion":"us-east-1","awsLocationRole":"arn:aws:iam::123456789012:role/r","awsLocationPath":"s3://b%d/","authenticationType":"accessKey","awsAccessKeyId":"AKIA","awsSecretAccessKey":"secret-%d"}`, i, i, i)
+		in := &store.Integration{Type: "Native S3", AutoBootstrap: &auto, Status: lifecycle.Enabled, Config: []byte(cfg),
+			ValidationResults: []byte(`{"status":"passed","validationTests":[]}`), Keys: []string{fmt.Sprintf("Native S3|name|s3-%d", i)}}
+		if err := st.Create(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	srv, err := New(Options{Store: st})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	b.Cleanup(func() { hs.Close(); _ = srv.Close(ctx) })
+	body := `{"type":"Snowflake","autoBootstrap":false,"config":{"host":"org.snowflakecomputing.com","warehouse":"W","database":"D","authenticationType":"userPassword","username":"U","password":"pw-123456"}}`
+	req, _ := http.NewRequest("POST", hs.URL+"/integrations", bytes.NewReader([]byte(body)))
+	req.Header.Set("Authorization", admin)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		b.Fatalf("create: %d %s", res.StatusCode, out)
+	}
+	return hs, admin, strconv.Itoa(n)
+}
+
+func fetch(b *testing.B, req *http.Request) []byte {
+	b.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		b.Fatalf("%s: %d %s", req.URL, res.StatusCode, out)
+	}
+	return out
+}
+
+// BenchmarkServer prints, measured in the same run on loopback: GET /integrations/{id}
+// and POST /integrations/scripts/create throughput as ratios to a bare net/http handler
+// serving a body of the same size (goals >= 0.5 and >= 0.2), and GET with 10,000
+// stored integrations as a ratio to GET with 10 (goal >= 0.8).
+func BenchmarkServer(b *testing.B) {
+	TuneGC() // as `integrations serve` runs
+	const conc, d = 4, 1500 * time.Millisecond
+	small, admin, smallID := benchEnv(b, 10)
+	get := func(base, id, key string) func() *http.Request {
+		return func() *http.Request {
+			r, _ := http.NewRequest("GET", base+"/integrations/"+id, nil)
+			r.Header.Set("Authorization", key)
+			return r
+		}
+	}
+	getBody := fetch(b, get(small.URL, smallID, admin)())
+	bareGet := bare(getBody, "application/json")
+	defer bareGet.Close()
+	plain := func(url string) func() *http.Request {
+		return func() *http.Request { r, _ := http.NewRequest("GET", url, nil); return r }
+	}
+	baseGet := throughput(b, bareGet.URL, plain(bareGet.URL), conc, d)
+	smallGet := throughput(b, small.URL, get(small.URL, smallID, admin), conc, d)
+	fmt.Printf("bench: GET /integrations/{id}: %.0f req/s, bare handler %.0f req/s, ratio %.2f (goal >= 0.5)\n", smallGet, baseGet, smallGet/baseGet)
+
+	payload := []byte(`{"type":"Snowflake","autoBootstrap":false,"config":{"host":"org.snowflakecomputing.com","warehouse":"W","database":"D","authenticationType":"userPassword","username":"U","password":"pw-123456"}}`)
+	script := func() *http.Request {
+		r, _ := http.NewRequest("POST", small.URL+"/integrations/scripts/create", bytes.NewReader(payload))
+		r.Header.Set("Authorization", admin)
+		r.Header.Set("Content-Type", "application/json")
+		return r
+	}
+	scriptBody := fetch(b, script())
+	bareScript := bare(scriptBody, "application/json")
+	defer bareScript.Close()
+	baseScript := throughput(b, bareScript.URL, func() *http.Request {
+		r, _ := http.NewRequest("POST", bareScript.URL, bytes.NewReader(payload))
+		return r
+	}, conc, d)
+	scripts := throughput(b, small.URL, script, conc, d)
+	fmt.Printf("bench: POST /integrations/scripts/create: %.0f req/s, bare handler %.0f req/s, ratio %.2f (goal >= 0.2)\n", scripts, baseScript, scripts/baseScript)
+
+	big, bigAdmin, bigID := benchEnv(b, 10000)
+	bigGet := throughput(b, big.URL, get(big.URL, bigID, bigAdmin), conc, d)
+	fmt.Printf("bench: GET /integrations/{id} with 10000 stored: %.0f req/s, with 10: %.0f req/s, ratio %.2f (goal >= 0.8)\n", bigGet, smallGet, bigGet/smallGet)
+	b.ReportMetric(smallGet/baseGet, "get-ratio")
+}
+
+// replicaSet is n servers on one store URL (each with its own store handle, as
+// separate processes would have), served on loopback.
+func replicaSet(b *testing.B, dsn string, n int) ([]string, string) {
+	b.Helper()
+	ctx := context.Background()
+	var urls []string
+	admin := ""
+	for i := 0; i < n; i++ {
+		st, err := store.Open(ctx, dsn, store.Options{Key: testKey})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if admin == "" {
+			if _, admin, err = st.CreateAPIKey(ctx, store.APIKeySpec{Name: "admin", Permissions: []string{store.PermissionAdmin}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		srv, err := New(Options{Store: st})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := srv.Start(ctx); err != nil {
+			b.Fatal(err)
+		}
+		hs := httptest.NewServer(srv.Handler())
+		b.Cleanup(func() { hs.Close(); _ = srv.Close(ctx); _ = st.Close() })
+		urls = append(urls, hs.URL)
+	}
+	return urls, admin
+}
+
+// storeThroughput measures GET /integrations/{id} and POST /integrations (a new S3
+// integration each time) spread round-robin over the replicas.
+func storeThroughput(b *testing.B, urls []string, admin string, d time.Duration) (get, post float64) {
+	b.Helper()
+	var n atomic.Int64
+	body := func() []byte {
+		i := n.Add(1)
+		return []byte(fmt.Sprintf(`{"type":"Native S3","autoBootstrap":false,"config":{"name":"b-%d","awsAccountId":"123456789012","awsRegion":"us-east-1","awsLocationRole":"arn:aws:iam::123456789012:role/r","awsLocationPath":"s3://b%d/","authenticationType":"accessKey","awsAccessKeyId":"AKIA","awsSecretAccessKey":"s"}}`, i, i))
+	}
+	mkPost := func() *http.Request {
+		u := urls[int(n.Load())%len(urls)]
+		r, _ := http.NewRequest("POST", u+"/integrations", bytes.NewReader(body()))
+		r.Header.Set("Authorization", admin)
+		r.Header.Set("Content-Type", "application/json")
+		return r
+	}
+	fetch(b, mkPost())
+	var m atomic.Int64
+	mkGet := func() *http.Request {
+		u := urls[int(m.Add(1))%len(urls)]
+		r, _ := http.NewRequest("GET", u+"/integrations/1", nil)
+		r.Header.Set("Authorization", admin)
+		return r
+	}
+	post = throughput(b, urls[0], mkPost, 4, d)
+	get = throughput(b, urls[0], mkGet, 4, d)
+	return get, post
+}
+
+// BenchmarkStores prints GET and POST throughput on SQLite and on PostgreSQL with one
+// and with three replicas (in-process servers, each with its own store handle), as
+// the PostgreSQL-to-SQLite ratio and the three-replica speed-up, measured in the same
+// run. Skipped for PostgreSQL when none is reachable.
+func BenchmarkStores(b *testing.B) {
+	TuneGC()
+	const d = 1500 * time.Millisecond
+	urls, admin := replicaSet(b, filepath.Join(b.TempDir(), "s.db"), 1)
+	sqGet, sqPost := storeThroughput(b, urls, admin, d)
+	fmt.Printf("bench: sqlite, 1 replica: GET %.0f req/s, POST %.0f req/s\n", sqGet, sqPost)
+	pg := storetest.PostgresURL(b)
+	urls, admin = replicaSet(b, pg, 1)
+	pgGet, pgPost := storeThroughput(b, urls, admin, d)
+	fmt.Printf("bench: postgres, 1 replica: GET %.0f req/s (%.2f of sqlite), POST %.0f req/s (%.2f of sqlite)\n", pgGet, pgGet/sqGet, pgPost, pgPost/sqPost)
+	urls, admin = replicaSet(b, storetest.PostgresURL(b), 3)
+	pg3Get, pg3Post := storeThroughput(b, urls, admin, d)
+	fmt.Printf("bench: postgres, 3 replicas: GET %.0f req/s (speed-up %.2f), POST %.0f req/s (speed-up %.2f); all replicas share this machine's 2 cores\n", pg3Get, pg3Get/pgGet, pg3Post, pg3Post/pgPost)
+}

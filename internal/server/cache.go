@@ -1,0 +1,134 @@
+package server
+
+import (
+	"crypto/sha256"
+	"sync"
+	"time"
+
+	"github.com/openintegrations/integrations/render"
+	"github.com/openintegrations/integrations/internal/store"
+)
+
+// DefaultAuthTTL bounds how long a successful API key lookup is reused. A key revoked
+// by another process (`integrations keys revoke`, another replica) stops working within
+// it; keys this server rotates (Trino regenerate) stop at once, because the rotation
+// empties the cache.
+const DefaultAuthTTL = 2 * time.Second
+
+// authCache remembers recently authenticated keys by the SHA-256 of the key (never the
+// key itself). Failed lookups are not cached, so new keys work at once.
+type authCache struct {
+	ttl     time.Duration
+	mu      sync.Mutex
+	entries map[[32]byte]authEntry
+}
+
+type authEntry struct {
+	key     *store.APIKey
+	expires time.Time
+}
+
+const authCacheMax = 1024
+
+func (c *authCache) get(plain string) (*store.APIKey, [32]byte, bool) {
+	h := sha256.Sum256([]byte(plain))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[h]
+	if !ok || time.Now().After(e.expires) {
+		return nil, h, false
+	}
+	return e.key, h, true
+}
+
+func (c *authCache) put(h [32]byte, k *store.APIKey) {
+	if c.ttl <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= authCacheMax {
+		c.entries = map[[32]byte]authEntry{}
+	}
+	c.entries[h] = authEntry{key: k, expires: time.Now().Add(c.ttl)}
+}
+
+// reset forgets every key (after this server changed keys).
+func (c *authCache) reset() {
+	c.mu.Lock()
+	c.entries = nil
+	c.mu.Unlock()
+}
+
+// viewCache keeps the encoded GET body of integrations by id and version. An
+// integration's body depends only on its stored row, and every write bumps the version,
+// so an entry is used only for the exact row the store just returned.
+type viewCache struct {
+	mu      sync.Mutex
+	entries map[int64]viewEntry
+}
+
+type viewEntry struct {
+	version int64
+	body    []byte
+}
+
+const viewCacheMax = 4096
+
+func (c *viewCache) get(id, version int64) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[id]
+	if !ok || e.version != version {
+		return nil, false
+	}
+	return e.body, true
+}
+
+func (c *viewCache) put(id, version int64, body []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= viewCacheMax {
+		c.entries = map[int64]viewEntry{}
+	}
+	c.entries[id] = viewEntry{version: version, body: body}
+}
+
+// checkMemo remembers the statements the engine's syntax checks accepted, keyed by
+// the SHA-256 of dialect and text (the text itself, which may hold a password, is not
+// kept). A check is a pure function of its input, so a remembered success is the
+// check's own answer; failures are never remembered. Scripts for similar configs share
+// most statements, and the checks (pg_query for Redshift) are the costliest part of a
+// render.
+type checkMemo struct {
+	mu sync.Mutex
+	ok map[[32]byte]string
+}
+
+const checkMemoMax = 1 << 16
+
+func (c *checkMemo) check(dialect, sql string) (string, error) {
+	h := sha256.New()
+	h.Write([]byte(dialect))
+	h.Write([]byte{0})
+	h.Write([]byte(sql))
+	var k [32]byte
+	h.Sum(k[:0])
+	c.mu.Lock()
+	shape, hit := c.ok[k]
+	c.mu.Unlock()
+	if hit {
+		return shape, nil
+	}
+	shape, err := render.DefaultCheck(dialect, sql)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	if c.ok == nil || len(c.ok) >= checkMemoMax {
+		c.ok = map[[32]byte]string{}
+	}
+	c.ok[k] = shape
+	c.mu.Unlock()
+	return shape, nil
+}

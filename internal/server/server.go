@@ -1,0 +1,212 @@
+// Package server is the Integrations API over HTTP (API.md): the thirteen routes of the
+// seed under /integrations, the operational routes (/healthz, /readyz, /metrics,
+// /openapi.json), the lifecycle of API.md section 5 and the background work that drives
+// it. It is thin: payloads are decoded and validated by package platforms, scripts come
+// from package render, statuses move only as package lifecycle allows, persistence is a
+// store.Store and platforms are reached through connector.Connector.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/openintegrations/integrations/internal/connector"
+	"github.com/openintegrations/integrations/render"
+	"github.com/openintegrations/integrations/internal/store"
+)
+
+// Options configures a Server.
+type Options struct {
+	// Store is required.
+	Store store.Store
+	// Connector returns the connector of an integration type. Nil means offline
+	// (API.md section 6): platform tests are skipped, manual setups are enabled after
+	// the static checks and automatic setup is refused with 422.
+	Connector func(typ string) connector.Connector
+	// Logger receives structured logs (default: discard).
+	Logger *slog.Logger
+	// Registerer receives the Prometheus metrics (default: a new registry).
+	Registry *prometheus.Registry
+	// CheckTimeout bounds each validation test (default 30s).
+	CheckTimeout time.Duration
+	// WorkTimeout bounds each background job (default 10m).
+	WorkTimeout time.Duration
+	// RequestTimeout bounds each request's own work (default DefaultRequestTimeout):
+	// its context ends then, or when the client disconnects, and the work it drives
+	// (validation tests, store calls) stops with it.
+	RequestTimeout time.Duration
+	// Workers is the number of background jobs run at once (default 4).
+	Workers int
+	// Queue is how many more accepted jobs may wait for a worker (default
+	// DefaultQueue). When Workers+Queue jobs are accepted and not finished, a request
+	// that would start one more gets 503 with Retry-After and nothing is written.
+	Queue int
+	// Lease is how long a replica's claim on a job lasts unless renewed (default
+	// DefaultLease); a job whose replica stopped is taken over after it.
+	Lease time.Duration
+	// PollInterval is how often the job queue is polled for lapsed leases (default
+	// DefaultPollInterval).
+	PollInterval time.Duration
+	// RevalidateInterval is the period of the recurring validation of enabled
+	// integrations (0: off; the CLI's default is DefaultRevalidateInterval). It needs
+	// connectors: an offline server never revalidates.
+	RevalidateInterval time.Duration
+	// PublicURL is the base URL clients reach the server at: Trino's
+	// configurationSnippet names it (never a request's Host or X-Forwarded-* headers,
+	// which any caller chooses). Empty: http://localhost.
+	PublicURL string
+	// AuthTTL is how long a successful API key lookup is reused (default
+	// DefaultAuthTTL; negative: never).
+	AuthTTL time.Duration
+}
+
+// Server serves the API. Create it with New, call Start to resume work left by a
+// previous run and start the workers, serve Handler, and call Close when done.
+type Server struct {
+	// requestTimeout is Options.RequestTimeout.
+	requestTimeout time.Duration
+	// publicURL is the base URL of Trino's configurationSnippet (Options.PublicURL).
+	publicURL string
+	store     store.Store
+	conn      func(string) connector.Connector
+	engine    *render.Engine
+	log       *slog.Logger
+	reg       *prometheus.Registry
+	metrics   *metrics
+	handler   http.Handler
+
+	checkTimeout, workTimeout time.Duration
+
+	auths authCache
+	views viewCache
+
+	replica      string
+	lease        time.Duration
+	pollInterval time.Duration
+	revalidate   time.Duration
+	sem          chan struct{}
+
+	// qmu guards the queue's state: held, active, closing.
+	qmu sync.Mutex
+	// held are the jobs whose lease this replica holds, waiting or running.
+	held map[int64]*heldJob
+	// active is the number of places taken (jobs accepted and not finished, and
+	// requests about to write one); capacity is Workers+Queue.
+	active, capacity int
+	// closing: Close was called; drained is closed once no place is taken after it.
+	closing bool
+	drained chan struct{}
+
+	jobs     chan job
+	workers  int
+	wg       sync.WaitGroup
+	jobCtx   context.Context
+	stop     context.CancelFunc
+	quit     chan struct{}
+	stopOnce sync.Once
+	mu       sync.Mutex
+	started  bool
+}
+
+// New builds a server from opts.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("server: a store is required")
+	}
+	memo := &checkMemo{}
+	eng, err := render.New(memo.check)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		store:        opts.Store,
+		conn:         opts.Connector,
+		engine:       eng,
+		log:          opts.Logger,
+		reg:          opts.Registry,
+		checkTimeout: opts.CheckTimeout,
+		workTimeout:  opts.WorkTimeout,
+		workers:      opts.Workers,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.reg == nil {
+		s.reg = prometheus.NewRegistry()
+	}
+	if s.checkTimeout <= 0 {
+		s.checkTimeout = 30 * time.Second
+	}
+	if s.workTimeout <= 0 {
+		s.workTimeout = 10 * time.Minute
+	}
+	if s.workers <= 0 {
+		s.workers = 4
+	}
+	s.replica, s.lease, s.pollInterval = newReplicaID(), opts.Lease, opts.PollInterval
+	if s.lease <= 0 {
+		s.lease = DefaultLease
+	}
+	if s.pollInterval <= 0 {
+		s.pollInterval = DefaultPollInterval
+	}
+	s.held = map[int64]*heldJob{}
+	queue := opts.Queue
+	if queue <= 0 {
+		queue = DefaultQueue
+	}
+	s.capacity = s.workers + queue
+	s.drained = make(chan struct{})
+	s.revalidate = opts.RevalidateInterval
+	s.publicURL = opts.PublicURL
+	s.requestTimeout = opts.RequestTimeout
+	if s.requestTimeout <= 0 {
+		s.requestTimeout = DefaultRequestTimeout
+	}
+	if s.publicURL == "" {
+		s.publicURL = "http://localhost"
+	}
+	s.sem = make(chan struct{}, s.workers)
+	s.auths.ttl = opts.AuthTTL
+	if s.auths.ttl == 0 {
+		s.auths.ttl = DefaultAuthTTL
+	}
+	s.metrics = newMetrics(s.reg)
+	s.jobs = make(chan job, s.capacity)
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler of every route.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Offline reports whether the server runs without platform connectors.
+func (s *Server) Offline() bool { return s.conn == nil }
+
+func (s *Server) connectorFor(typ string) connector.Connector {
+	if s.conn == nil {
+		return nil
+	}
+	return s.conn(typ)
+}
+
+// GCPercent is the garbage collector target `integrations serve` runs with (Go's
+// default is 100). The server's live heap is small and most of its allocations are
+// per-request garbage, so a higher target trades a little memory for markedly less GC
+// CPU (measured by BenchmarkServer: scripts/create throughput +30%).
+const GCPercent = 200
+
+// TuneGC applies GCPercent unless the GOGC environment variable chooses otherwise.
+func TuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(GCPercent)
+	}
+}

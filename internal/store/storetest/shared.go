@@ -1,0 +1,269 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/openintegrations/integrations/internal/lifecycle"
+	"github.com/openintegrations/integrations/internal/store"
+)
+
+// RunShared runs the cross-instance suite: the guarantees that must hold between
+// replicas. open must return two independent Store values (separate Opens, as two
+// processes or replicas would have) on one new, empty database each time it is called,
+// and close them when t ends; it is called from parallel subtests.
+func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, a, b store.Store)
+	}{
+		{"Visibility", testSharedVisibility},
+		{"IDs", testSharedIDs},
+		{"RacingCreates", testSharedRacingCreates},
+		{"RacingUpdates", testSharedRacingUpdates},
+		{"RacingClaims", testSharedRacingClaims},
+		{"Leases", testSharedLeases},
+		{"Keys", testSharedKeys},
+		{"APIKeys", testSharedAPIKeys},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, b := open(t)
+			tt.fn(t, a, b)
+		})
+	}
+}
+
+func testSharedVisibility(t *testing.T, a, b store.Store) {
+	in := mustCreate(t, a, sample("seen", "vk"))
+	checkSame(t, "Get through b of what a created", mustGet(t, b, in.ID), mustGet(t, a, in.ID))
+	cur := mustGet(t, b, in.ID)
+	cur.Status, cur.Message = lifecycle.Enabled, "from b"
+	mustUpdate(t, b, cur)
+	checkSame(t, "Get through a of what b updated", mustGet(t, a, in.ID), cur)
+	list, err := a.List(ctx(t))
+	if err != nil || len(list) != 1 || list[0].Message != "from b" {
+		t.Fatalf("List through a = %d items, %v", len(list), err)
+	}
+}
+
+func testSharedIDs(t *testing.T, a, b store.Store) {
+	var last int64
+	for i := range 6 {
+		s := []store.Store{a, b}[i%2]
+		in := mustCreate(t, s, sample(fmt.Sprint("t", i)))
+		if in.ID <= last {
+			t.Fatalf("id %d after %d (alternating stores): ids must increase", in.ID, last)
+		}
+		last = in.ID
+		if i%3 == 0 {
+			setStatus(t, s, in.ID, lifecycle.Deleted)
+		}
+	}
+	// At once from both: all distinct, all newer than the ones before.
+	const n = 16
+	var mu sync.Mutex
+	seen := map[int64]bool{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		s := []store.Store{a, b}[i%2]
+		wg.Go(func() {
+			<-start
+			in := sample(fmt.Sprint("racer", i))
+			if err := s.Create(ctx(t), in); err != nil {
+				t.Errorf("Create: %v", err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[in.ID] || in.ID <= last {
+				t.Errorf("id %d given twice or not above %d", in.ID, last)
+			}
+			seen[in.ID] = true
+		})
+	}
+	close(start)
+	wg.Wait()
+	for id := range seen {
+		other := mustGet(t, a, id)
+		if got := mustGet(t, b, id); got.Type != other.Type {
+			t.Errorf("id %d is %s through a and %s through b", id, other.Type, got.Type)
+		}
+	}
+}
+
+func testSharedRacingCreates(t *testing.T, a, b store.Store) {
+	for round := range 3 {
+		key := fmt.Sprint("contested-", round)
+		const n = 8
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		results := make([]*store.Integration, n)
+		errs := make([]error, n)
+		for i := range n {
+			s := []store.Store{a, b}[i%2]
+			wg.Go(func() {
+				in := sample(fmt.Sprintf("racer%d", i), key, fmt.Sprintf("own-%d-%d", round, i))
+				<-start
+				errs[i] = s.Create(ctx(t), in)
+				results[i] = in
+			})
+		}
+		close(start)
+		wg.Wait()
+		var winner *store.Integration
+		for i, err := range errs {
+			if err == nil {
+				if winner != nil {
+					t.Fatalf("round %d: two creates with the same key succeeded: %d and %d", round, winner.ID, results[i].ID)
+				}
+				winner = results[i]
+			}
+		}
+		if winner == nil {
+			t.Fatalf("round %d: no create succeeded: %v", round, errs)
+		}
+		for _, err := range errs {
+			if err != nil {
+				wantConflict(t, err, key, winner.ID)
+			}
+		}
+		for _, s := range []store.Store{a, b} {
+			if h, err := s.KeyHolders(ctx(t), []string{key}); err != nil || h[key] != winner.ID {
+				t.Fatalf("round %d: KeyHolders = %v, %v; want %d", round, h, err, winner.ID)
+			}
+		}
+	}
+	list, _ := b.List(ctx(t))
+	if len(list) != 3 {
+		t.Fatalf("%d integrations stored, want 3", len(list))
+	}
+}
+
+func testSharedRacingUpdates(t *testing.T, a, b store.Store) {
+	const writers = 8
+	in := mustCreate(t, a, sample("race", "race-key"))
+	for round := range 4 {
+		base := mustGet(t, []store.Store{a, b}[round%2], in.ID)
+		var wins, stale atomic.Int32
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for g := range writers {
+			s := []store.Store{a, b}[g%2]
+			c := *base
+			c.Message = fmt.Sprintf("round %d writer %d", round, g)
+			c.Keys = []string{"race-key", fmt.Sprintf("writer-%d", g)}
+			wg.Go(func() {
+				<-start
+				switch err := s.Update(ctx(t), &c); {
+				case err == nil:
+					wins.Add(1)
+				case errors.Is(err, store.ErrStale):
+					stale.Add(1)
+				default:
+					t.Errorf("Update: %v", err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if wins.Load() != 1 || stale.Load() != writers-1 {
+			t.Fatalf("round %d: %d wins and %d stale, want 1 and %d", round, wins.Load(), stale.Load(), writers-1)
+		}
+		got := mustGet(t, a, in.ID)
+		var g int
+		if _, err := fmt.Sscanf(got.Message, fmt.Sprintf("round %d writer %%d", round), &g); err != nil ||
+			!slices.Equal(got.Keys, []string{"race-key", fmt.Sprintf("writer-%d", g)}) || got.Version != base.Version+1 {
+			t.Fatalf("round %d: message %q keys %v version %d: not one writer's update", round, got.Message, got.Keys, got.Version)
+		}
+	}
+}
+
+func testSharedRacingClaims(t *testing.T, a, b store.Store) {
+	const n, workers = 24, 8
+	var ids []int64
+	for i := range n {
+		ids = append(ids, mustCreate(t, []store.Store{a, b}[i%2], sample(fmt.Sprint("job", i))).ID)
+	}
+	counts, owners := claimAll(t, []store.Store{a, b}, workers)
+	checkClaimedOnce(t, b, ids, counts, owners)
+}
+
+func testSharedLeases(t *testing.T, a, b store.Store) {
+	in := mustCreate(t, a, sample("job"))
+	mustClaim(t, a, "replica-a", at(0), at(time.Minute), busy...)
+	wantNoClaim(t, b, "replica-b", at(30*time.Second), busy...)
+	if err := b.RenewLease(ctx(t), in.ID, "replica-b", at(time.Hour)); !errors.Is(err, store.ErrStale) {
+		t.Fatalf("RenewLease through b by another owner = %v, want ErrStale", err)
+	}
+	if err := b.RenewLease(ctx(t), in.ID, "replica-a", at(2*time.Minute)); err != nil {
+		t.Fatalf("RenewLease through b by the owner: %v", err)
+	}
+	wantNoClaim(t, b, "replica-b", at(90*time.Second), busy...)
+	// replica-a stops renewing: after the lease lapses b takes the work over.
+	got := mustClaim(t, b, "replica-b", at(3*time.Minute), at(time.Hour), busy...)
+	if got.ID != in.ID {
+		t.Fatalf("b claimed %d, want %d", got.ID, in.ID)
+	}
+	if err := a.RenewLease(ctx(t), in.ID, "replica-a", at(4*time.Minute)); !errors.Is(err, store.ErrStale) {
+		t.Fatalf("RenewLease by the replica that lost the lease = %v, want ErrStale", err)
+	}
+}
+
+func testSharedKeys(t *testing.T, a, b store.Store) {
+	x := mustCreate(t, a, sample("x", "shared-key"))
+	wantConflict(t, b.Create(ctx(t), sample("y", "shared-key")), "shared-key", x.ID)
+	setStatus(t, a, x.ID, lifecycle.Deleted)
+	y := mustCreate(t, b, sample("y", "shared-key"))
+	wantConflict(t, a.Create(ctx(t), sample("z", "shared-key")), "shared-key", y.ID)
+}
+
+func testSharedAPIKeys(t *testing.T, a, b store.Store) {
+	k, plain, err := a.CreateAPIKey(ctx(t), store.APIKeySpec{Name: "admin", Permissions: []string{store.PermissionAdmin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Authenticate(ctx(t), plain); err != nil || got.ID != k.ID {
+		t.Fatalf("Authenticate through b = %v, %v", got, err)
+	}
+	if _, _, err := b.CreateAPIKey(ctx(t), store.APIKeySpec{Name: "again", Plaintext: plain}); !errors.Is(err, store.ErrAPIKeyExists) {
+		t.Fatalf("CreateAPIKey through b with a's plaintext = %v, want ErrAPIKeyExists", err)
+	}
+	if err := b.RevokeAPIKey(ctx(t), k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(ctx(t), plain); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Authenticate through a after b revoked = %v, want ErrNotFound", err)
+	}
+	// Rotations of one integration from both at once leave exactly one key working.
+	in := mustCreate(t, a, sample("trino"))
+	var wg sync.WaitGroup
+	plains := make([]string, 6)
+	for i := range plains {
+		s := []store.Store{a, b}[i%2]
+		wg.Go(func() {
+			_, p, err := s.RotateIntegrationKey(ctx(t), in.ID, store.APIKeySpec{Name: fmt.Sprint("rot", i)})
+			if err != nil {
+				t.Errorf("RotateIntegrationKey: %v", err)
+			}
+			plains[i] = p
+		})
+	}
+	wg.Wait()
+	working := 0
+	for _, p := range plains {
+		if _, err := a.Authenticate(ctx(t), p); err == nil {
+			working++
+		}
+	}
+	if working != 1 {
+		t.Fatalf("after racing rotations %d keys of the integration work, want 1", working)
+	}
+}
