@@ -10,8 +10,8 @@ import (
 
 	"github.com/openintegrations/integrations/internal/connector"
 	"github.com/openintegrations/integrations/internal/lifecycle"
-	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/internal/store"
+	"github.com/openintegrations/integrations/platforms"
 )
 
 // The seed's POST examples of every type create integrations that end enabled; GET

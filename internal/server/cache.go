@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/openintegrations/integrations/render"
 	"github.com/openintegrations/integrations/internal/store"
+	"github.com/openintegrations/integrations/render"
 )
 
 // DefaultAuthTTL bounds how long a successful API key lookup is reused. A key revoked

@@ -8,11 +8,11 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/openintegrations/integrations/internal/connector"
 	"github.com/openintegrations/integrations/internal/apierr"
+	"github.com/openintegrations/integrations/internal/connector"
+	"github.com/openintegrations/integrations/internal/store"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
-	"github.com/openintegrations/integrations/internal/store"
 )
 
 // httpError is an error with the API's status and message; every handler error that

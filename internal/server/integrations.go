@@ -13,9 +13,9 @@ import (
 
 	"github.com/openintegrations/integrations/internal/connector"
 	"github.com/openintegrations/integrations/internal/lifecycle"
+	"github.com/openintegrations/integrations/internal/store"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
-	"github.com/openintegrations/integrations/internal/store"
 )
 
 // The exact messages of API.md section 5.

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/openintegrations/integrations/internal/lifecycle"
-	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/internal/store"
+	"github.com/openintegrations/integrations/platforms"
 )
 
 // The job queue. An integration in a busy status (creating, editing, deleting,

@@ -8,8 +8,8 @@ import (
 
 	"github.com/openintegrations/integrations/internal/connector"
 	"github.com/openintegrations/integrations/internal/lifecycle"
-	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/internal/store"
+	"github.com/openintegrations/integrations/platforms"
 )
 
 // Recurring validation (API.md section 5): every RevalidateInterval, each enabled

@@ -3,9 +3,9 @@ package server
 import (
 	"net/http"
 
+	"github.com/openintegrations/integrations/internal/store"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
-	"github.com/openintegrations/integrations/internal/store"
 )
 
 // scriptOp serves POST /integrations/scripts/{op}: the script of op for the body's

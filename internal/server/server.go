@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/openintegrations/integrations/internal/connector"
-	"github.com/openintegrations/integrations/render"
 	"github.com/openintegrations/integrations/internal/store"
+	"github.com/openintegrations/integrations/render"
 )
 
 // Options configures a Server.

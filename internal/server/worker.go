@@ -11,9 +11,9 @@ import (
 
 	"github.com/openintegrations/integrations/internal/connector"
 	"github.com/openintegrations/integrations/internal/lifecycle"
+	"github.com/openintegrations/integrations/internal/store"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
-	"github.com/openintegrations/integrations/internal/store"
 )
 
 // runJob does the platform work of j, whose lease this replica holds, and records

@@ -13,9 +13,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/openintegrations/integrations/internal/apierr"
+	"github.com/openintegrations/integrations/internal/server/openapi"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
-	"github.com/openintegrations/integrations/internal/server/openapi"
 )
 
 func load(t *testing.T) *openapi3.T {
