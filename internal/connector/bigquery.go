@@ -17,7 +17,6 @@ import (
 	"golang.org/x/oauth2/google"
 
 	"github.com/openintegrations/integrations/platforms"
-	"github.com/openintegrations/integrations/render"
 )
 
 // The "Google BigQuery" test names (Catalogue("Google BigQuery")).
@@ -82,6 +81,7 @@ var BigQueryPermissions = []string{
 // A BigQuery holds no per-integration state and is safe for concurrent use; it signs
 // in afresh for every Check and Verify.
 type BigQuery struct {
+	scriptless
 	opts     Options
 	client   *http.Client
 	tokenURL string // "" keeps the key's token_uri (or Google's)
@@ -94,11 +94,12 @@ type BigQuery struct {
 // /bigquery/v2, Cloud Resource Manager's with /v1, so one server can answer both).
 func NewBigQuery(o Options) *BigQuery {
 	b := &BigQuery{
-		opts:     o,
-		client:   o.egress().Client(),
-		tokenURL: o.GoogleTokenURL,
-		bqBase:   "https://bigquery.googleapis.com/bigquery/v2",
-		crmBase:  "https://cloudresourcemanager.googleapis.com/v1",
+		scriptless: "Google BigQuery",
+		opts:       o,
+		client:     o.egress().Client(),
+		tokenURL:   o.GoogleTokenURL,
+		bqBase:     "https://bigquery.googleapis.com/bigquery/v2",
+		crmBase:    "https://cloudresourcemanager.googleapis.com/v1",
 	}
 	if o.GoogleAPIBase != "" {
 		base := strings.TrimRight(o.GoogleAPIBase, "/")
@@ -133,11 +134,8 @@ func (b *BigQuery) Check(ctx context.Context, test string, p *platforms.Payload,
 	return cloudFinish(ctx, err, bqSecrets(p, sys, s))
 }
 
-// Run fails: Google BigQuery integrations have no scripts.
-func (b *BigQuery) Run(ctx context.Context, sc *render.Script, p *platforms.Payload) error {
-	return errors.New("the Google BigQuery type has no scripts to run: its setup is checked by the validation tests")
-}
-
+// Verify's outline is S3's (nothing to check after a delete, then the type's own
+// tests); the tests differ, so each type keeps its own.
 // Verify re-runs the credential and project access tests for create and edit; for
 // delete it returns nil.
 func (b *BigQuery) Verify(ctx context.Context, op platforms.Operation, p *platforms.Payload, sys Credentials) error {

@@ -82,6 +82,8 @@ func (f *Fake) wait(ctx context.Context) error {
 	f.mu.Lock()
 	g, d := f.Gate, f.Latency
 	f.mu.Unlock()
+	// The same timer-or-context wait as recorddriver's delay: that package is a driver of
+	// its own for tests and shares no code with the connectors.
 	if d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()

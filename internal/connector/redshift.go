@@ -169,11 +169,7 @@ type (
 // redshiftQuery renders a statement the connector runs (render.Engine.Query: checked
 // against the connector shapes and pg_query).
 func redshiftQuery(name string, data any) (string, error) {
-	eng, err := render.Default()
-	if err != nil {
-		return "", err
-	}
-	return eng.Query(redshiftPlatform, name, data)
+	return liveSQLQuery(redshiftPlatform, name, data)
 }
 
 // redshiftSuggest renders a statement a message suggests (render.Engine.Suggest).
@@ -335,7 +331,7 @@ func redshiftTimeout(err error) bool {
 //
 // A failure names what is missing and the statement or script that makes it.
 func (r *Redshift) Check(ctx context.Context, test string, p *platforms.Payload, sys Credentials) error {
-	var run func(ctx context.Context, conn *sql.Conn, t *redshiftTarget) ([]string, error)
+	var run redshiftCheck
 	switch test {
 	case redshiftTestConnection:
 		run = r.checkConnection
@@ -348,6 +344,16 @@ func (r *Redshift) Check(ctx context.Context, test string, p *platforms.Payload,
 	default:
 		return fmt.Errorf("redshift has no test %q", test)
 	}
+	return r.runChecks(ctx, p, sys, run)
+}
+
+// redshiftCheck is one check on a connection to config.database: the problems it
+// found, or the error that stopped it.
+type redshiftCheck func(ctx context.Context, conn *sql.Conn, t *redshiftTarget) ([]string, error)
+
+// runChecks connects to config.database and runs checks in order, stopping at the
+// first error; the outcome names every problem found.
+func (r *Redshift) runChecks(ctx context.Context, p *platforms.Payload, sys Credentials, checks ...redshiftCheck) error {
 	t, err := redshiftTargetOf(p, sys)
 	if err != nil {
 		return Scrub(err, Secrets(p, sys))
@@ -358,8 +364,15 @@ func (r *Redshift) Check(ctx context.Context, test string, p *platforms.Payload,
 	}
 	defer db.Close()
 	defer conn.Close()
-	problems, err := run(ctx, conn, t)
-	return r.outcome(ctx, t, problems, err)
+	var problems []string
+	for _, check := range checks {
+		found, err := check(ctx, conn, t)
+		if err != nil {
+			return r.outcome(ctx, t, nil, err)
+		}
+		problems = append(problems, found...)
+	}
+	return r.outcome(ctx, t, problems, nil)
 }
 
 // outcome turns a check's problems (or the error that stopped it) into Check's result.
@@ -599,27 +612,7 @@ func (r *Redshift) Verify(ctx context.Context, op platforms.Operation, p *platfo
 }
 
 func (r *Redshift) verifyCreate(ctx context.Context, p *platforms.Payload, sys Credentials) error {
-	t, err := redshiftTargetOf(p, sys)
-	if err != nil {
-		return Scrub(err, Secrets(p, sys))
-	}
-	db, conn, err := r.connect(ctx, t, t.database)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	defer conn.Close()
-	var problems []string
-	for _, check := range []func(context.Context, *sql.Conn, *redshiftTarget) ([]string, error){
-		r.checkConnection, r.checkDatabase, r.checkSchemas, r.checkImpersonation,
-	} {
-		found, err := check(ctx, conn, t)
-		if err != nil {
-			return r.outcome(ctx, t, nil, err)
-		}
-		problems = append(problems, found...)
-	}
-	return r.outcome(ctx, t, problems, nil)
+	return r.runChecks(ctx, p, sys, r.checkConnection, r.checkDatabase, r.checkSchemas, r.checkImpersonation)
 }
 
 // redshiftGone reports whether a connection error means the delete script removed what

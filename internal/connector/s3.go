@@ -72,6 +72,7 @@ const S3SessionName = "integrations-validation"
 //
 // An S3 holds no per-integration state and is safe for concurrent use.
 type S3 struct {
+	scriptless
 	opts Options
 	// httpClient sends every AWS API request through the egress policy; with
 	// Options.AWSEndpoint set, to that endpoint.
@@ -102,7 +103,7 @@ func NewS3(o Options) *S3 {
 		}
 	}
 	timeout := o.connectTimeout()
-	return &S3{opts: o, httpClient: awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+	return &S3{scriptless: "Native S3", opts: o, httpClient: awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.Proxy = nil
 		tr.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
 			ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -135,11 +136,7 @@ func (s *S3) Check(ctx context.Context, test string, p *platforms.Payload, sys C
 	return cloudFinish(ctx, err, Secrets(p, sys))
 }
 
-// Run fails: Native S3 integrations have no scripts.
-func (s *S3) Run(ctx context.Context, sc *render.Script, p *platforms.Payload) error {
-	return errors.New("the Native S3 type has no scripts to run: its setup is checked by the validation tests")
-}
-
+// Verify's outline is BigQuery's; see there.
 // Verify re-runs the credentials and Access Grants instance tests for create and edit;
 // for delete it returns nil (nothing on AWS has to be gone).
 func (s *S3) Verify(ctx context.Context, op platforms.Operation, p *platforms.Payload, sys Credentials) error {
@@ -454,6 +451,15 @@ func cloudCall(ctx context.Context, d time.Duration, what string, call func(cont
 		return fmt.Errorf("no answer from %s within %s; check that it is reachable from the server and try again", what, d)
 	}
 	return explain(err)
+}
+
+// scriptless is embedded by the connectors of the types without scripts: its Run refuses,
+// naming the type.
+type scriptless string
+
+// Run fails: the type has no scripts; its setup is checked by the validation tests.
+func (typ scriptless) Run(context.Context, *render.Script, *platforms.Payload) error {
+	return fmt.Errorf("the %s type has no scripts to run: its setup is checked by the validation tests", string(typ))
 }
 
 // cloudFinish returns a Check or Verify result with every secret removed, keeping

@@ -237,11 +237,7 @@ type (
 // sfQuery renders a statement the connector runs (render.Engine.Query: checked against
 // the connector shapes).
 func sfQuery(name string, data any) (string, error) {
-	eng, err := render.Default()
-	if err != nil {
-		return "", err
-	}
-	return eng.Query(sfPlatform, name, data)
+	return liveSQLQuery(sfPlatform, name, data)
 }
 
 // sfSuggest renders a statement a message suggests (render.Engine.Suggest: checked like
@@ -655,6 +651,8 @@ func sfCheckGrants(ctx context.Context, ss *sfSession) error {
 	for len(queue) > 0 {
 		r := queue[0]
 		queue = queue[1:]
+		// Rendering and running a SHOW inline, as the user check below does too, keeps
+		// each failure's message naming what was being listed.
 		q, err := sfQuery("connector.show-grants-to-role", sfRoleData{Role: r})
 		if err != nil {
 			return err
@@ -709,13 +707,13 @@ func (s *Snowflake) Run(ctx context.Context, script *render.Script, p *platforms
 	// The bootstrap role (autoBootstrap) or the configured role runs the script; with
 	// neither, the user's default role.
 	role := c.Role
-	open := func(ctx context.Context, connectTo string) (*sql.DB, error) {
+	return runLive(ctx, script, p, s.opts, true, func(ctx context.Context, connectTo string) (*sql.DB, error) {
 		return s.open(ctx, p, Credentials{}, connectTo, role)
-	}
-	secrets := append(Secrets(p, Credentials{}), liveSQLPasswords(script, true)...)
-	return RunPhases(ctx, script, open, s.opts.statementTimeout(), secrets)
+	})
 }
 
+// Verify and verify have the outline of Synapse's (finish with secrets scrubbed; config,
+// operation, sign-in); what is checked after the sign-in is each platform's own.
 // Verify implements Connector.
 func (s *Snowflake) Verify(ctx context.Context, op platforms.Operation, p *platforms.Payload, sys Credentials) error {
 	return liveSQLFinish(ctx, s.verify(ctx, op, p, sys), Secrets(p, sys))
@@ -726,10 +724,8 @@ func (s *Snowflake) verify(ctx context.Context, op platforms.Operation, p *platf
 	if err != nil {
 		return err
 	}
-	switch op {
-	case platforms.OpCreate, platforms.OpEdit, platforms.OpDelete:
-	default:
-		return fmt.Errorf("cannot verify a %s: Verify checks create, edit and delete", op)
+	if err := verifiable(op); err != nil {
+		return err
 	}
 	lg := sfLoginOf(c, p.Auto(), sys)
 	ss, done, err := s.session(ctx, p, c, sys)
@@ -801,6 +797,7 @@ func (ss *sfSession) verifyPresent(ctx context.Context) error {
 	}
 	if !ss.lg.system {
 		user := ss.c.SystemUser(ss.auto)
+		// Inline like the role walk above: the message names what was listed.
 		q, err := sfQuery("connector.show-grants-to-user", sfUserData{User: user})
 		if err != nil {
 			return err
@@ -964,6 +961,16 @@ func liveSQLUnquote(s string, backslash bool) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// liveSQLQuery renders a statement of templates/<platform> that a connector runs
+// (render.Engine.Query: checked against the connector shapes).
+func liveSQLQuery(platform, name string, data any) (string, error) {
+	eng, err := render.Default()
+	if err != nil {
+		return "", err
+	}
+	return eng.Query(platform, name, data)
 }
 
 // liveSQLSuggest renders, for a message, a statement of templates/<platform> that the

@@ -1,5 +1,6 @@
 package connector
 
+// The import block is connector.go's but for database/sql: both files handle a payload's scripts.
 import (
 	"context"
 	"database/sql"
@@ -22,6 +23,23 @@ const (
 // "account" for Snowflake (render.Phase.ConnectTo), signed in as the payload's
 // credentials. Connectors take it as a field so that tests can record statements.
 type Opener func(ctx context.Context, connectTo string) (*sql.DB, error)
+
+// runLive runs a live connector's script phase by phase on the connections open makes,
+// with the payload's secrets and the script's passwords (backslash: the dialect escapes
+// backslashes in string literals) scrubbed from every message.
+func runLive(ctx context.Context, script *render.Script, p *platforms.Payload, opts Options, backslash bool, open Opener) error {
+	secrets := append(Secrets(p, Credentials{}), liveSQLPasswords(script, backslash)...)
+	return RunPhases(ctx, script, open, opts.statementTimeout(), secrets)
+}
+
+// verifiable refuses the operations a SQL connector's Verify does not check.
+func verifiable(op platforms.Operation) error {
+	switch op {
+	case platforms.OpCreate, platforms.OpEdit, platforms.OpDelete:
+		return nil
+	}
+	return fmt.Errorf("cannot verify a %s: Verify checks create, edit and delete", op)
+}
 
 // RunPhases runs the phases of s in order, each on its own connection to its ConnectTo,
 // each statement with timeout. It stops at the first failing statement and returns a

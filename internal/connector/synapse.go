@@ -181,11 +181,7 @@ const synPlatform = "synapse"
 // synQuery renders a statement the connector runs (render.Engine.Query: checked
 // against the Synapse connector shapes).
 func synQuery(name string, data any) (string, error) {
-	eng, err := render.Default()
-	if err != nil {
-		return "", err
-	}
-	return eng.Query(synPlatform, name, data)
+	return liveSQLQuery(synPlatform, name, data)
 }
 
 // synSuggest renders a statement a message suggests (render.Engine.Suggest).
@@ -925,13 +921,12 @@ func (s *Synapse) Run(ctx context.Context, script *render.Script, p *platforms.P
 	if _, err := synConfigOf(p); err != nil {
 		return err
 	}
-	open := func(ctx context.Context, connectTo string) (*sql.DB, error) {
+	return runLive(ctx, script, p, s.opts, false, func(ctx context.Context, connectTo string) (*sql.DB, error) {
 		return s.open(ctx, p, Credentials{}, connectTo)
-	}
-	secrets := append(Secrets(p, Credentials{}), liveSQLPasswords(script, false)...)
-	return RunPhases(ctx, script, open, s.opts.statementTimeout(), secrets)
+	})
 }
 
+// Verify and verify have the outline of Snowflake's; see there.
 // Verify implements Connector.
 func (s *Synapse) Verify(ctx context.Context, op platforms.Operation, p *platforms.Payload, sys Credentials) error {
 	return liveSQLFinish(ctx, s.verify(ctx, op, p, sys), Secrets(p, sys))
@@ -942,10 +937,8 @@ func (s *Synapse) verify(ctx context.Context, op platforms.Operation, p *platfor
 	if err != nil {
 		return err
 	}
-	switch op {
-	case platforms.OpCreate, platforms.OpEdit, platforms.OpDelete:
-	default:
-		return fmt.Errorf("cannot verify a %s: Verify checks create, edit and delete", op)
+	if err := verifiable(op); err != nil {
+		return err
 	}
 	lg := synLoginOf(c, p.Auto(), sys)
 	exp, err := synExpectOf(c, p.Auto(), lg)

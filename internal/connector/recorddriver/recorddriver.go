@@ -200,6 +200,7 @@ func (d *Driver) run(ctx context.Context, c *conn, query string, args []driver.N
 		}
 	}
 	d.mu.Unlock()
+	// The same timer-or-context wait as connector.Fake's: this package stands alone.
 	if delay > 0 {
 		t := time.NewTimer(delay)
 		defer t.Stop()
