@@ -2,6 +2,9 @@
 // test of three servers on one PostgreSQL, one of which is killed mid-load, and the
 // load tests (and BenchmarkJobs) of background jobs on one server and on three
 // replicas.
+//
+// It has only tests and imports nothing of the module: it drives the built binary from
+// outside, as an operator would.
 package e2e
 
 import (

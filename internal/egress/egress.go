@@ -12,6 +12,9 @@
 // The check applies to the address actually dialled: a host name is resolved once, each
 // address is checked, and the connection is made to the checked address itself, so a
 // second resolution (DNS rebinding) cannot change it.
+//
+// It imports nothing of the module and knows no platform: connectors hand it host names
+// and addresses, and the CLI hands it the operator's ranges.
 package egress
 
 import (

@@ -3,6 +3,9 @@
 // allowed transitions. The server asks Next before every status change and the store
 // applies the change only if the integration has not moved meanwhile (optimistic
 // concurrency), so a transition that is not in the table can never be written.
+//
+// It imports nothing of the module: the store and the server depend on it, never the
+// reverse.
 package lifecycle
 
 import (

@@ -4,6 +4,8 @@
 // pools with sql.OpenDB(d.Connector(target)).
 //
 // A Driver is safe for concurrent use.
+//
+// It imports nothing of the module, so any package's tests may use it.
 package recorddriver
 
 import (

@@ -5,6 +5,9 @@
 // The document is openapi.json in this directory, embedded at build time. It is kept
 // true by the server's tests, which check real responses against it with package
 // openapitest.
+//
+// It imports nothing of the module: the server serves the document, it does not
+// describe the server's types.
 package openapi
 
 import (

@@ -3,6 +3,8 @@
 // document does not describe fails the test.
 //
 // It is a test helper: only _test.go files may import it.
+//
+// It imports only package openapi of the module.
 package openapitest
 
 import (
