@@ -40,7 +40,7 @@ func largest(b *testing.B, eng *render.Engine) map[string]*platforms.Payload {
 // engine with the syntax checks switched off). Goal: ratio <= 3.0.
 func BenchmarkRender(b *testing.B) {
 	full := engine(b)
-	bare, err := render.New(func(string, string) (string, error) { return "", nil })
+	bare, err := render.New(render.Options{Check: func(string, string) (string, error) { return "", nil }})
 	if err != nil {
 		b.Fatal(err)
 	}

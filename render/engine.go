@@ -64,12 +64,28 @@ var quoteFuncs = map[string]bool{"ident": true, "exact": true, "str": true, "qna
 
 var kwRE = regexp.MustCompile(`^[A-Z][A-Z_ ]*$`)
 
-// New compiles the embedded templates of every scripted platform and verifies that
-// every printing action ends in a quoting function. check is the statement checker
-// (nil: sqlcheck's, see DefaultCheck).
-func New(check CheckFunc) (*Engine, error) {
+// Options configures New. The zero value is the engine every program uses: the
+// embedded templates and sqlcheck's checks.
+type Options struct {
+	// FS holds the templates, one folder per platform key ("snowflake/*.sql.tmpl", as
+	// package templates lays them out); nil is templates.FS. Tests give a bad template
+	// set here to prove the engine refuses it.
+	FS fs.FS
+	// Check is the statement checker; nil is DefaultCheck (sqlcheck's). A benchmark
+	// gives a no-op to measure rendering alone.
+	Check CheckFunc
+}
+
+// New compiles the templates of every scripted platform and verifies that every
+// printing action ends in a quoting function: a template that prints a value any other
+// way is an error matching ErrTemplate, so it never renders.
+func New(opts Options) (*Engine, error) {
+	check, tfs := opts.Check, opts.FS
 	if check == nil {
 		check = DefaultCheck
+	}
+	if tfs == nil {
+		tfs = templates.FS
 	}
 	e := &Engine{sets: map[string]*templateSet{}, check: check}
 	for _, p := range platforms.All() {
@@ -83,7 +99,7 @@ func New(check CheckFunc) (*Engine, error) {
 		q := cfg.Quoting()
 		set := &templateSet{dialect: p.Dialect}
 		for _, redact := range []bool{false, true} {
-			t, err := parseSet(p.Key, funcs(q, redact))
+			t, err := parseSet(tfs, p.Key, funcs(q, redact))
 			if err != nil {
 				return nil, err
 			}
@@ -98,23 +114,24 @@ func New(check CheckFunc) (*Engine, error) {
 	return e, nil
 }
 
-func parseSet(key string, fm template.FuncMap) (*template.Template, error) {
-	files, err := fs.Glob(templates.FS, key+"/*.sql.tmpl")
+// parseSet parses the templates of one platform from tfs and checks their actions.
+func parseSet(tfs fs.FS, key string, fm template.FuncMap) (*template.Template, error) {
+	files, err := fs.Glob(tfs, key+"/*.sql.tmpl")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: templates/%s: %v", ErrTemplate, key, err)
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("templates/%s: no templates", key)
+		return nil, fmt.Errorf("%w: templates/%s: no templates", ErrTemplate, key)
 	}
 	sort.Strings(files)
 	root := template.New(key).Option("missingkey=error").Funcs(fm)
 	for _, f := range files {
-		b, err := fs.ReadFile(templates.FS, f)
+		b, err := fs.ReadFile(tfs, f)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: templates/%s: %v", ErrTemplate, f, err)
 		}
 		if _, err := root.New(path.Base(f)).Parse(string(b)); err != nil {
-			return nil, fmt.Errorf("templates/%s: %w", f, err)
+			return nil, fmt.Errorf("%w: templates/%s: %v", ErrTemplate, f, err)
 		}
 	}
 	for _, t := range root.Templates() {
@@ -122,7 +139,7 @@ func parseSet(key string, fm template.FuncMap) (*template.Template, error) {
 			continue
 		}
 		if err := checkQuoted(t.Tree.Root); err != nil {
-			return nil, fmt.Errorf("templates/%s: template %q: %w", key, t.Name(), err)
+			return nil, fmt.Errorf("%w: templates/%s: template %q: %v", ErrTemplate, key, t.Name(), err)
 		}
 	}
 	return root, nil
@@ -277,4 +294,4 @@ func (e *Engine) one(platformKey, name string, data any) (*templateSet, string, 
 // compiled once.
 func Default() (*Engine, error) { return defaultEngine() }
 
-var defaultEngine = sync.OnceValues(func() (*Engine, error) { return New(nil) })
+var defaultEngine = sync.OnceValues(func() (*Engine, error) { return New(Options{}) })

@@ -9,6 +9,7 @@ import (
 	"text/template"
 
 	"github.com/openintegrations/integrations/platforms"
+	"github.com/openintegrations/integrations/render/sqlcheck"
 )
 
 // Request is one render: an operation on a payload (and, for edit, the old payload).
@@ -76,16 +77,28 @@ type Effect struct {
 	Guard bool
 }
 
-// CheckError is a rendered statement that failed the engine's syntax checks.
+// CheckError is a rendered statement that failed the engine's syntax checks. Line and
+// Col are the failure's place in Script.Script; the message prints them once (the
+// checker's own position, relative to the statement, is folded into them).
 type CheckError struct {
 	Line, Col int
+	// Undo: the statement that failed is the undo of the statement at Line.
+	Undo      bool
 	Statement string
 	Err       error
 }
 
 // Error implements error.
 func (e *CheckError) Error() string {
-	return fmt.Sprintf("%d:%d: %v (in %q)", e.Line, e.Col, e.Err, e.Statement)
+	msg := e.Err.Error()
+	var se *sqlcheck.Error
+	if errors.As(e.Err, &se) {
+		msg = se.Msg
+	}
+	if e.Undo {
+		msg = "undo: " + msg
+	}
+	return fmt.Sprintf("%d:%d: %s (in %q)", e.Line, e.Col, msg, e.Statement)
 }
 
 // Is makes errors.Is(err, ErrCheck) true.

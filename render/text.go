@@ -26,12 +26,12 @@ func (e *Engine) checkAll(s *Script, dialect string) error {
 			st := &s.Phases[pi].Statements[si]
 			shape, err := e.check(dialect, st.SQL)
 			if err != nil {
-				return checkError(st.Line, st.SQL, err)
+				return checkError(st.Line, st.SQL, false, err)
 			}
 			st.Shape = shape
 			if st.Undo != "" {
 				if _, err := e.check(dialect, st.Undo); err != nil {
-					return checkError(st.Line, st.Undo, fmt.Errorf("undo: %w", err))
+					return checkError(st.Line, st.Undo, true, err)
 				}
 			}
 		}
@@ -39,8 +39,10 @@ func (e *Engine) checkAll(s *Script, dialect string) error {
 	return nil
 }
 
-func checkError(line int, sql string, err error) error {
-	ce := &CheckError{Line: line, Col: 1, Statement: sql, Err: err}
+// checkError places a checker's failure of sql, the statement (or its undo) starting
+// at line of the script, in the script.
+func checkError(line int, sql string, undo bool, err error) error {
+	ce := &CheckError{Line: line, Col: 1, Undo: undo, Statement: sql, Err: err}
 	var se *sqlcheck.Error
 	if errors.As(err, &se) && se.Pos.Line > 0 {
 		ce.Line = line + se.Pos.Line - 1

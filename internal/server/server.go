@@ -122,7 +122,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("server: a store is required")
 	}
 	memo := &checkMemo{}
-	eng, err := render.New(memo.check)
+	eng, err := render.New(render.Options{Check: memo.check})
 	if err != nil {
 		return nil, err
 	}
