@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 	"internal/connector/recorddriver":     {},
 	"internal/store":                      {"internal/lifecycle"},
 	"internal/store/storetest":            {"internal/lifecycle", "internal/store"},
-	"internal/apierr":                     {"platforms", "render"},
+	"internal/apierr":                     {"internal/store", "platforms", "render"},
 	"internal/connector":                  {"internal/egress", "platforms", "render"},
 	"internal/server/openapi":             {},
 	"internal/server/openapi/openapitest": {"internal/server/openapi"},

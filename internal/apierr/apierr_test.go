@@ -1,6 +1,7 @@
 package apierr
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,31 +12,46 @@ import (
 	"github.com/openintegrations/integrations/render"
 )
 
-func TestFrom(t *testing.T) {
+// TestClassify: each kind of error gets its status, exit code, Retry-After and body,
+// the same for the server and the CLI; internal errors never carry their text.
+func TestClassify(t *testing.T) {
 	ve := &platforms.ValidationError{Problems: []platforms.Problem{
 		{Path: "config.warehouse", Message: "is required"},
 		{Path: "config.port", Message: "must be between 1 and 65535 (got 0)"},
+		{Message: "a problem of the whole payload"},
 	}}
 	tests := []struct {
 		name    string
 		err     error
+		kind    Kind
 		status  int
+		exit    int
+		retry   int
 		message string
 		details int
 	}{
-		{"validation", ve, 400, "config.warehouse: is required; config.port: must be between 1 and 65535 (got 0)", 2},
-		{"unsupported", fmt.Errorf("%w: Trino has no scripts", render.ErrUnsupported), 400, "operation not supported: Trino has no scripts", 0},
-		{"internal hides text", &render.CheckError{Line: 3, Col: 1, Statement: "CREATE USER x PASSWORD 'secret'", Err: errors.New("boom")}, 500,
+		{"validation", ve, Invalid, 400, ExitInvalid, 0, "config.warehouse: is required; config.port: must be between 1 and 65535 (got 0); a problem of the whole payload", 3},
+		{"wrapped validation", fmt.Errorf("payload.yaml: %w", ve), Invalid, 400, ExitInvalid, 0, "config.warehouse: is required; config.port: must be between 1 and 65535 (got 0); a problem of the whole payload", 3},
+		{"unsupported", fmt.Errorf("%w: Trino has no scripts", render.ErrUnsupported), Invalid, 400, ExitInvalid, 0, "operation not supported: Trino has no scripts", 0},
+		{"unknown type", fmt.Errorf("%w: %q", platforms.ErrUnknownType, "Oracle"), Invalid, 400, ExitInvalid, 0, platforms.ErrUnknownType.Error() + `: "Oracle"`, 0},
+		{"store unavailable", fmt.Errorf("get: %w", driver.ErrBadConn), Unavailable, 503, ExitInternal, RetryAfterSeconds, "the store is not reachable; retry later", 0},
+		{"internal hides text", &render.CheckError{Line: 3, Col: 1, Statement: "CREATE USER x PASSWORD 'secret'", Err: errors.New("boom")}, Internal, 500, ExitInternal, 0,
+			"internal error: the script failed the engine's own checks; please report it", 0},
+		{"unknown error", errors.New("secret happened"), Internal, 500, ExitInternal, 0,
 			"internal error: the script failed the engine's own checks; please report it", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := From(tt.err)
+			c := Classify(tt.err)
+			b := c.Body
+			if c.Kind != tt.kind || c.Status() != tt.status || c.Exit() != tt.exit || c.RetryAfter() != tt.retry {
+				t.Errorf("kind %d status %d exit %d retry %d, want %d %d %d %d", c.Kind, c.Status(), c.Exit(), c.RetryAfter(), tt.kind, tt.status, tt.exit, tt.retry)
+			}
 			if b.StatusCode != tt.status || b.Error != http.StatusText(tt.status) || b.Message != tt.message || len(b.Details) != tt.details {
 				t.Errorf("got %+v", b)
 			}
 			if strings.Contains(b.Message, "secret") {
-				t.Errorf("message leaks the statement: %q", b.Message)
+				t.Errorf("message leaks the error's text: %q", b.Message)
 			}
 		})
 	}

@@ -5,8 +5,8 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,13 +20,17 @@ import (
 	"github.com/openintegrations/integrations/render/sqlcheck"
 )
 
-// Exit codes of SCRIPTS.md section 7.
+// Exit codes of SCRIPTS.md section 7; apierr.Classify gives an error's code.
 const (
-	ExitOK       = 0
-	ExitInvalid  = 1
-	ExitUsage    = 2
-	ExitInternal = 3
+	ExitOK       = apierr.ExitOK
+	ExitInvalid  = apierr.ExitInvalid
+	ExitUsage    = apierr.ExitUsage
+	ExitInternal = apierr.ExitInternal
 )
+
+// Env looks up an environment variable, as os.LookupEnv does. Run reads the process
+// environment only through it, so tests give their own.
+type Env func(name string) (string, bool)
 
 const usage = `usage: integrations <command> [flags]
 
@@ -49,7 +53,12 @@ exit codes: 0 ok, 1 invalid input, 2 usage error, 3 internal or check failure
 `
 
 // Run runs the command line args (without the program name) and returns the exit code.
-func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// Cancelling ctx stops a running server as SIGTERM does in the program (main turns
+// SIGINT and SIGTERM into a cancel); env gives the environment (nil: none set).
+func Run(ctx context.Context, args []string, env Env, stdin io.Reader, stdout, stderr io.Writer) int {
+	if env == nil {
+		env = func(string) (string, bool) { return "", false }
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return ExitUsage
@@ -72,9 +81,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return ExitOK
 	case "serve":
-		return runServe(args[1:], stderr)
+		return runServe(ctx, args[1:], env, stderr)
 	case "keys":
-		return runKeys(args[1:], stdout, stderr)
+		return runKeys(ctx, args[1:], env, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "integrations: unknown command %q%s\n\n%s", args[0], didYouMean(args[0], []string{"render", "check", "platforms", "serve", "keys", "version", "help"}), usage)
 	return ExitUsage
@@ -138,13 +147,10 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 	fail := func(err error) int {
-		code := ExitInternal
-		var ve *platforms.ValidationError
-		if errors.As(err, &ve) || errors.Is(err, render.ErrUnsupported) {
-			code = ExitInvalid
-		}
+		c := apierr.Classify(err)
+		code := c.Exit()
 		if *format == "json" {
-			writeJSON(stderr, apierr.From(err))
+			writeJSON(stderr, c.Body)
 		} else if code == ExitInternal {
 			fmt.Fprintf(stderr, "integrations render: internal error: %v\n", err)
 		} else {

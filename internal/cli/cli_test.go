@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"context"
 	"os"
 	"testing"
 
@@ -12,7 +13,9 @@ import (
 // TestMain lets testscript run `integrations` in-process through cli.Run.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"integrations": func() { os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"integrations": func() {
+			os.Exit(cli.Run(context.Background(), os.Args[1:], os.LookupEnv, os.Stdin, os.Stdout, os.Stderr))
+		},
 	})
 }
 

@@ -11,10 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -44,8 +41,15 @@ const (
 	defaultDB   = "./integrations.db"
 )
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
+// get returns the value of the environment variable name, "" when it is not set.
+func (env Env) get(name string) string {
+	v, _ := env(name)
+	return v
+}
+
+// or returns the value of the environment variable name, def when it is unset or empty.
+func (env Env) or(name, def string) string {
+	if v := env.get(name); v != "" {
 		return v
 	}
 	return def
@@ -53,8 +57,8 @@ func envOr(name, def string) string {
 
 // openStore opens the store of dsn with the secret key from INTEGRATIONS_SECRET_KEY or
 // the key file beside a SQLite store (created on first use).
-func openStore(ctx context.Context, dsn string, stderr io.Writer) (store.Store, error) {
-	key, created, err := store.LoadKey(os.Getenv(store.SecretKeyEnv), store.KeyFilePath(dsn))
+func openStore(ctx context.Context, env Env, dsn string, stderr io.Writer) (store.Store, error) {
+	key, created, err := store.LoadKey(env.get(store.SecretKeyEnv), store.KeyFilePath(dsn))
 	if err != nil {
 		return nil, err
 	}
@@ -124,8 +128,8 @@ func checkKeyStrength(k string) error {
 
 // ensureAdminKey makes sure the store has an admin key: the one INTEGRATIONS_ADMIN_KEY
 // gives, or, for a store with no key at all, a new one printed once to stderr.
-func ensureAdminKey(ctx context.Context, st store.Store, stderr io.Writer) error {
-	if k := os.Getenv(EnvAdminKey); k != "" {
+func ensureAdminKey(ctx context.Context, env Env, st store.Store, stderr io.Writer) error {
+	if k := env.get(EnvAdminKey); k != "" {
 		if err := checkKeyStrength(k); err != nil {
 			return fmt.Errorf("%s: %w", EnvAdminKey, err)
 		}
@@ -165,10 +169,10 @@ func ensureAdminKey(ctx context.Context, st store.Store, stderr io.Writer) error
 	return nil
 }
 
-func runServe(args []string, stderr io.Writer) int {
+func runServe(ctx context.Context, args []string, env Env, stderr io.Writer) int {
 	fs := newFlags("serve", stderr)
-	addr := fs.String("addr", envOr(EnvAddr, defaultAddr), "listen address (env "+EnvAddr+")")
-	db := fs.String("db", envOr(EnvDB, defaultDB), "store: a SQLite file path, sqlite:PATH or a postgres:// URL (env "+EnvDB+")")
+	addr := fs.String("addr", env.or(EnvAddr, defaultAddr), "listen address (env "+EnvAddr+")")
+	db := fs.String("db", env.or(EnvDB, defaultDB), "store: a SQLite file path, sqlite:PATH or a postgres:// URL (env "+EnvDB+")")
 	offline := fs.Bool("offline", false, "no platform connectivity: platform tests are skipped, automatic setup is refused")
 	sandbox := fs.Bool("sandbox", false, "simulate every platform in memory (all tests pass, scripts \"run\"): for trying clients, never for real integrations")
 	latency := fs.Duration("sandbox-latency", 0, "with --sandbox: how long each simulated platform call takes")
@@ -176,10 +180,10 @@ func runServe(args []string, stderr io.Writer) int {
 	lease := fs.Duration("lease", server.DefaultLease, "how long a replica's claim on a background job lasts unless renewed; a stopped replica's jobs are taken over after it")
 	queue := fs.Int("queue", server.DefaultQueue, "how many accepted background jobs may wait for a worker; beyond that a request that would start one gets 503 with Retry-After")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests and jobs get to finish on SIGTERM/SIGINT")
-	publicURL := fs.String("public-url", os.Getenv(EnvPublicURL), "the URL clients reach this server at, for Trino's configurationSnippet (env "+EnvPublicURL+"; default: the listen address)")
-	prefix := fs.String("table-grants-role-prefix", envOr(EnvTableGrantsRolePrefix, connector.DefaultTableGrantsRolePrefix),
+	publicURL := fs.String("public-url", env.get(EnvPublicURL), "the URL clients reach this server at, for Trino's configurationSnippet (env "+EnvPublicURL+"; default: the listen address)")
+	prefix := fs.String("table-grants-role-prefix", env.or(EnvTableGrantsRolePrefix, connector.DefaultTableGrantsRolePrefix),
 		"the prefix of the Snowflake roles Immuta's table grants create, which the test \"Initial Validation: Table Grants Role Prefix is Unique\" checks: the start of an unquoted Snowflake identifier (env "+EnvTableGrantsRolePrefix+")")
-	egressAllow := fs.String("egress-allow", os.Getenv(EnvEgressAllow),
+	egressAllow := fs.String("egress-allow", env.get(EnvEgressAllow),
 		"address ranges (CIDR, comma-separated) the connectors may connect to besides public addresses, e.g. 10.20.0.0/16 for a peered VPC; loopback, link-local (cloud metadata), private and other special ranges are refused unless listed (env "+EnvEgressAllow+")")
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
@@ -224,18 +228,16 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "integrations serve: --lease must be at least 1s")
 		return ExitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	server.TuneGC()
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
-	st, err := openStore(ctx, *db, stderr)
+	st, err := openStore(ctx, env, *db, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
 		return ExitInvalid
 	}
 	defer st.Close()
-	if err := ensureAdminKey(ctx, st, stderr); err != nil {
+	if err := ensureAdminKey(ctx, env, st, stderr); err != nil {
 		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
 		return ExitInvalid
 	}
@@ -297,7 +299,6 @@ func runServe(args []string, stderr io.Writer) int {
 		return ExitInternal
 	case <-ctx.Done():
 	}
-	stop()
 	log.Info("shutting down: finishing in-flight requests and jobs", "timeout", grace.String())
 	sctx, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
@@ -341,14 +342,14 @@ func redactDSN(dsn string) string {
 	return u.String()
 }
 
-func runKeys(args []string, stdout, stderr io.Writer) int {
+func runKeys(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "usage: integrations keys create --name NAME [--permission APPLICATION_ADMIN] [--db URL] | list [--db URL] | revoke [--db URL] ID|NAME")
 		return ExitUsage
 	}
 	sub := args[0]
 	fs := newFlags("keys "+sub, stderr)
-	db := fs.String("db", envOr(EnvDB, defaultDB), "store (env "+EnvDB+")")
+	db := fs.String("db", env.or(EnvDB, defaultDB), "store (env "+EnvDB+")")
 	var name string
 	var perms multiFlag
 	if sub == "create" {
@@ -364,7 +365,6 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args[1:]); err != nil {
 		return ExitUsage
 	}
-	ctx := context.Background()
 	switch {
 	case sub == "create" && name == "":
 		fmt.Fprintln(stderr, "integrations keys create: --name is required")
@@ -382,7 +382,7 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 			return ExitUsage
 		}
 	}
-	st, err := openStore(ctx, *db, stderr)
+	st, err := openStore(ctx, env, *db, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "integrations keys: %v\n", err)
 		return ExitInvalid

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,7 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,57 +21,95 @@ import (
 
 var keyLine = regexp.MustCompile(`admin API key \(shown once, keep it\): ([0-9a-f]{64})`)
 
-// serve runs `integrations serve` in-process on a free port and returns its base URL,
-// the admin key it printed, its stderr so far (a func) and a channel with its exit code.
-func serve(t *testing.T, args ...string) (string, string, func() string, chan int) {
+// env is a test's environment for cli.Run.
+type env map[string]string
+
+func (e env) lookup(name string) (string, bool) {
+	v, ok := e[name]
+	return v, ok
+}
+
+// served is an `integrations serve` running in-process.
+type served struct {
+	base, key string
+	// stop cancels Run's context: what SIGINT or SIGTERM does to the program.
+	stop context.CancelFunc
+	// done receives the exit code.
+	done chan int
+	// lines has each stderr line after the listening line, in order.
+	lines chan string
+	mu    sync.Mutex
+	logs  strings.Builder
+	eof   chan struct{}
+}
+
+// all returns the whole stderr once serve has exited.
+func (s *served) all() string {
+	<-s.eof
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logs.String()
+}
+
+// waitFor blocks until a stderr line contains substr: the server's own log line is
+// the hook that says it reached that point.
+func (s *served) waitFor(t *testing.T, substr string) {
 	t.Helper()
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		code := cli.Run(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), nil, io.Discard, pw)
-		pw.Close()
-		done <- code
-	}()
-	var logs strings.Builder
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	keyRE := keyLine
-	var base, key string
-	timeout := time.After(20 * time.Second)
-	for base == "" {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("serve exited early:\n%s", logs.String())
-			}
-			logs.WriteString(l + "\n")
-			if m := keyRE.FindStringSubmatch(l); m != nil {
-				key = m[1]
-			}
-			var rec map[string]any
-			if json.Unmarshal([]byte(l), &rec) == nil && rec["msg"] == "listening" {
-				base = rec["addr"].(string)
-			}
-		case <-timeout:
-			t.Fatalf("serve did not start:\n%s", logs.String())
+	for l := range s.lines {
+		if strings.Contains(l, substr) {
+			return
 		}
 	}
-	var rest strings.Builder
-	restDone := make(chan struct{})
+	t.Fatalf("serve exited before logging %q", substr)
+}
+
+// serve runs `integrations serve` in-process on a free port with environment e.
+func serve(t *testing.T, e env, args ...string) *served {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	pr, pw := io.Pipe()
+	s := &served{stop: cancel, done: make(chan int, 1), lines: make(chan string, 1024), eof: make(chan struct{})}
 	go func() {
-		for l := range lines {
-			rest.WriteString(l + "\n")
-		}
-		close(restDone)
+		code := cli.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), e.lookup, nil, io.Discard, pw)
+		pw.Close()
+		s.done <- code
 	}()
-	all := func() string { <-restDone; return logs.String() + rest.String() }
-	return base, key, all, done
+	started := make(chan struct{})
+	go func() {
+		defer close(s.eof)
+		defer close(s.lines)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			l := sc.Text()
+			s.mu.Lock()
+			s.logs.WriteString(l + "\n")
+			s.mu.Unlock()
+			if s.base == "" {
+				if m := keyLine.FindStringSubmatch(l); m != nil {
+					s.key = m[1]
+				}
+				var rec map[string]any
+				if json.Unmarshal([]byte(l), &rec) == nil && rec["msg"] == "listening" {
+					s.base = rec["addr"].(string)
+					close(started)
+				}
+				continue
+			}
+			select {
+			case s.lines <- l:
+			default: // nobody waits for that many lines
+			}
+		}
+	}()
+	select {
+	case <-started:
+	case <-s.eof:
+		t.Fatalf("serve exited early:\n%s", s.all())
+	case <-time.After(time.Minute):
+		t.Fatal("serve did not start within a minute")
+	}
+	return s
 }
 
 // The server starts on a new store, prints the admin key once, serves the seed's
@@ -79,7 +118,8 @@ func serve(t *testing.T, args ...string) (string, string, func() string, chan in
 func TestServeLifecycle(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "integrations.db")
-	base, key, logs, done := serve(t, "--db", db, "--sandbox")
+	srv := serve(t, env{}, "--db", db, "--sandbox")
+	base, key := srv.base, srv.key
 	if key == "" {
 		t.Fatal("no admin key printed")
 	}
@@ -103,21 +143,28 @@ func TestServeLifecycle(t *testing.T) {
 		t.Fatalf("POST: %d %s", code, body)
 	}
 
-	// An in-flight request: headers and half the body sent, then SIGTERM, then the rest.
+	// An in-flight request: the handler is reading its body (it asked for it with a
+	// 100 Continue), then the stop (SIGTERM's cancel) and the shutdown's start, then
+	// the body.
 	payload := `{"type":"Snowflake","autoBootstrap":false,"config":{"host":"h.snowflakecomputing.com","warehouse":"W","database":"D","authenticationType":"userPassword","username":"U","password":"Secret-pw-12345"}}`
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /integrations/scripts/create HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\nContent-Type: application/json\r\nAccept: text/plain\r\nContent-Length: %d\r\n\r\n%s", key, len(payload), payload[:40])
-	time.Sleep(100 * time.Millisecond)
-	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+	fmt.Fprintf(conn, "POST /integrations/scripts/create HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\nContent-Type: application/json\r\nAccept: text/plain\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", key, len(payload))
+	br := bufio.NewReader(conn)
+	if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "HTTP/1.1 100 ") {
+		t.Fatalf("no 100 Continue: %q %v", l, err)
+	}
+	if _, err := br.ReadString('\n'); err != nil { // the blank line ending the interim response
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	fmt.Fprint(conn, payload[:40])
+	srv.stop()
+	srv.waitFor(t, "shutting down")
 	fmt.Fprint(conn, payload[40:])
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	res, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("in-flight request cut off: %v", err)
 	}
@@ -126,14 +173,14 @@ func TestServeLifecycle(t *testing.T) {
 		t.Fatalf("in-flight request: %d %s", res.StatusCode, b)
 	}
 	select {
-	case code := <-done:
+	case code := <-srv.done:
 		if code != 0 {
-			t.Fatalf("exit %d:\n%s", code, logs())
+			t.Fatalf("exit %d:\n%s", code, srv.all())
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop on SIGTERM")
+	case <-time.After(time.Minute):
+		t.Fatal("serve did not stop when its context was cancelled")
 	}
-	l := logs()
+	l := srv.all()
 	// The one line that shows the new admin key is the deliberate exception.
 	printed := keyLine.FindString(l)
 	rest := strings.Replace(l, printed, "", 1)
@@ -147,8 +194,9 @@ func TestServeLifecycle(t *testing.T) {
 	}
 
 	// Restart: the integration is still there, no new key is printed.
-	base, key2, logs2, done2 := serve(t, "--db", db, "--sandbox")
-	if key2 != "" {
+	srv2 := serve(t, env{}, "--db", db, "--sandbox")
+	base = srv2.base
+	if srv2.key != "" {
 		t.Error("a second admin key was printed for an existing store")
 	}
 	req, _ := http.NewRequest("GET", base+"/integrations/1/status", nil)
@@ -162,17 +210,17 @@ func TestServeLifecycle(t *testing.T) {
 	if res.StatusCode != 200 || string(b) != `{"id":1,"status":"enabled"}`+"\n" {
 		t.Fatalf("after restart: %d %s", res.StatusCode, b)
 	}
-	_ = syscall.Kill(os.Getpid(), syscall.SIGINT)
-	if code := <-done2; code != 0 {
-		t.Fatalf("exit %d:\n%s", code, logs2())
+	srv2.stop()
+	if code := <-srv2.done; code != 0 {
+		t.Fatalf("exit %d:\n%s", code, srv2.all())
 	}
 }
 
 // INTEGRATIONS_ADMIN_KEY sets the first admin key; no key is generated then.
 func TestServeAdminKeyFromEnv(t *testing.T) {
-	t.Setenv("INTEGRATIONS_ADMIN_KEY", "0123456789abcdef-admin")
-	base, key, logs, done := serve(t, "--db", filepath.Join(t.TempDir(), "s.db"), "--offline")
-	if key != "" {
+	srv := serve(t, env{"INTEGRATIONS_ADMIN_KEY": "0123456789abcdef-admin"}, "--db", filepath.Join(t.TempDir(), "s.db"), "--offline")
+	base := srv.base
+	if srv.key != "" {
 		t.Error("a key was generated although INTEGRATIONS_ADMIN_KEY is set")
 	}
 	req, _ := http.NewRequest("GET", base+"/integrations", nil)
@@ -185,11 +233,11 @@ func TestServeAdminKeyFromEnv(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("env admin key: %d", res.StatusCode)
 	}
-	_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
-	if code := <-done; code != 0 {
-		t.Fatalf("exit %d:\n%s", code, logs())
+	srv.stop()
+	if code := <-srv.done; code != 0 {
+		t.Fatalf("exit %d:\n%s", code, srv.all())
 	}
-	if strings.Contains(logs(), "0123456789abcdef-admin") {
+	if strings.Contains(srv.all(), "0123456789abcdef-admin") {
 		t.Error("the admin key reached the logs")
 	}
 }
@@ -197,9 +245,9 @@ func TestServeAdminKeyFromEnv(t *testing.T) {
 // A weak INTEGRATIONS_ADMIN_KEY stops the server at start, with a message that says
 // what is needed; it is not stored.
 func TestServeRefusesWeakAdminKey(t *testing.T) {
-	t.Setenv("INTEGRATIONS_ADMIN_KEY", "aaaaaaaaaaaaaaaa")
 	var stderr strings.Builder
-	code := cli.Run([]string{"serve", "--addr", "127.0.0.1:0", "--offline", "--db", filepath.Join(t.TempDir(), "s.db")}, nil, io.Discard, &stderr)
+	e := env{"INTEGRATIONS_ADMIN_KEY": "aaaaaaaaaaaaaaaa"}
+	code := cli.Run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--offline", "--db", filepath.Join(t.TempDir(), "s.db")}, e.lookup, nil, io.Discard, &stderr)
 	if code == 0 || !strings.Contains(stderr.String(), "INTEGRATIONS_ADMIN_KEY: the key is too weak") || !strings.Contains(stderr.String(), "at least 128") {
 		t.Fatalf("exit %d:\n%s", code, stderr.String())
 	}
@@ -222,12 +270,13 @@ func TestServeRefusesBadTableGrantsRolePrefix(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			e := env{}
 			if c.env != "" {
-				t.Setenv("INTEGRATIONS_TABLE_GRANTS_ROLE_PREFIX", c.env)
+				e["INTEGRATIONS_TABLE_GRANTS_ROLE_PREFIX"] = c.env
 			}
 			var stderr strings.Builder
 			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--offline", "--db", filepath.Join(t.TempDir(), "s.db")}, c.args...)
-			code := cli.Run(args, nil, io.Discard, &stderr)
+			code := cli.Run(context.Background(), args, e.lookup, nil, io.Discard, &stderr)
 			if code != cli.ExitUsage || !strings.Contains(stderr.String(), "--table-grants-role-prefix") || !strings.Contains(stderr.String(), "unquoted Snowflake identifier") {
 				t.Fatalf("exit %d:\n%s", code, stderr.String())
 			}
@@ -248,12 +297,13 @@ func TestServeRefusesBadEgressAllow(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			e := env{}
 			if c.env != "" {
-				t.Setenv("INTEGRATIONS_EGRESS_ALLOW", c.env)
+				e["INTEGRATIONS_EGRESS_ALLOW"] = c.env
 			}
 			var stderr strings.Builder
 			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--offline", "--db", filepath.Join(t.TempDir(), "s.db")}, c.args...)
-			code := cli.Run(args, nil, io.Discard, &stderr)
+			code := cli.Run(context.Background(), args, e.lookup, nil, io.Discard, &stderr)
 			if code != cli.ExitUsage || !strings.Contains(stderr.String(), "--egress-allow") || !strings.Contains(stderr.String(), c.bad) {
 				t.Fatalf("exit %d:\n%s", code, stderr.String())
 			}

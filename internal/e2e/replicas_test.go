@@ -10,12 +10,14 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,7 +31,11 @@ import (
 // TestMain lets the test binary be the server: with E2E_SERVE=1 it runs the CLI.
 func TestMain(m *testing.M) {
 	if os.Getenv("E2E_SERVE") == "1" {
-		os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		// As cmd/integrations does: SIGTERM cancels the context, and the server stops.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := cli.Run(ctx, os.Args[1:], os.LookupEnv, os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }

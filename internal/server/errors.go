@@ -10,9 +10,7 @@ import (
 
 	"github.com/openintegrations/integrations/internal/apierr"
 	"github.com/openintegrations/integrations/internal/connector"
-	"github.com/openintegrations/integrations/internal/store"
 	"github.com/openintegrations/integrations/platforms"
-	"github.com/openintegrations/integrations/render"
 )
 
 // httpError is an error with the API's status and message; every handler error that
@@ -41,13 +39,14 @@ type errorBody struct {
 	ValidationResults *connector.Results `json:"validationResults,omitempty"`
 }
 
-// writeError writes err as the API's error body. Validation errors become 400 with every
-// problem in details; anything unknown is a 500 whose text is logged, not sent.
+// writeError writes err as the API's error body. An *httpError carries its own status;
+// anything else is sorted by apierr.Classify, the classification the CLI uses too:
+// validation errors become 400 with every problem in details, an unreachable store a
+// retryable 503, and anything unknown a 500 whose text is logged, not sent.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	var body errorBody
-	switch {
-	case errors.As(err, &he):
+	if errors.As(err, &he) {
 		body.Body = apierr.New(he.status, he.message)
 		body.Details = he.details
 		body.ValidationResults = he.results
@@ -57,17 +56,20 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if he.cause != nil {
 			s.log.ErrorContext(r.Context(), "request failed", "request_id", r.Context().Value(ctxRequestID), "err", he.cause)
 		}
-	case errors.Is(err, platforms.ErrInvalid), errors.Is(err, platforms.ErrUnknownType), errors.Is(err, render.ErrUnsupported):
-		body.Body = apierr.From(err)
-	case store.Unavailable(err):
+		writeJSON(w, body.StatusCode, body)
+		return
+	}
+	c := apierr.Classify(err)
+	body.Body = c.Body
+	switch c.Kind {
+	case apierr.Unavailable:
 		// The store is down or refusing connections: a retryable 503 (and /readyz
 		// fails), not a 500 that reads like a bug. Nothing was written.
 		s.log.WarnContext(r.Context(), "store not reachable", "request_id", r.Context().Value(ctxRequestID), "err", err)
-		w.Header().Set("Retry-After", "5")
-		body.Body = apierr.New(http.StatusServiceUnavailable, "the store is not reachable; retry later")
-	default:
+		w.Header().Set("Retry-After", strconv.Itoa(c.RetryAfter()))
+	case apierr.Internal:
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", r.Context().Value(ctxRequestID), "err", err)
-		body.Body = apierr.New(http.StatusInternalServerError, "internal error; the request id in the X-Request-Id header identifies it in the server log")
+		body.Message = "internal error; the request id in the X-Request-Id header identifies it in the server log"
 	}
 	writeJSON(w, body.StatusCode, body)
 }
