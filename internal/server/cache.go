@@ -18,7 +18,9 @@ const DefaultAuthTTL = 2 * time.Second
 // authCache remembers recently authenticated keys by the SHA-256 of the key (never the
 // key itself). Failed lookups are not cached, so new keys work at once.
 type authCache struct {
-	ttl     time.Duration
+	ttl time.Duration
+	// now is the server's clock (Options.Now).
+	now     func() time.Time
 	mu      sync.Mutex
 	entries map[[32]byte]authEntry
 }
@@ -35,7 +37,7 @@ func (c *authCache) get(plain string) (*store.APIKey, [32]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[h]
-	if !ok || time.Now().After(e.expires) {
+	if !ok || c.now().After(e.expires) {
 		return nil, h, false
 	}
 	return e.key, h, true
@@ -50,7 +52,7 @@ func (c *authCache) put(h [32]byte, k *store.APIKey) {
 	if c.entries == nil || len(c.entries) >= authCacheMax {
 		c.entries = map[[32]byte]authEntry{}
 	}
-	c.entries[h] = authEntry{key: k, expires: time.Now().Add(c.ttl)}
+	c.entries[h] = authEntry{key: k, expires: c.now().Add(c.ttl)}
 }
 
 // reset forgets every key (after this server changed keys).

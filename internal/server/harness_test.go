@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,6 +83,8 @@ type env struct {
 	fake  *connector.Fake
 	admin string
 	logs  *syncBuffer
+	// clock is the server's Options.Now: tests advance it instead of sleeping.
+	clock testClock
 
 	revalidate time.Duration
 	// requestTimeout is Options.RequestTimeout.
@@ -147,7 +150,7 @@ func (e *env) start(offline bool) {
 			t.Fatal(err)
 		}
 	}
-	opts := Options{Store: st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), CheckTimeout: 5 * time.Second, WorkTimeout: 20 * time.Second, AuthTTL: 100 * time.Millisecond,
+	opts := Options{Store: st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), CheckTimeout: 5 * time.Second, WorkTimeout: 20 * time.Second, AuthTTL: 100 * time.Millisecond, Now: e.clock.now,
 		Lease: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond, RevalidateInterval: e.revalidate, RequestTimeout: e.requestTimeout,
 		Workers: e.workers, Queue: e.queue}
 	if !offline {
@@ -165,6 +168,14 @@ func (e *env) start(offline bool) {
 	e.hs = httptest.NewServer(srv.Handler())
 	t.Cleanup(e.stop)
 }
+
+// testClock is the real clock plus an offset a test advances.
+type testClock struct{ offset atomic.Int64 }
+
+func (c *testClock) now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// advance moves the clock forward by d.
+func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // stop shuts the server down (idempotent).
 func (e *env) stop() {

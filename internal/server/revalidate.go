@@ -29,7 +29,7 @@ func (s *Server) revalidateDue(ctx context.Context) error {
 		return nil
 	}
 	for {
-		now := time.Now().UTC()
+		now := s.now().UTC()
 		in, err := s.store.ClaimIdle(ctx, now, now.Add(-s.revalidate), lifecycle.Enabled, lifecycle.RecurringValidationError)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil

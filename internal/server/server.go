@@ -66,6 +66,10 @@ type Options struct {
 	// AuthTTL is how long a successful API key lookup is reused (default
 	// DefaultAuthTTL; negative: never).
 	AuthTTL time.Duration
+	// Now is the clock of the auth cache's expiry and of which integrations are due
+	// for revalidation (default time.Now). Tests move it forward instead of sleeping;
+	// leases and timeouts keep the real clock.
+	Now func() time.Time
 }
 
 // Server serves the API. Create it with New, call Start to resume work left by a
@@ -92,7 +96,9 @@ type Server struct {
 	lease        time.Duration
 	pollInterval time.Duration
 	revalidate   time.Duration
-	sem          chan struct{}
+	// now is Options.Now.
+	now func() time.Time
+	sem chan struct{}
 
 	// qmu guards the queue's state: held, active, closing.
 	qmu sync.Mutex
@@ -179,6 +185,11 @@ func New(opts Options) (*Server, error) {
 	if s.auths.ttl == 0 {
 		s.auths.ttl = DefaultAuthTTL
 	}
+	s.now = opts.Now
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.auths.now = s.now
 	s.metrics = newMetrics(s.reg)
 	s.jobs = make(chan job, s.capacity)
 	s.handler = s.routes()
