@@ -7,9 +7,6 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
-
-	pg "github.com/pganalyze/pg_query_go/v6"
-	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
 )
 
 var (
@@ -203,21 +200,20 @@ var plpgsqlMu sync.Mutex
 
 // checkPG parses a Redshift statement with pg_query and checks plpgsql bodies. Only
 // CREATE FUNCTION/PROCEDURE needs the parse tree (to find a plpgsql body); every other
-// statement goes through the same parser without building the tree (SplitWithParser:
-// about 0.8 µs instead of 6 µs), which still refuses any syntax error and counts the
-// statements.
+// statement goes through pgCount, which still refuses any syntax error and counts the
+// statements. pg_cgo.go and pg_nocgo.go give the parser's two builds.
 func checkPG(st *Statement) *Error {
 	if !createsRoutine(st) {
-		stmts, err := pg.SplitWithParser(st.SQL, true)
+		n, err := pgCount(st.SQL)
 		if err != nil {
 			return pgError(st, err, "pg_query")
 		}
-		if len(stmts) != 1 {
-			return errAt(st.Pos, "pg_query: expected one statement, found %d", len(stmts))
+		if n != 1 {
+			return errAt(st.Pos, "pg_query: expected one statement, found %d", n)
 		}
 		return nil
 	}
-	tree, err := pg.Parse(st.SQL)
+	tree, err := pgParse(st.SQL)
 	if err != nil {
 		return pgError(st, err, "pg_query")
 	}
@@ -253,7 +249,7 @@ func checkPG(st *Statement) *Error {
 		return errAt(st.Pos, "plpgsql: no function body given with AS")
 	}
 	plpgsqlMu.Lock()
-	_, err = pg.ParsePlPgSqlToJSON(st.SQL)
+	err = pgPlpgsql(st.SQL)
 	plpgsqlMu.Unlock()
 	if err != nil {
 		return plpgsqlError(st, err)
@@ -291,7 +287,7 @@ func createsRoutine(st *Statement) bool {
 // pgError maps a pg_query error to the script: Cursorpos is a 1-based character
 // position in the statement (Lineno is a line of PostgreSQL's C source, not of ours).
 func pgError(st *Statement, err error, who string) *Error {
-	var pe *pgparser.Error
+	var pe *pgParserError
 	if !errors.As(err, &pe) {
 		return errAt(st.Pos, "%s: %v", who, err)
 	}
@@ -321,7 +317,7 @@ var (
 // finished), so the error is placed at the first non-blank character from the start of
 // line N of the dollar-quoted body: the problem is there or a little after it.
 func plpgsqlError(st *Statement, err error) *Error {
-	var pe *pgparser.Error
+	var pe *pgParserError
 	if !errors.As(err, &pe) {
 		return errAt(st.Pos, "plpgsql: %v", err)
 	}

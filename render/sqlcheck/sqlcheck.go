@@ -8,7 +8,11 @@
 // pg_query (PostgreSQL's own parser), and plpgsql procedure bodies with its plpgsql
 // parser, except for shapes marked RedshiftOnly.
 //
-// This is the only package of the module that uses cgo (through pg_query).
+// This is the only package of the module that uses cgo (through pg_query). With cgo off
+// (CGO_ENABLED=0, no C compiler), pg_nocgo.go runs the same C parser compiled to
+// WebAssembly (github.com/wasilibs/go-pgquery on wazero) instead: the verdicts and the
+// messages are the same, only slower, so a program embedding the engine builds without
+// gcc. The package must never import net/http, database/sql or os/exec.
 package sqlcheck
 
 import (
