@@ -2,6 +2,19 @@ package render
 
 import "github.com/openintegrations/integrations/platforms"
 
+// Effect is what a statement does to the engine's model of the platform, for the
+// guarantee tests.
+type Effect = effect
+
+// EffectOf returns the engine's model of what st does.
+func EffectOf(st Statement) Effect { return st.effect }
+
+// CreateAll renders the statements of every create phase in order (initial-create
+// then create): what a complete manual setup runs.
+func (e *Engine) CreateAll(p *platforms.Payload, systemPassword string) ([]Phase, error) {
+	return e.createAll(p, systemPassword)
+}
+
 // EachTemplate renders, for every object of p's model, each template of its kind
 // (create, drop, and alter from its own data to itself when the kind has one) and calls
 // fn with the template's name and the statement ("" when it renders nothing). Statements

@@ -31,7 +31,7 @@ var (
 // apply runs one statement; ids are the IDs of the model (parents outside it are
 // external objects that always exist).
 func (s *platformState) apply(st render.Statement, ids map[string]bool) error {
-	e := st.Effect
+	e := render.EffectOf(st)
 	if e.Guard {
 		return nil // a guard checks names and makes nothing
 	}
@@ -106,7 +106,7 @@ func statements(phases []render.Phase) []render.Statement {
 func modelIDs(sts []render.Statement) map[string]bool {
 	ids := map[string]bool{}
 	for _, st := range sts {
-		ids[st.Effect.Object] = true
+		ids[render.EffectOf(st).Object] = true
 	}
 	return ids
 }
@@ -301,7 +301,7 @@ func TestRerunnable(t *testing.T) {
 		notRerunnable := false
 		for _, s := range create {
 			if err := st.apply(s, ids); err != nil {
-				if !s.Effect.NotRerunnable {
+				if !render.EffectOf(s).NotRerunnable {
 					t.Errorf("second run fails on a statement not marked not re-runnable: %v", err)
 				}
 				notRerunnable = true
@@ -359,14 +359,14 @@ func TestUndo(t *testing.T) {
 			create := createAll(t, eng, np.p)
 			ids := modelIDs(create)
 			for _, s := range create {
-				if s.Effect.Guard {
+				if render.EffectOf(s).Guard {
 					continue // makes nothing, so there is nothing to undo
 				}
 				covered := false
-				for _, p := range s.Effect.Parents {
+				for _, p := range render.EffectOf(s).Parents {
 					covered = covered || ids[p]
 				}
-				if s.Effect.Guard {
+				if render.EffectOf(s).Guard {
 					// A guard makes nothing: there is nothing to undo.
 					covered = true
 				}
@@ -405,8 +405,8 @@ func TestEveryStatementNeeds(t *testing.T) {
 			}
 			for _, ph := range s.Phases {
 				for _, st := range ph.Statements {
-					if len(m.Needs[st.Effect.Kind].For(st.Effect.Op)) == 0 {
-						t.Errorf("%s of kind %q says nothing about what its runner needs: %s", st.Effect.Op, st.Effect.Kind, st.SQL)
+					if len(m.Needs[render.EffectOf(st).Kind].For(render.EffectOf(st).Op)) == 0 {
+						t.Errorf("%s of kind %q says nothing about what its runner needs: %s", render.EffectOf(st).Op, render.EffectOf(st).Kind, st.SQL)
 					}
 				}
 				if len(ph.Statements) > 0 && !strings.Contains(s.Script, "--   "+ph.Name+": ") {

@@ -150,7 +150,7 @@ func (w *world) run(phases []render.Phase) error {
 		for _, st := range ph.Statements {
 			err := w.acct.Exec(s, st.SQL)
 			var ref *simulate.Refusal
-			if err != nil && st.Effect.TolerateMissing && errors.As(err, &ref) && strings.HasSuffix(ref.Rule, "does not exist") {
+			if err != nil && render.EffectOf(st).TolerateMissing && errors.As(err, &ref) && strings.HasSuffix(ref.Rule, "does not exist") {
 				// The script says above it that "does not exist" is safe to ignore.
 				continue
 			}
@@ -177,7 +177,7 @@ func (e *stmtError) Unwrap() error { return e.err }
 // stoppedAtGuard reports whether err is a refusal of a guard statement.
 func stoppedAtGuard(err error) bool {
 	var se *stmtError
-	return errors.As(err, &se) && se.st.Effect.Guard
+	return errors.As(err, &se) && render.EffectOf(se.st).Guard
 }
 
 func (w *world) runStatements(sts []phaseStatement) error {

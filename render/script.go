@@ -51,16 +51,17 @@ type Statement struct {
 	// Undo is the statement that reverses this one; empty where a drop of a containing
 	// object covers it.
 	Undo string `json:"undo"`
-	// Effect is the engine's model of what the statement does (for the guarantees).
-	Effect Effect `json:"-"`
-	// Line is the statement's first line in Script.Script.
-	Line int `json:"-"`
-	// Shape is the closed-grammar shape that accepted the statement.
-	Shape string `json:"-"`
+	// effect is the engine's model of what the statement does: the header's notes
+	// and the runner's needs come from it, and the guarantee tests read it
+	// (export_test.go).
+	effect effect
+	// line is the statement's first line in Script.Script, where a check failure is
+	// placed.
+	line int
 }
 
-// Effect is what a statement does to the engine's model of the platform.
-type Effect struct {
+// effect is what a statement does to the engine's model of the platform.
+type effect struct {
 	// Op is "create", "drop" or "alter".
 	Op string
 	// Object is the platforms.Object ID.
@@ -357,7 +358,7 @@ func (r *renderer) createStmt(o platforms.Object, ids map[string]bool) (Statemen
 			return Statement{}, err
 		}
 	}
-	return Statement{SQL: sql, Why: o.Why, Undo: undo, Effect: effect("create", o)}, nil
+	return Statement{SQL: sql, Why: o.Why, Undo: undo, effect: effectOf("create", o)}, nil
 }
 
 func (r *renderer) dropStmt(o platforms.Object) (Statement, error) {
@@ -369,11 +370,11 @@ func (r *renderer) dropStmt(o platforms.Object) (Statement, error) {
 	if err != nil {
 		return Statement{}, err
 	}
-	return Statement{SQL: sql, Why: o.Why, Undo: undo, Effect: effect("drop", o)}, nil
+	return Statement{SQL: sql, Why: o.Why, Undo: undo, effect: effectOf("drop", o)}, nil
 }
 
-func effect(op string, o platforms.Object) Effect {
-	return Effect{Op: op, Object: o.ID, Kind: o.Kind, Parents: o.Parents, TolerateMissing: o.TolerateMissing, NotRerunnable: o.NotRerunnable, Guard: o.Guard}
+func effectOf(op string, o platforms.Object) effect {
+	return effect{Op: op, Object: o.ID, Kind: o.Kind, Parents: o.Parents, TolerateMissing: o.TolerateMissing, NotRerunnable: o.NotRerunnable, Guard: o.Guard}
 }
 
 func (r *renderer) create(m *platforms.Model, phase string) ([]Phase, error) {
@@ -401,9 +402,10 @@ func (r *renderer) create(m *platforms.Model, phase string) ([]Phase, error) {
 	return out, nil
 }
 
-// CreateAll renders the statements of every create phase in order (initial-create
-// then create): what a complete manual setup runs. The guarantee tests use it.
-func (e *Engine) CreateAll(p *platforms.Payload, systemPassword string) ([]Phase, error) {
+// createAll renders the statements of every create phase in order (initial-create
+// then create): what a complete manual setup runs. The guarantee tests use it
+// (export_test.go).
+func (e *Engine) createAll(p *platforms.Payload, systemPassword string) ([]Phase, error) {
 	m, err := model(p, systemPassword)
 	if err != nil {
 		return nil, err
@@ -554,7 +556,7 @@ func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
 			if sql == "" {
 				continue
 			}
-			items = append(items, item{specOf(new.Create, o.Phase), Statement{SQL: sql, Why: o.Why, Undo: undo, Effect: effect("alter", o)}})
+			items = append(items, item{specOf(new.Create, o.Phase), Statement{SQL: sql, Why: o.Why, Undo: undo, effect: effectOf("alter", o)}})
 		}
 	}
 	if err := drops(func(o platforms.Object) bool { return !replaced[o.ID] }); err != nil {

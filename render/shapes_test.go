@@ -132,7 +132,7 @@ func TestTemplatesAndShapes(t *testing.T) {
 		plat := plats[i]
 		for _, ph := range s.Phases {
 			for _, st := range ph.Statements {
-				e := st.Effect
+				e := render.EffectOf(st)
 				note(plat.Key, plat.Dialect, e.Kind+"."+e.Op, st.SQL)
 				note(plat.Key, plat.Dialect, e.Kind+"."+undoOf[e.Op], st.Undo)
 			}

@@ -24,14 +24,12 @@ func (e *Engine) checkAll(s *Script, dialect string) error {
 	for pi := range s.Phases {
 		for si := range s.Phases[pi].Statements {
 			st := &s.Phases[pi].Statements[si]
-			shape, err := e.check(dialect, st.SQL)
-			if err != nil {
-				return checkError(st.Line, st.SQL, false, err)
+			if _, err := e.check(dialect, st.SQL); err != nil {
+				return checkError(st.line, st.SQL, false, err)
 			}
-			st.Shape = shape
 			if st.Undo != "" {
 				if _, err := e.check(dialect, st.Undo); err != nil {
-					return checkError(st.Line, st.Undo, true, err)
+					return checkError(st.line, st.Undo, true, err)
 				}
 			}
 		}
@@ -107,13 +105,13 @@ func text(s *Script, plat *platforms.Platform, m *platforms.Model, redacted bool
 				w("-- " + st.Why)
 				prevWhy = st.Why
 			}
-			if st.Effect.Op == "drop" && st.Effect.TolerateMissing {
+			if st.effect.Op == "drop" && st.effect.TolerateMissing {
 				w(`-- no IF EXISTS on this platform: an error saying it "does not exist" is safe to ignore`)
 			}
-			if st.Effect.Guard && !strings.HasPrefix(st.Why, "guard") {
+			if st.effect.Guard && !strings.HasPrefix(st.Why, "guard") {
 				w("-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made")
 			}
-			st.Line = line
+			st.line = line
 			w(st.SQL)
 			if batch {
 				w("GO")
@@ -141,7 +139,7 @@ func phaseNeeds(s *Script, m *platforms.Model) []string {
 		seen := map[string]bool{}
 		var list []string
 		for _, st := range ph.Statements {
-			for _, n := range m.Needs[st.Effect.Kind].For(st.Effect.Op) {
+			for _, n := range m.Needs[st.effect.Kind].For(st.effect.Op) {
 				if !seen[n] {
 					seen[n] = true
 					list = append(list, n)
