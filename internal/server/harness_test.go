@@ -85,6 +85,9 @@ type env struct {
 	logs  *syncBuffer
 	// clock is the server's Options.Now: tests advance it instead of sleeping.
 	clock testClock
+	// background is fired by the server's Options.OnBackground: waitStatus and
+	// eventually wait on it instead of polling.
+	background signal
 
 	revalidate time.Duration
 	// requestTimeout is Options.RequestTimeout.
@@ -150,7 +153,7 @@ func (e *env) start(offline bool) {
 			t.Fatal(err)
 		}
 	}
-	opts := Options{Store: st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), CheckTimeout: 5 * time.Second, WorkTimeout: 20 * time.Second, AuthTTL: 100 * time.Millisecond, Now: e.clock.now,
+	opts := Options{Store: st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), CheckTimeout: 5 * time.Second, WorkTimeout: 20 * time.Second, AuthTTL: 100 * time.Millisecond, Now: e.clock.now, OnBackground: e.background.fire,
 		Lease: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond, RevalidateInterval: e.revalidate, RequestTimeout: e.requestTimeout,
 		Workers: e.workers, Queue: e.queue}
 	if !offline {
@@ -167,6 +170,32 @@ func (e *env) start(offline bool) {
 	}
 	e.hs = httptest.NewServer(srv.Handler())
 	t.Cleanup(e.stop)
+}
+
+// signal wakes every waiter of next at each fire.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// next returns a channel that closes at the next fire. Take it before looking at
+// the state waited for, so that a change in between is not missed.
+func (s *signal) next() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch == nil {
+		s.ch = make(chan struct{})
+	}
+	return s.ch
+}
+
+func (s *signal) fire() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch != nil {
+		close(s.ch)
+		s.ch = nil
+	}
 }
 
 // testClock is the real clock plus an offset a test advances.
@@ -313,12 +342,14 @@ func checkErrorBody(t *testing.T, r resp) {
 	}
 }
 
-// waitStatus polls /status until the integration reaches want (or fails the test).
+// waitStatus waits until the integration reaches want (or fails the test after 10 s):
+// it looks at /status after each change the server's background work reports.
 func (e *env) waitStatus(id string, want lifecycle.Status) {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.After(10 * time.Second)
 	var last string
-	for time.Now().Before(deadline) {
+	for {
+		changed := e.background.next()
 		r := e.get("/integrations/" + id + "/status")
 		if r.status == http.StatusOK {
 			last, _ = r.json(e.t)["status"].(string)
@@ -326,9 +357,12 @@ func (e *env) waitStatus(id string, want lifecycle.Status) {
 				return
 			}
 		}
-		time.Sleep(5 * time.Millisecond)
+		select {
+		case <-changed:
+		case <-deadline:
+			e.t.Fatalf("integration %s stayed %s, want %s", id, last, want)
+		}
 	}
-	e.t.Fatalf("integration %s stayed %s, want %s", id, last, want)
 }
 
 // seed returns a request body of the seed document (testdata/seed).
@@ -367,6 +401,17 @@ func (e *env) create(body string, want lifecycle.Status) string {
 	id := r.str(e.t, "id")
 	e.waitStatus(id, want)
 	return id
+}
+
+// waitIdle waits until every job has given its place in the queue back (an outcome is
+// visible a moment before its job's place is free).
+func (e *env) waitIdle() {
+	e.t.Helper()
+	e.eventually("a job's place in the queue was not given back", func() bool {
+		e.srv.qmu.Lock()
+		defer e.srv.qmu.Unlock()
+		return e.srv.active == 0
+	})
 }
 
 // uncoveredRoutes lists the documented routes of which no response was checked.

@@ -290,6 +290,7 @@ func (s *Server) renewHeld() {
 		s.log.Warn("lease renewal failed", "jobs", len(ids), "err", err)
 		return
 	}
+	defer s.onBackground()
 	s.qmu.Lock()
 	defer s.qmu.Unlock()
 	for id, h := range snap {
@@ -442,6 +443,7 @@ func (s *Server) takeOver(ctx context.Context, in *store.Integration, p *place) 
 // of event fail with msg.
 func (s *Server) interrupt(ctx context.Context, kind platforms.Operation, in *store.Integration, fail lifecycle.Event, msg string) {
 	s.log.WarnContext(ctx, "interrupted work cannot resume", "integration", in.ID, "status", in.Status)
+	defer s.onBackground()
 	if s.finish(ctx, kind, in.ID, in.Status, fail, msg, nil) {
 		s.metrics.jobs.WithLabelValues(string(kind), "interrupted").Inc()
 	}
@@ -469,6 +471,7 @@ func resumeJob(in *store.Integration) (job, error) {
 
 // runQueued runs job j taken from the queue and gives its place back.
 func (s *Server) runQueued(j job) {
+	defer s.onBackground() // after the place is back, however the job ended
 	defer s.freePlace()
 	if s.jobCtx.Err() != nil {
 		return // stopped past its deadline: Close releases the lease, unstarted

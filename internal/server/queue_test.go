@@ -43,15 +43,21 @@ func (e *env) wantJobCounts(want map[string]int) {
 	}
 }
 
-// eventually polls cond until it holds, failing the test after 10 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 10 s: %s", what)
+// eventually waits until cond holds, looking after each change the server's
+// background work reports, and fails the test after 10 s.
+func (e *env) eventually(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		changed := e.background.next()
+		if cond() {
+			return
 		}
-		time.Sleep(5 * time.Millisecond)
+		select {
+		case <-changed:
+		case <-deadline:
+			e.t.Fatalf("after 10 s: %s", what)
+		}
 	}
 }
 
@@ -102,6 +108,7 @@ func (c *runCounter) onceEach(t *testing.T, n int) {
 func TestQueueFull(t *testing.T) {
 	e := newEnv(t, func(o *envOpt) { o.workers, o.queue = 1, 1 })
 	target := e.create(seed(t, "post_integrations_natives3"), lifecycle.Enabled)
+	e.waitIdle()
 	gate := make(chan struct{})
 	e.fake.Set(func(f *connector.Fake) { f.Gate = gate })
 	var accepted []string
@@ -183,7 +190,7 @@ func TestWaitingJobsKeepTheirLease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the waiting job's lease was not renewed", func() bool {
+	e.eventually("the waiting job's lease was not renewed", func() bool {
 		in, err := e.st.Get(context.Background(), int64(last))
 		if err != nil {
 			t.Fatal(err)
@@ -253,7 +260,7 @@ func TestCloseDeadlineReleasesLeases(t *testing.T) {
 		expect(t, r, http.StatusOK)
 		ids = append(ids, int64(mustAtoi(t, r.str(t, "id"))))
 	}
-	eventually(t, "the first job did not start", func() bool { return e.jobCount("create", "started") == 1 })
+	e.eventually("the first job did not start", func() bool { return e.jobCount("create", "started") == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	if err := e.srv.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {

@@ -118,10 +118,11 @@ func TestRacingWritesOneWinner(t *testing.T) {
 		}
 		e.fake.Set(func(f *connector.Fake) { f.Gate = nil })
 		close(gate)
-		st := e.get("/integrations/" + id + "/status").json(t)["status"]
-		for st == "editing" || st == "deleting" {
+		var st any
+		e.eventually("the racing edit and delete did not settle", func() bool {
 			st = e.get("/integrations/" + id + "/status").json(t)["status"]
-		}
+			return st != "editing" && st != "deleting"
+		})
 		if st != "enabled" && st != "deleted" {
 			t.Fatalf("round %d: final status %v", round, st)
 		}
@@ -146,12 +147,12 @@ func TestForceDisableStopsWork(t *testing.T) {
 	gate := make(chan struct{})
 	e.fake.Set(func(f *connector.Fake) { f.Gate = gate })
 	expect(t, e.put("/integrations/"+id, seed(t, "put_integrations_123456789_natives3")), http.StatusOK)
-	eventually(t, "the edit did not start", func() bool { return e.jobCount("edit", "started") == 1 })
+	e.eventually("the edit did not start", func() bool { return e.jobCount("edit", "started") == 1 })
 	r := e.del("/integrations/"+id+"?forceDisable=true", "")
 	expect(t, r, http.StatusOK)
 	// The next renewal finds the lease gone and stops the job, though its gate stays
 	// shut: it ends as lost, without an outcome.
-	eventually(t, "the running job did not notice it lost its lease", func() bool {
+	e.eventually("the running job did not notice it lost its lease", func() bool {
 		return strings.Contains(e.logs.String(), "lease lost") && e.jobCount("edit", "lost") == 1
 	})
 	e.fake.Set(func(f *connector.Fake) { f.Gate = nil })

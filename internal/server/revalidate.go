@@ -62,6 +62,7 @@ func systemCredentials(in *store.Integration, p *platforms.Payload) connector.Cr
 }
 
 func (s *Server) revalidateOne(ctx context.Context, in *store.Integration) {
+	defer s.onBackground()
 	p, err := platforms.Restore(in.Type, in.AutoBootstrap, in.Config)
 	if err != nil {
 		s.log.ErrorContext(ctx, "revalidate: restore", "integration", in.ID, "err", err)

@@ -70,6 +70,10 @@ type Options struct {
 	// for revalidation (default time.Now). Tests move it forward instead of sleeping;
 	// leases and timeouts keep the real clock.
 	Now func() time.Time
+	// OnBackground, when set, is called after background work changed what the store
+	// holds: a job started, the leases were renewed, an outcome was written or
+	// dropped, a revalidation ended. Tests wait on it instead of polling.
+	OnBackground func()
 }
 
 // Server serves the API. Create it with New, call Start to resume work left by a
@@ -98,7 +102,9 @@ type Server struct {
 	revalidate   time.Duration
 	// now is Options.Now.
 	now func() time.Time
-	sem chan struct{}
+	// onBackground is Options.OnBackground (never nil).
+	onBackground func()
+	sem          chan struct{}
 
 	// qmu guards the queue's state: held, active, closing.
 	qmu sync.Mutex
@@ -190,6 +196,10 @@ func New(opts Options) (*Server, error) {
 		s.now = time.Now
 	}
 	s.auths.now = s.now
+	s.onBackground = opts.OnBackground
+	if s.onBackground == nil {
+		s.onBackground = func() {}
+	}
 	s.metrics = newMetrics(s.reg)
 	s.jobs = make(chan job, s.capacity)
 	s.handler = s.routes()

@@ -29,6 +29,7 @@ func (s *Server) runJob(j job) {
 		return // stopping: Close releases the lease, unstarted
 	}
 	s.metrics.jobs.WithLabelValues(string(j.kind), "started").Inc()
+	s.onBackground()
 	var err error
 	var from lifecycle.Status
 	var ok, fail lifecycle.Event
