@@ -170,6 +170,8 @@ func waitLoadFinal(t testing.TB, base string, l *load, within time.Duration) {
 		if now.After(deadline) {
 			t.Fatalf("integration %s still creating (or lost) after %s", busy, within)
 		}
+		// Other processes, seen only through the API: an outside poll is the only
+		// signal there is (the in-process tests wait on Options.OnBackground instead).
 		time.Sleep(20 * time.Millisecond)
 	}
 }

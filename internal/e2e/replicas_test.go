@@ -385,6 +385,8 @@ func waitFinal(t *testing.T, base string, acks []ack) map[string]state {
 		if time.Now().After(deadline) {
 			t.Fatalf("integration %s is still busy after 30 s", busy)
 		}
+		// The replicas are other processes seen only through the API, as a client sees
+		// them: the API has no change feed, so an outside poll is the only signal.
 		time.Sleep(100 * time.Millisecond)
 	}
 }
