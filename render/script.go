@@ -389,12 +389,8 @@ func (r *renderer) create(m *platforms.Model, phase string) ([]Phase, error) {
 			if o.Phase != spec.Name {
 				continue
 			}
-			st, err := r.createStmt(o, ids)
-			if err != nil {
+			if err := ph.add(r.createStmt(o, ids)); err != nil {
 				return nil, err
-			}
-			if st.SQL != "" {
-				ph.Statements = append(ph.Statements, st)
 			}
 		}
 		out = append(out, ph)
@@ -427,6 +423,17 @@ func (e *Engine) createAll(p *platforms.Payload, systemPassword string) ([]Phase
 	return out, nil
 }
 
+// add appends st, the render of one object (err its error), unless it renders nothing.
+func (ph *Phase) add(st Statement, err error) error {
+	if err != nil {
+		return err
+	}
+	if st.SQL != "" {
+		ph.Statements = append(ph.Statements, st)
+	}
+	return nil
+}
+
 func newPhase(spec platforms.PhaseSpec) Phase {
 	return Phase{Name: spec.Name, ConnectTo: spec.ConnectTo, RunAs: spec.RunAs, Statements: []Statement{}}
 }
@@ -441,12 +448,8 @@ func (r *renderer) teardown(m *platforms.Model, specs []platforms.PhaseSpec) ([]
 			if o.Teardown != spec.Name || covered(o, ids) {
 				continue
 			}
-			st, err := r.dropStmt(o)
-			if err != nil {
+			if err := ph.add(r.dropStmt(o)); err != nil {
 				return nil, err
-			}
-			if st.SQL != "" {
-				ph.Statements = append(ph.Statements, st)
 			}
 		}
 		out = append(out, ph)

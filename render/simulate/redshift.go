@@ -57,12 +57,6 @@ func (a *Redshift) newDatabase(d, owner string) {
 // Clone implements Account.
 func (a *Redshift) Clone() Account { return &Redshift{a.clone()} }
 
-// Snapshot implements Account.
-func (a *Redshift) Snapshot() string { return a.snapshot() }
-
-// Has implements Account.
-func (a *Redshift) Has(kind, name string) bool { return a.get(kind, name) != nil }
-
 // Connect opens a session of user on database.
 func (a *Redshift) Connect(database, user, _ string) (*Session, error) {
 	if a.get("user", user) == nil {
@@ -81,16 +75,7 @@ func (a *Redshift) superuser(s *Session) bool {
 
 // Exec implements Account: one statement per call.
 func (a *Redshift) Exec(s *Session, batch ...string) error {
-	for _, sql := range batch {
-		p, err := sqlcheck.Parse(sqlcheck.Redshift, sql)
-		if err != nil {
-			return err
-		}
-		if err := a.exec(s, p); err != nil {
-			return err
-		}
-	}
-	return nil
+	return execEach(sqlcheck.Redshift, batch, func(p *sqlcheck.Parsed) error { return a.exec(s, p) })
 }
 
 func (a *Redshift) exec(s *Session, p *sqlcheck.Parsed) error {
@@ -339,20 +324,8 @@ func (a *Redshift) renameUser(from, to string) {
 			o.owner = to
 		}
 	}
-	for g := range a.grants {
-		if g.to == fk {
-			delete(a.grants, g)
-			g.to = tk
-			a.grants[g] = true
-		}
-	}
-	for m := range a.members {
-		if m.member == fk {
-			delete(a.members, m)
-			m.member = tk
-			a.members[m] = true
-		}
-	}
+	rekey(a.grants, func(g grant) bool { return g.to == fk }, func(g grant) grant { g.to = tk; return g })
+	rekey(a.members, func(m membership) bool { return m.member == fk }, func(m membership) membership { m.member = tk; return m })
 	for _, s := range a.sessions {
 		if s.Principal == from {
 			s.Principal = to

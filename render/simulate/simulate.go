@@ -27,6 +27,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/openintegrations/integrations/render/sqlcheck"
 )
 
 // Refusal is a statement the platform would refuse: the rule that refuses it and the
@@ -159,9 +161,38 @@ func (c *catalog) children(k key) []*object {
 	return out
 }
 
-// snapshot is a canonical listing of objects, owners, attributes, grants and
-// memberships: two catalogs are the same account exactly when their snapshots are equal.
-func (c *catalog) snapshot() string {
+// rekey replaces each key k of set m for which match(k) holds by change(k).
+func rekey[K comparable](m map[K]bool, match func(K) bool, change func(K) K) {
+	for k := range m {
+		if match(k) {
+			delete(m, k)
+			m[change(k)] = true
+		}
+	}
+}
+
+// execEach parses each statement of batch in dialect d and runs it with exec, in
+// order, stopping at the first refusal: a batch whose statements are independent.
+func execEach(d sqlcheck.Dialect, batch []string, exec func(*sqlcheck.Parsed) error) error {
+	for _, sql := range batch {
+		p, err := sqlcheck.Parse(d, sql)
+		if err != nil {
+			return err
+		}
+		if err := exec(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Has implements Account for every platform's model (they embed catalog).
+func (c *catalog) Has(kind, name string) bool { return c.get(kind, name) != nil }
+
+// Snapshot implements Account for every platform's model: a canonical listing of
+// objects, owners, attributes, grants and memberships; two catalogs are the same
+// account exactly when their snapshots are equal.
+func (c *catalog) Snapshot() string {
 	var lines []string
 	for _, o := range c.objects {
 		var attrs []string

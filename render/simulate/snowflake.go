@@ -91,12 +91,6 @@ func NewSnowflake(warehouses ...string) *Snowflake {
 // Clone implements Account.
 func (a *Snowflake) Clone() Account { return &Snowflake{a.clone()} }
 
-// Snapshot implements Account.
-func (a *Snowflake) Snapshot() string { return a.snapshot() }
-
-// Has implements Account.
-func (a *Snowflake) Has(kind, name string) bool { return a.get(kind, name) != nil }
-
 // Connect opens a session of user as role. USE ROLE, and so a session's role, needs the
 // role granted to the user, directly or through the hierarchy (sfDocUseRole).
 func (a *Snowflake) Connect(database, user, role string) (*Session, error) {
@@ -155,16 +149,7 @@ func (a *Snowflake) owns(role string, o *object) bool {
 
 // Exec implements Account: one statement per call.
 func (a *Snowflake) Exec(s *Session, batch ...string) error {
-	for _, sql := range batch {
-		p, err := sqlcheck.Parse(sqlcheck.Snowflake, sql)
-		if err != nil {
-			return err
-		}
-		if err := a.exec(s, p); err != nil {
-			return err
-		}
-	}
-	return nil
+	return execEach(sqlcheck.Snowflake, batch, func(p *sqlcheck.Parsed) error { return a.exec(s, p) })
 }
 
 func sfKind(w string) string { return strings.ToLower(w) }

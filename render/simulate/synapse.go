@@ -92,12 +92,6 @@ func (a *Synapse) Clone() Account {
 	return n
 }
 
-// Snapshot implements Account.
-func (a *Synapse) Snapshot() string { return a.snapshot() }
-
-// Has implements Account.
-func (a *Synapse) Has(kind, name string) bool { return a.get(kind, name) != nil }
-
 // Connect opens a session of login (or Entra principal) on database.
 func (a *Synapse) Connect(database, login, _ string) (*Session, error) {
 	if a.get("database", database) == nil {
