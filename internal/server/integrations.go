@@ -404,6 +404,8 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) error {
+	// Query, then the integration, then the body, as deleteIntegration reads them:
+	// the order decides which error a request with several problems gets.
 	dry, err := queryBool(r, "dryRun")
 	if err != nil {
 		return err
@@ -490,6 +492,8 @@ func sameIdentity(in *store.Integration, p *platforms.Payload) (*platforms.Paylo
 func boolOf(b *bool) bool { return b != nil && *b }
 
 func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) error {
+	// Query, then the integration, then the body, as updateIntegration reads them:
+	// the order decides which error a request with several problems gets.
 	dry, err := queryBool(r, "dryRun")
 	if err != nil {
 		return err

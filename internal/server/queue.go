@@ -193,28 +193,36 @@ func (s *Server) Start(ctx context.Context) error {
 			}
 		})
 	}
-	s.wg.Go(s.keepLeases)
+	// The leases of the held jobs are renewed every third of the lease.
+	s.wg.Go(func() { s.every(s.lease/3, s.renewHeld) })
 	if err := s.poll(ctx); err != nil {
 		return fmt.Errorf("resume interrupted work: %w", err)
 	}
 	s.wg.Go(func() {
-		t := time.NewTicker(s.pollInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.quit:
-				return
-			case <-t.C:
-				if err := s.poll(s.jobCtx); err != nil && s.jobCtx.Err() == nil {
-					s.log.Warn("job queue poll failed", "err", err)
-				}
-				if err := s.revalidateDue(s.jobCtx); err != nil && s.jobCtx.Err() == nil {
-					s.log.Warn("recurring validation poll failed", "err", err)
-				}
+		s.every(s.pollInterval, func() {
+			if err := s.poll(s.jobCtx); err != nil && s.jobCtx.Err() == nil {
+				s.log.Warn("job queue poll failed", "err", err)
 			}
-		}
+			if err := s.revalidateDue(s.jobCtx); err != nil && s.jobCtx.Err() == nil {
+				s.log.Warn("recurring validation poll failed", "err", err)
+			}
+		})
 	})
 	return nil
+}
+
+// every calls fn each period until the server stops.
+func (s *Server) every(period time.Duration, fn func()) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			fn()
+		}
+	}
 }
 
 // Close stops the server's background work: new jobs are refused (503), the held
@@ -249,21 +257,6 @@ func (s *Server) Close(ctx context.Context) error {
 	s.wg.Wait()
 	s.releaseHeld()
 	return err
-}
-
-// keepLeases renews the leases of the held jobs every third of the lease until the
-// server stops.
-func (s *Server) keepLeases() {
-	t := time.NewTicker(s.lease / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.quit:
-			return
-		case <-t.C:
-			s.renewHeld()
-		}
-	}
 }
 
 // renewHeld renews the lease of every held job in one write; a job whose lease is no
