@@ -50,11 +50,10 @@ func checkSpec(spec APIKeySpec) error {
 // insertAPIKey stores a key for spec in tx and returns it with its plaintext.
 func (s *sqlStore) insertAPIKey(ctx context.Context, tx *sql.Tx, spec APIKeySpec) (*APIKey, string, error) {
 	if spec.IntegrationID != 0 {
-		var exists bool
-		if err := s.queryRow(ctx, tx, `SELECT EXISTS (SELECT 1 FROM integrations WHERE id = ?)`, spec.IntegrationID).Scan(&exists); err != nil {
+		switch ok, err := s.exists(ctx, tx, `SELECT 1 FROM integrations WHERE id = ?`, spec.IntegrationID); {
+		case err != nil:
 			return nil, "", err
-		}
-		if !exists {
+		case !ok:
 			return nil, "", fmt.Errorf("integration %d: %w", spec.IntegrationID, ErrNotFound)
 		}
 	}
@@ -88,14 +87,12 @@ func (s *sqlStore) insertAPIKey(ctx context.Context, tx *sql.Tx, spec APIKeySpec
 		if n, err := res.RowsAffected(); err != nil || n == 1 {
 			return k, plain, err
 		}
-		var taken bool
-		if err := s.queryRow(ctx, tx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE hash = ?)`, hash).Scan(&taken); err != nil {
+		switch taken, err := s.exists(ctx, tx, `SELECT 1 FROM api_keys WHERE hash = ?`, hash); {
+		case err != nil:
 			return nil, "", err
-		}
-		if taken {
+		case taken:
 			return nil, "", ErrAPIKeyExists
-		}
-		if attempt == 5 {
+		case attempt == 5:
 			return nil, "", errors.New("could not draw an unused API key id")
 		}
 		// id collision: draw another
@@ -107,17 +104,7 @@ func (s *sqlStore) CreateAPIKey(ctx context.Context, spec APIKeySpec) (*APIKey, 
 	if err := checkSpec(spec); err != nil {
 		return nil, "", fmt.Errorf("create API key: %w", err)
 	}
-	var k *APIKey
-	var plain string
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		k, plain, err = s.insertAPIKey(ctx, tx, spec)
-		return err
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("create API key: %w", err)
-	}
-	return k, plain, nil
+	return s.newAPIKey(ctx, "create API key", spec, nil)
 }
 
 // RotateIntegrationKey implements Store. The integration's row is locked first
@@ -131,9 +118,7 @@ func (s *sqlStore) RotateIntegrationKey(ctx context.Context, integrationID int64
 	if err := checkSpec(spec); err != nil {
 		return nil, "", fmt.Errorf("rotate API key: %w", err)
 	}
-	var k *APIKey
-	var plain string
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	return s.newAPIKey(ctx, fmt.Sprintf("rotate API key of integration %d", integrationID), spec, func(tx *sql.Tx) error {
 		var one int
 		err := s.queryRow(ctx, tx, `SELECT 1 FROM integrations WHERE id = ?`+s.d.lockKeyRotation, integrationID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -142,15 +127,30 @@ func (s *sqlStore) RotateIntegrationKey(ctx context.Context, integrationID int64
 		if err != nil {
 			return err
 		}
-		if _, err := s.exec(ctx, tx, `UPDATE api_keys SET revoked_at = ? WHERE integration_id = ? AND revoked_at IS NULL`,
-			s.d.time(nowUTC()), integrationID); err != nil {
-			return err
+		_, err = s.exec(ctx, tx, `UPDATE api_keys SET revoked_at = ? WHERE integration_id = ? AND revoked_at IS NULL`,
+			s.d.time(nowUTC()), integrationID)
+		return err
+	})
+}
+
+// newAPIKey is the end of CreateAPIKey and RotateIntegrationKey (what names it in
+// errors): in one write transaction it runs before (if not nil) and stores a key for
+// spec.
+func (s *sqlStore) newAPIKey(ctx context.Context, what string, spec APIKeySpec, before func(tx *sql.Tx) error) (*APIKey, string, error) {
+	var k *APIKey
+	var plain string
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if before != nil {
+			if err := before(tx); err != nil {
+				return err
+			}
 		}
+		var err error
 		k, plain, err = s.insertAPIKey(ctx, tx, spec)
 		return err
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("rotate API key of integration %d: %w", integrationID, err)
+		return nil, "", fmt.Errorf("%s: %w", what, err)
 	}
 	return k, plain, nil
 }
@@ -186,11 +186,8 @@ func (s *sqlStore) Authenticate(ctx context.Context, key string) (*APIKey, error
 	}
 	h := hashKey(key)
 	k, stored, err := scanAPIKey(s.authStmt.QueryRowContext(ctx, h))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("API key: %w", ErrNotFound)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("authenticate: %w", err)
+		return nil, rowErr(err, "API key", "authenticate")
 	}
 	if subtle.ConstantTimeCompare(stored, h) != 1 || k.RevokedAt != nil {
 		return nil, fmt.Errorf("API key: %w", ErrNotFound)
@@ -206,9 +203,6 @@ func (s *sqlStore) ListAPIKeys(ctx context.Context) ([]*APIKey, error) {
 	}, `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY `+s.d.apiKeyOrder)
 	if err != nil {
 		return nil, fmt.Errorf("list API keys: %w", err)
-	}
-	if out == nil {
-		out = []*APIKey{}
 	}
 	return out, nil
 }
@@ -239,11 +233,10 @@ func (s *sqlStore) RevokeAPIKey(ctx context.Context, idOrName string) error {
 		case n > 1:
 			return fmt.Errorf("%w: %d API keys are named %q: revoke one by its id", ErrAmbiguousName, n, idOrName)
 		}
-		var exists bool
-		if err := s.queryRow(ctx, tx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE id = ? OR name = ?)`, idOrName, idOrName).Scan(&exists); err != nil {
+		switch exists, err := s.exists(ctx, tx, `SELECT 1 FROM api_keys WHERE id = ? OR name = ?`, idOrName, idOrName); {
+		case err != nil:
 			return err
-		}
-		if !exists {
+		case !exists:
 			return ErrNotFound
 		}
 		return nil // already revoked

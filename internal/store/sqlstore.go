@@ -394,14 +394,14 @@ func (s *sqlStore) setKeys(ctx context.Context, tx *sql.Tx, id int64, keys []str
 	return err
 }
 
-// queryAll runs query on q and scans each row with scan.
+// queryAll runs query on q and scans each row with scan; no rows is an empty slice.
 func queryAll[T any](ctx context.Context, s *sqlStore, q querier, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := s.query(ctx, q, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
+	out := []T{}
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
@@ -483,14 +483,32 @@ func (s *sqlStore) staleOrNotFound(ctx context.Context, q querier, id int64, res
 	if n, err := res.RowsAffected(); err != nil || n > 0 {
 		return err
 	}
-	var exists bool
-	if err := s.queryRow(ctx, q, `SELECT EXISTS (SELECT 1 FROM integrations WHERE id = ?)`, id).Scan(&exists); err != nil {
+	switch exists, err := s.exists(ctx, q, `SELECT 1 FROM integrations WHERE id = ?`, id); {
+	case err != nil:
 		return err
-	}
-	if exists {
+	case exists:
 		return ErrStale
 	}
 	return ErrNotFound
+}
+
+// exists reports whether query (a SELECT) finds a row.
+func (s *sqlStore) exists(ctx context.Context, q querier, query string, args ...any) (bool, error) {
+	var ok bool
+	err := s.queryRow(ctx, q, `SELECT EXISTS (`+query+`)`, args...).Scan(&ok)
+	return ok, err
+}
+
+// rowErr is the error of a read of one row: nil for nil, ErrNotFound (wrapped by
+// notFound) when there is no row, else err wrapped by what.
+func rowErr(err error, notFound, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%s: %w", notFound, ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // integrationColumns are the columns scanIntegration scans.
@@ -546,11 +564,8 @@ func (s *sqlStore) scanIntegration(sc scanner) (*Integration, error) {
 // Get implements Store.
 func (s *sqlStore) Get(ctx context.Context, id int64) (*Integration, error) {
 	in, err := s.scanIntegration(s.getStmt.QueryRowContext(ctx, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("integration %d: %w", id, ErrNotFound)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("get integration %d: %w", id, err)
+		return nil, rowErr(err, fmt.Sprintf("integration %d", id), fmt.Sprintf("get integration %d", id))
 	}
 	return in, nil
 }
@@ -560,9 +575,6 @@ func (s *sqlStore) list(ctx context.Context, where string, args ...any) ([]*Inte
 		`SELECT `+s.integrationColumns()+` FROM integrations WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list integrations: %w", err)
-	}
-	if out == nil {
-		out = []*Integration{}
 	}
 	return out, nil
 }
@@ -593,23 +605,31 @@ func (s *sqlStore) KeyHolders(ctx context.Context, keys []string) (map[string]in
 	return out, nil
 }
 
-// claimOne is Claim and ClaimIdle: one UPDATE, applying set (the SET clause) to the
-// row that pick (a SELECT of one id) finds, returning the integration as stored.
-// SQLite's single writer makes it exactly-once; on PostgreSQL the pick ends with FOR
-// UPDATE SKIP LOCKED, so that a row another replica is claiming is skipped.
-func (s *sqlStore) claimOne(ctx context.Context, pick, set string, args ...any) (*Integration, error) {
+// claimOne is Claim and ClaimIdle (what names it in errors): one UPDATE applying set
+// (the SET clause, with setArgs) to the first row, in order, of those in statuses
+// that also match where (with whereArgs), returning the integration as stored;
+// ErrNotFound when there is none. SQLite's single writer makes it exactly-once; on
+// PostgreSQL the pick ends with FOR UPDATE SKIP LOCKED, so that a row another replica
+// is claiming is skipped, not waited for.
+func (s *sqlStore) claimOne(ctx context.Context, what string, statuses []lifecycle.Status,
+	set string, setArgs []any, where, order string, whereArgs ...any) (*Integration, error) {
+	if len(statuses) == 0 {
+		return nil, fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	cond, args := statusIn(statuses)
+	args = append(append(setArgs, args...), whereArgs...)
 	var in *Integration
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
 		in, err = s.scanIntegration(s.queryRow(ctx, tx, `UPDATE integrations SET `+set+`
-			WHERE id = (`+pick+` LIMIT 1`+s.d.skipLocked+`)
+			WHERE id = (SELECT id FROM integrations WHERE `+cond+` AND `+where+` ORDER BY `+order+` LIMIT 1`+s.d.skipLocked+`)
 			RETURNING `+s.integrationColumns(), args...))
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
 		return err
 	})
-	return in, err
+	if err != nil {
+		return nil, rowErr(err, what, what)
+	}
+	return in, nil
 }
 
 // Claim implements Store.
@@ -617,34 +637,16 @@ func (s *sqlStore) Claim(ctx context.Context, owner string, now, until time.Time
 	if err := checkOwner(owner); err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
-	if len(statuses) == 0 {
-		return nil, fmt.Errorf("claim: %w", ErrNotFound)
-	}
-	cond, args := statusIn(statuses)
-	in, err := s.claimOne(ctx,
-		`SELECT id FROM integrations WHERE `+cond+` AND (lease_owner = '' OR lease_until IS NULL OR lease_until < ?) ORDER BY id`,
+	return s.claimOne(ctx, "claim", statuses,
 		`lease_owner = ?, lease_until = ?, version = version + 1, updated_at = ?`,
-		append([]any{owner, s.d.lease(normTime(until)), s.d.time(nowUTC())}, append(args, s.d.lease(normTime(now)))...)...)
-	if err != nil {
-		return nil, fmt.Errorf("claim: %w", err)
-	}
-	return in, nil
+		[]any{owner, s.d.lease(normTime(until)), s.d.time(nowUTC())},
+		`(lease_owner = '' OR lease_until IS NULL OR lease_until < ?)`, `id`, s.d.lease(normTime(now)))
 }
 
 // ClaimIdle implements Store.
 func (s *sqlStore) ClaimIdle(ctx context.Context, now, idleSince time.Time, statuses ...lifecycle.Status) (*Integration, error) {
-	if len(statuses) == 0 {
-		return nil, fmt.Errorf("claim idle: %w", ErrNotFound)
-	}
-	cond, args := statusIn(statuses)
-	in, err := s.claimOne(ctx,
-		`SELECT id FROM integrations WHERE `+cond+` AND lease_owner = '' AND updated_at < ? ORDER BY updated_at, id`,
-		`version = version + 1, updated_at = ?`,
-		append([]any{s.d.time(normTime(now))}, append(args, s.d.time(normTime(idleSince)))...)...)
-	if err != nil {
-		return nil, fmt.Errorf("claim idle: %w", err)
-	}
-	return in, nil
+	return s.claimOne(ctx, "claim idle", statuses, `version = version + 1, updated_at = ?`, []any{s.d.time(normTime(now))},
+		`lease_owner = '' AND updated_at < ?`, `updated_at, id`, s.d.time(normTime(idleSince)))
 }
 
 // RenewLease implements Store.
