@@ -67,6 +67,8 @@ func Unavailable(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF), pgUnavailable(err), sqliteUnavailable(err):
 		return true
 	}
-	// database/sql's error for a closed *sql.DB is not exported.
-	return strings.Contains(err.Error(), "sql: database is closed")
+	// database/sql's errors for a closed store (its *sql.DB, or the prepared
+	// statements of Get and Authenticate) are not exported.
+	msg := err.Error()
+	return strings.Contains(msg, "sql: database is closed") || strings.Contains(msg, "sql: statement is closed")
 }

@@ -135,8 +135,10 @@ type redactedError struct {
 	err error
 }
 
+// Error implements error: the message without the password.
 func (e *redactedError) Error() string { return e.msg }
 
+// Is reports whether the original error matches target.
 func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
 
 // redact returns err with every one of secrets removed from its message.
