@@ -39,14 +39,9 @@ var postgresDialect = &dialect{
 	)`,
 	lockMigrations: `SELECT pg_advisory_xact_lock(?)`,
 	time:           func(t time.Time) any { return normTime(t) },
-	lease: func(t time.Time) any {
-		if t.IsZero() {
-			return nil
-		}
-		return normTime(t)
-	},
-	text:  func(b []byte) any { return nullBytes(b) },
-	retry: func(err error) bool { return isPgCode(err, pgDeadlockDetected, pgSerializationFailure) },
+	noLease:        nil,
+	bytea:          true,
+	retry:          func(err error) bool { return isPgCode(err, pgDeadlockDetected, pgSerializationFailure) },
 }
 
 // PostgreSQL error codes (SQLSTATE).
@@ -188,29 +183,7 @@ func openPostgres(ctx context.Context, dsn string, sealer *Sealer) (_ Store, err
 		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
 	}
 	where := fmt.Sprintf("open PostgreSQL database %q on %s", cfg.ConnConfig.Database, cfg.ConnConfig.Host)
-	db := stdlib.OpenDB(*cfg.ConnConfig)
-	db.SetMaxOpenConns(int(cfg.MaxConns))
-	db.SetMaxIdleConns(int(cfg.MaxConns))
-	db.SetConnMaxLifetime(cfg.MaxConnLifetime)
-	db.SetConnMaxIdleTime(cfg.MaxConnIdleTime)
+	db := sizePool(stdlib.OpenDB(*cfg.ConnConfig), int(cfg.MaxConns), cfg.MaxConnLifetime, cfg.MaxConnIdleTime)
 	s := &sqlStore{d: postgresDialect, w: db, r: db, sealer: sealer}
-	defer func() {
-		if err != nil {
-			s.Close()
-		}
-	}()
-	ms, err := loadMigrations(postgresMigrations, "migrations/postgres")
-	if err != nil {
-		return nil, err
-	}
-	if err := s.migrate(ctx, ms); err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
-	if err := s.checkKey(ctx); err != nil {
-		return nil, err
-	}
-	if err := s.prepare(ctx); err != nil {
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
-	return s, nil
+	return s.start(ctx, where, nil, postgresMigrations, "migrations/postgres")
 }

@@ -66,20 +66,9 @@ var sqliteDialect = &dialect{
 		name       TEXT    NOT NULL,
 		applied_at INTEGER NOT NULL
 	)`,
-	time: func(t time.Time) any { return t.UnixMicro() },
-	lease: func(t time.Time) any {
-		if t.IsZero() {
-			return int64(0)
-		}
-		return t.UnixMicro()
-	},
-	text: func(b []byte) any {
-		if b == nil {
-			return nil
-		}
-		return string(b)
-	},
-	retry: func(error) bool { return false },
+	time:    func(t time.Time) any { return t.UnixMicro() },
+	noLease: int64(0),
+	retry:   func(error) bool { return false },
 }
 
 // SQLite result codes (extended result codes are on; the primary code is the low
@@ -135,16 +124,12 @@ func openSQLitePool(dsn string, n int) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db.SetMaxOpenConns(n)
-	db.SetMaxIdleConns(n)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
-	return db, nil
+	return sizePool(db, n, 0, 0), nil
 }
 
 // openSQLite opens the SQLite file p (creating it with mode 0600), checks that it is
 // in WAL mode, migrates it and checks the secret key.
-func openSQLite(ctx context.Context, p string, sealer *Sealer) (_ Store, err error) {
+func openSQLite(ctx context.Context, p string, sealer *Sealer) (Store, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite database %s: %w", p, err)
@@ -158,40 +143,20 @@ func openSQLite(ctx context.Context, p string, sealer *Sealer) (_ Store, err err
 	f.Close()
 
 	s := &sqlStore{d: sqliteDialect, sealer: sealer}
-	defer func() {
-		if err != nil {
-			s.Close()
+	return s.start(ctx, "open sqlite database "+p, func() (err error) {
+		if s.w, err = openSQLitePool(sqliteDSN(abs, true), 1); err != nil {
+			return err
 		}
-	}()
-	where := func(err error) error { return fmt.Errorf("open sqlite database %s: %w", p, err) }
-	if s.w, err = openSQLitePool(sqliteDSN(abs, true), 1); err != nil {
-		return nil, where(err)
-	}
-	var mode string
-	if err := s.w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
-		return nil, where(err)
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return nil, where(fmt.Errorf("journal mode is %q, not WAL", mode))
-	}
-	ms, err := loadMigrations(sqliteMigrations, "migrations/sqlite")
-	if err != nil {
-		return nil, err
-	}
-	if err := s.migrate(ctx, ms); err != nil {
-		return nil, where(err)
-	}
-	if err := s.checkKey(ctx); err != nil {
-		return nil, err
-	}
-	if s.r, err = openSQLitePool(sqliteDSN(abs, false), max(4, 2*runtime.GOMAXPROCS(0))); err != nil {
-		return nil, where(err)
-	}
-	if err := s.r.PingContext(ctx); err != nil {
-		return nil, where(err)
-	}
-	if err := s.prepare(ctx); err != nil {
-		return nil, where(err)
-	}
-	return s, nil
+		var mode string
+		if err := s.w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+			return err
+		}
+		if !strings.EqualFold(mode, "wal") {
+			return fmt.Errorf("journal mode is %q, not WAL", mode)
+		}
+		if s.r, err = openSQLitePool(sqliteDSN(abs, false), max(4, 2*runtime.GOMAXPROCS(0))); err != nil {
+			return err
+		}
+		return s.r.PingContext(ctx)
+	}, sqliteMigrations, "migrations/sqlite")
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"sort"
 	"strconv"
@@ -47,11 +48,13 @@ type dialect struct {
 	// one after the other; "" when the write transaction alone does (SQLite).
 	lockMigrations string
 
-	// time encodes a time for a time column; lease encodes LeaseUntil (the zero
-	// time: no lease).
-	time, lease func(time.Time) any
-	// text encodes message and validation_results (nil: NULL).
-	text func([]byte) any
+	// time encodes a time for a time column; noLease is lease_until when there is no
+	// lease.
+	time    func(time.Time) any
+	noLease any
+	// bytea says message and validation_results are bytea (PostgreSQL: text cannot
+	// hold a NUL byte), not TEXT.
+	bytea bool
 	// retry reports whether err aborted a transaction that is worth running again
 	// (a deadlock or serialization failure).
 	retry func(err error) bool
@@ -98,6 +101,16 @@ type sqlStore struct {
 	getStmt, authStmt *sql.Stmt
 }
 
+// sizePool makes db keep up to n connections open, each for at most lifetime and
+// idle for at most idle (0: without limit), and returns db.
+func sizePool(db *sql.DB, n int, lifetime, idle time.Duration) *sql.DB {
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(lifetime)
+	db.SetConnMaxIdleTime(idle)
+	return db
+}
+
 // querier is what a pool and a transaction have in common.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -116,6 +129,37 @@ func (s *sqlStore) query(ctx context.Context, q querier, query string, args ...a
 
 func (s *sqlStore) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
 	return q.QueryRowContext(ctx, s.d.rebind(query), args...)
+}
+
+// start is the end of Open on either database: connect (if not nil) sets the pools
+// of s; then the schema is migrated to the migrations in dir of fsys, the secret key
+// checked and the hot-path reads prepared. On an error s is closed; where names the
+// database in the errors that would not say which it is.
+func (s *sqlStore) start(ctx context.Context, where string, connect func() error, fsys fs.FS, dir string) (_ Store, err error) {
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if connect != nil {
+		if err := connect(); err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+	}
+	ms, err := loadMigrations(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx, ms); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if err := s.checkKey(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return s, nil
 }
 
 // prepare prepares the two statements every request runs, once (per connection of
@@ -206,12 +250,23 @@ func (v timeValue) Scan(src any) error {
 	return nil
 }
 
-// nullBytes returns v, or nil (NULL) for a nil v.
-func nullBytes(v []byte) any {
-	if v == nil {
-		return nil
+// lease encodes LeaseUntil t (the zero time: no lease).
+func (s *sqlStore) lease(t time.Time) any {
+	if t.IsZero() {
+		return s.d.noLease
 	}
-	return v
+	return s.d.time(t)
+}
+
+// text encodes message or validation_results b (nil: NULL).
+func (s *sqlStore) text(b []byte) any {
+	switch {
+	case b == nil:
+		return nil
+	case s.d.bytea:
+		return b
+	}
+	return string(b)
 }
 
 // Sealed columns of integrations.
@@ -254,14 +309,18 @@ func checkOwner(owner string) error {
 	return nil
 }
 
-func validate(in *Integration) error {
-	if in == nil {
-		return errors.New("nil integration")
+// planWrite checks in for Create and Update (what names the call in errors) and
+// returns the keys it will hold, its lease as stored and the time of the write.
+func planWrite(in *Integration, what string) (keys []string, lease, t time.Time, err error) {
+	switch {
+	case in == nil:
+		err = errors.New("nil integration")
+	case !in.Status.Valid():
+		err = fmt.Errorf("invalid status %q", in.Status)
+	default:
+		return normalizeKeys(in.Keys, in.Status), normTime(in.LeaseUntil), nowUTC(), nil
 	}
-	if !in.Status.Valid() {
-		return fmt.Errorf("invalid status %q", in.Status)
-	}
-	return nil
+	return nil, time.Time{}, time.Time{}, fmt.Errorf("%s: %w", what, err)
 }
 
 // normalizeKeys returns the keys an integration in status holds: none unless it is
@@ -310,20 +369,18 @@ func conflictOr(err error, what string) error {
 
 // Create implements Store.
 func (s *sqlStore) Create(ctx context.Context, in *Integration) error {
-	if err := validate(in); err != nil {
-		return fmt.Errorf("create integration: %w", err)
+	keys, lease, t, err := planWrite(in, "create integration")
+	if err != nil {
+		return err
 	}
-	keys := normalizeKeys(in.Keys, in.Status)
-	lease := normTime(in.LeaseUntil)
-	t := nowUTC()
 	var id int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		if err := s.queryRow(ctx, tx, `INSERT INTO integrations
 			(type, auto_bootstrap, status, message, validation_results, version, created_at, updated_at,
 			 lease_owner, lease_until)
 			VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING id`,
-			in.Type, in.AutoBootstrap, string(in.Status), s.d.text([]byte(in.Message)), s.d.text(in.ValidationResults),
-			s.d.time(t), s.d.time(t), in.LeaseOwner, s.d.lease(lease)).Scan(&id); err != nil {
+			in.Type, in.AutoBootstrap, string(in.Status), s.text([]byte(in.Message)), s.text(in.ValidationResults),
+			s.d.time(t), s.d.time(t), in.LeaseOwner, s.lease(lease)).Scan(&id); err != nil {
 			return err
 		}
 		// The sealed values are bound to the id, known only now.
@@ -442,24 +499,22 @@ func (s *sqlStore) keyHolders(ctx context.Context, q querier, keys []string) (ma
 // Update implements Store. It sets in.Version and in.UpdatedAt (and in.Keys to the keys
 // now held).
 func (s *sqlStore) Update(ctx context.Context, in *Integration) error {
-	if err := validate(in); err != nil {
-		return fmt.Errorf("update integration: %w", err)
+	keys, lease, t, err := planWrite(in, "update integration")
+	if err != nil {
+		return err
 	}
 	id := in.ID
-	keys := normalizeKeys(in.Keys, in.Status)
-	lease := normTime(in.LeaseUntil)
 	config, pending, creds := s.seal(id, fieldConfig, in.Config), s.seal(id, fieldPending, in.Pending),
 		s.seal(id, fieldCredentials, in.Credentials)
-	t := nowUTC()
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		// Of racing writers at one version, the first locks the row and the others,
 		// once it commits, find the version moved: 0 rows.
 		res, err := s.exec(ctx, tx, `UPDATE integrations SET
 			type = ?, auto_bootstrap = ?, status = ?, message = ?, config = ?, pending = ?, credentials = ?,
 			validation_results = ?, version = version + 1, updated_at = ?, lease_owner = ?, lease_until = ?
 			WHERE id = ? AND version = ?`,
-			in.Type, in.AutoBootstrap, string(in.Status), s.d.text([]byte(in.Message)), config, pending, creds,
-			s.d.text(in.ValidationResults), s.d.time(t), in.LeaseOwner, s.d.lease(lease), id, in.Version)
+			in.Type, in.AutoBootstrap, string(in.Status), s.text([]byte(in.Message)), config, pending, creds,
+			s.text(in.ValidationResults), s.d.time(t), in.LeaseOwner, s.lease(lease), id, in.Version)
 		if err := s.staleOrNotFound(ctx, tx, id, res, err); err != nil {
 			return err
 		}
@@ -639,21 +694,21 @@ func (s *sqlStore) Claim(ctx context.Context, owner string, now, until time.Time
 	}
 	return s.claimOne(ctx, "claim", statuses,
 		`lease_owner = ?, lease_until = ?, version = version + 1, updated_at = ?`,
-		[]any{owner, s.d.lease(normTime(until)), s.d.time(nowUTC())},
-		`(lease_owner = '' OR lease_until IS NULL OR lease_until < ?)`, `id`, s.d.lease(normTime(now)))
+		[]any{owner, s.lease(until), s.d.time(nowUTC())},
+		`(lease_owner = '' OR lease_until IS NULL OR lease_until < ?)`, `id`, s.lease(now))
 }
 
 // ClaimIdle implements Store.
 func (s *sqlStore) ClaimIdle(ctx context.Context, now, idleSince time.Time, statuses ...lifecycle.Status) (*Integration, error) {
-	return s.claimOne(ctx, "claim idle", statuses, `version = version + 1, updated_at = ?`, []any{s.d.time(normTime(now))},
-		`lease_owner = '' AND updated_at < ?`, `updated_at, id`, s.d.time(normTime(idleSince)))
+	return s.claimOne(ctx, "claim idle", statuses, `version = version + 1, updated_at = ?`, []any{s.d.time(now)},
+		`lease_owner = '' AND updated_at < ?`, `updated_at, id`, s.d.time(idleSince))
 }
 
 // RenewLease implements Store.
 func (s *sqlStore) RenewLease(ctx context.Context, id int64, owner string, until time.Time) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := s.exec(ctx, tx, `UPDATE integrations SET lease_until = ? WHERE id = ? AND lease_owner = ? AND lease_owner <> ''`,
-			s.d.lease(normTime(until)), id, owner)
+			s.lease(until), id, owner)
 		return s.staleOrNotFound(ctx, tx, id, res, err)
 	})
 	if err != nil {
@@ -679,7 +734,7 @@ func (s *sqlStore) RenewLeases(ctx context.Context, owner string, until time.Tim
 		var err error
 		out, err = queryAll(ctx, s, tx, scanOne[int64], `UPDATE integrations SET lease_until = ?
 			WHERE lease_owner = ? AND id IN (`+s.d.idsJSON+`) RETURNING id`,
-			s.d.lease(normTime(until)), owner, string(list))
+			s.lease(until), owner, string(list))
 		return err
 	})
 	if err != nil {
