@@ -157,13 +157,15 @@ func redact(err error, secrets []string) error {
 // driver; the pool_* parameters of pgxpool (pool_max_conns, ...) are still read from
 // dsn and set on it.
 //
-// No pgx-only path is kept: BenchmarkGetPostgres (bench_test.go), run alternately on
-// the former pgxpool store and on this one (6 runs each, 2 shared cores, load average
-// 4 to 11), gave medians of about 150 vs 150 µs per Get with 10 integrations, 170 vs
-// 175 µs with 10000 and 100 vs 145 µs with 10000 in parallel, with spreads of 80 to
-// 450 µs within each: the network round trip dominates and the difference is within
-// the noise. database/sql costs allocations (95 instead of 47, 4.4 instead of 2.6 KB
-// per Get), not measurable time.
+// No pgx-only path is kept. BenchmarkGetPostgres (bench_test.go), run 10 times
+// alternately on the former pgxpool store and on this one (2 cores shared with other
+// work, load average 4 to 11), gave per Get, median (fastest run): n=10 92 (77) µs
+// before and 135 (99) µs now; n=10000 159 (80) and 146 (114) µs; n=10000 in parallel
+// 95 (64) and 116 (70) µs. The runs of one build spread over 3 to 6 times, more than
+// the builds differ; the fastest runs put database/sql's cost at 20 to 35 µs per Get
+// at most (95 instead of 47 allocations, 4.4 instead of 2.6 KB), against a network
+// round trip per Get and per Authenticate: not enough to keep a second pool and a
+// second copy of the reads.
 func openPostgres(ctx context.Context, dsn string, sealer *Sealer) (_ Store, err error) {
 	// pgx knows URLs by their lower-case scheme only.
 	if i := strings.Index(dsn, "://"); i >= 0 {
