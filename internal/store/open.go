@@ -26,7 +26,7 @@ var ErrWrongKey = errors.New("secret key does not match the key this database wa
 // PostgreSQL, otherwise a SQLite file path or "sqlite:PATH" (also "sqlite://PATH"). A
 // SQLite file is created (mode 0600) if needed; either schema is migrated. Its errors
 // never show the password of a URL. Open is the one place that picks the
-// implementation.
+// dialect.
 func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 	if isPostgresURL(dsn) {
 		sealer, err := NewSealer(opts.Key)
