@@ -10,14 +10,14 @@ import (
 // WriterPragma returns PRAGMA name as the write connection of a SQLite store sees it.
 func WriterPragma(ctx context.Context, s Store, name string) (string, error) {
 	var v string
-	err := s.(*sqliteStore).w.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v)
+	err := s.(*sqlStore).w.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v)
 	return v, err
 }
 
 // ExecWriter runs query on the write connection of a SQLite store (checkpoints, bulk
 // loads with synchronous=OFF).
 func ExecWriter(ctx context.Context, s Store, query string) error {
-	_, err := s.(*sqliteStore).w.ExecContext(ctx, query)
+	_, err := s.(*sqlStore).w.ExecContext(ctx, query)
 	return err
 }
 

@@ -13,12 +13,17 @@ import (
 	"time"
 )
 
-// sqliteMigrations holds the SQLite schema, one file per version: NNNN_name.sql,
-// numbered from 0001 without gaps. A file, once released, is never edited: a change
-// is a new file.
+// sqliteMigrations and postgresMigrations hold the schemas, one file per version:
+// NNNN_name.sql, numbered from 0001 without gaps. A file, once released, is never
+// edited: a change is a new file.
 //
 //go:embed migrations/sqlite/*.sql
 var sqliteMigrations embed.FS
+
+// postgresMigrations holds the PostgreSQL schema, numbered like sqliteMigrations.
+//
+//go:embed migrations/postgres/*.sql
+var postgresMigrations embed.FS
 
 // migration is one schema version.
 type migration struct {
@@ -61,32 +66,45 @@ func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
 	return ms, nil
 }
 
-// migrate brings the schema of db up to the last of ms, each migration in its own
-// write transaction recorded in schema_migrations. It refuses a database whose schema
-// is newer than ms know.
-func migrate(ctx context.Context, db *sql.DB, ms []migration) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT    NOT NULL,
-		applied_at INTEGER NOT NULL
-	)`); err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	var current int
-	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	todo, err := pending(ms, current)
-	if err != nil {
-		return err
-	}
-	for _, m := range todo {
-		if err := applyMigration(ctx, db, m); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+// migrate brings the schema of s up to the last of ms in one write transaction,
+// recording each migration in schema_migrations: replicas or processes opening at
+// once wait for each other (SQLite's write lock; PostgreSQL's migration advisory
+// lock), and the first applies what is missing. It refuses a database whose schema is
+// newer than ms know.
+func (s *sqlStore) migrate(ctx context.Context, ms []migration) error {
+	return s.writeOnce(ctx, func(tx *sql.Tx) error {
+		if s.d.lockMigrations != "" {
+			if _, err := s.exec(ctx, tx, s.d.lockMigrations, migrationLock); err != nil {
+				return fmt.Errorf("migrations: lock: %w", err)
+			}
 		}
-	}
-	return nil
+		if _, err := tx.ExecContext(ctx, s.d.migrationsTable); err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+		var current int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+		todo, err := pending(ms, current)
+		if err != nil {
+			return err
+		}
+		for _, m := range todo {
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+			if _, err := s.exec(ctx, tx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.version, m.name, s.d.time(time.Now())); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+		}
+		return nil
+	})
 }
+
+// migrationLock is the key of the PostgreSQL advisory lock that serializes
+// migrations. Advisory locks are per database.
+const migrationLock int64 = 0x696e7465_67726174 // "integrat"
 
 // pending returns the migrations of ms after version current, or an error when the
 // database's schema is newer than ms know.
@@ -101,28 +119,4 @@ func pending(ms []migration, current int) ([]migration, error) {
 		}
 	}
 	return out, nil
-}
-
-func applyMigration(ctx context.Context, db *sql.DB, m migration) error {
-	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (the writer's _txlock)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	// Another process may have applied it while this one waited for the write lock.
-	var done bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.version).Scan(&done); err != nil {
-		return err
-	}
-	if done {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.version, m.name, time.Now().UnixMicro()); err != nil {
-		return err
-	}
-	return tx.Commit()
 }

@@ -8,9 +8,6 @@ import (
 	"io"
 	"net"
 	"strings"
-
-	"github.com/jackc/pgx/v5/pgconn"
-	"modernc.org/sqlite"
 )
 
 // Options configure Open.
@@ -29,7 +26,7 @@ var ErrWrongKey = errors.New("secret key does not match the key this database wa
 // PostgreSQL, otherwise a SQLite file path or "sqlite:PATH" (also "sqlite://PATH"). A
 // SQLite file is created (mode 0600) if needed; either schema is migrated. Its errors
 // never show the password of a URL. Open is the one place that picks the
-// implementation.
+// dialect.
 func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 	if isPostgresURL(dsn) {
 		sealer, err := NewSealer(opts.Key)
@@ -56,37 +53,22 @@ func isPostgresURL(dsn string) bool {
 }
 
 // Unavailable reports whether err says the database cannot be reached or used right
-// now (a connection that failed or was closed by the server, PostgreSQL's connection
-// and operator-intervention errors, SQLite's I/O, busy and cannot-open errors), as
-// opposed to a bad request or a bug: the server answers 503 and /readyz fails.
+// now (a connection that failed or was closed by the server, a closed store,
+// PostgreSQL's connection and operator-intervention errors, SQLite's I/O, busy and
+// cannot-open errors), as opposed to a bad request or a bug: the server answers 503
+// and /readyz fails.
 func Unavailable(err error) bool {
 	if err == nil {
 		return false
 	}
-	var ce *pgconn.ConnectError
-	var pe *pgconn.PgError
 	var oe *net.OpError
 	switch {
-	case errors.As(err, &ce), errors.As(err, &oe),
-		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
-		errors.Is(err, io.ErrUnexpectedEOF), pgconn.SafeToRetry(err):
+	case errors.As(err, &oe), errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.ErrUnexpectedEOF), pgUnavailable(err), sqliteUnavailable(err):
 		return true
-	case errors.As(err, &pe):
-		// Classes 08 (connection exception), 53 (insufficient resources) and 57
-		// (operator intervention: shutdown, terminated connection, not accepting
-		// connections): https://www.postgresql.org/docs/current/errcodes-appendix.html
-		switch pe.Code[:2] {
-		case "08", "53", "57":
-			return true
-		}
-		return pe.Code == "55000" // object not in prerequisite state: database not accepting connections
 	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff { // the primary result code
-		case sqliteBusy, sqliteIOErr, sqliteCantOpen, sqliteFull, sqliteLocked:
-			return true
-		}
-	}
-	return strings.Contains(err.Error(), "closed pool")
+	// database/sql's errors for a closed store (its *sql.DB, or the prepared
+	// statements of Get and Authenticate) are not exported.
+	msg := err.Error()
+	return strings.Contains(msg, "sql: database is closed") || strings.Contains(msg, "sql: statement is closed")
 }

@@ -1,11 +1,21 @@
 // Package store keeps integrations, their secrets and the API keys. Store is the
-// interface the server uses; Open returns the embedded SQLite implementation (the
-// default) for a file path or a "sqlite:" URL, and the PostgreSQL implementation for a
-// "postgres://" or "postgresql://" URL (several server replicas may share one
-// PostgreSQL database). Every implementation must pass the conformance suite in
-// package storetest.
+// interface the server uses; Open returns the embedded SQLite store (the default) for a
+// file path or a "sqlite:" URL, and a PostgreSQL store for a "postgres://" or
+// "postgresql://" URL (several server replicas may share one PostgreSQL database).
 //
-// Guarantees every implementation gives:
+// Both are one implementation, sqlStore (sqlstore.go, apikeys.go), over database/sql:
+// SQLite through modernc.org/sqlite, PostgreSQL through pgx's stdlib driver. What
+// differs between the two databases is a small table per dialect (sqliteDialect in
+// sqlite.go, postgresDialect in postgres.go), in the manner of goose's Querier: the
+// SQL fragments that are not the same (row locks such as FOR UPDATE SKIP LOCKED, JSON
+// functions, the migrations table), placeholders (? or $n), how times and texts are
+// encoded, and which errors are worth a retry; sqlite.go and postgres.go also hold the
+// opening (pragmas, pools) and the classification of their errors for Unavailable.
+// migrate.go is the one migration runner, over the schema files in migrations/.
+// Every Store must pass the conformance suite in package storetest. The package must
+// never import net/http or internal/server: it is storage, below the server.
+//
+// Guarantees on either database:
 //   - IDs are decimal, increasing and never reused (even after deletes).
 //   - Uniqueness among live integrations is enforced by the database (a key table with a
 //     primary key), never by a read before the write.
