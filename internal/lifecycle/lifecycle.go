@@ -105,7 +105,9 @@ var transitions = map[Event]struct {
 // ErrNotAllowed is matched (errors.Is) by every *TransitionError.
 var ErrNotAllowed = errors.New("transition not allowed")
 
-// TransitionError says that event cannot happen in status From.
+// TransitionError says that event cannot happen in status From. It has the shape of
+// store.ConflictError (fields, Error, Unwrap to a sentinel): Go's errors.Is/As idiom,
+// with nothing between the two to share.
 type TransitionError struct {
 	Event Event
 	From  Status

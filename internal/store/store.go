@@ -64,6 +64,8 @@ var (
 )
 
 // ConflictError names the unique key that is taken and the live integration holding it.
+// It has the shape of lifecycle.TransitionError (fields, Error, Unwrap to a
+// sentinel): Go's errors.Is/As idiom, with nothing between the two to share.
 type ConflictError struct {
 	Key        string
 	ExistingID int64

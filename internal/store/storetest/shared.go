@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,31 +151,9 @@ func testSharedRacingUpdates(t *testing.T, a, b store.Store) {
 	in := mustCreate(t, a, sample("race", "race-key"))
 	for round := range 4 {
 		base := mustGet(t, []store.Store{a, b}[round%2], in.ID)
-		var wins, stale atomic.Int32
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for g := range writers {
-			s := []store.Store{a, b}[g%2]
-			c := *base
-			c.Message = fmt.Sprintf("round %d writer %d", round, g)
+		raceUpdates(t, round, writers, base, func(g int) store.Store { return []store.Store{a, b}[g%2] }, func(c *store.Integration, g int) {
 			c.Keys = []string{"race-key", fmt.Sprintf("writer-%d", g)}
-			wg.Go(func() {
-				<-start
-				switch err := s.Update(ctx(t), &c); {
-				case err == nil:
-					wins.Add(1)
-				case errors.Is(err, store.ErrStale):
-					stale.Add(1)
-				default:
-					t.Errorf("Update: %v", err)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
-		if wins.Load() != 1 || stale.Load() != writers-1 {
-			t.Fatalf("round %d: %d wins and %d stale, want 1 and %d", round, wins.Load(), stale.Load(), writers-1)
-		}
+		})
 		got := mustGet(t, a, in.ID)
 		var g int
 		if _, err := fmt.Sscanf(got.Message, fmt.Sprintf("round %d writer %%d", round), &g); err != nil ||

@@ -535,30 +535,9 @@ func testRacingUpdates(t *testing.T, s store.Store) {
 	in := mustCreate(t, s, sample("race", "race-key"))
 	for round := range rounds {
 		base := mustGet(t, s, in.ID)
-		var wins, stale atomic.Int32
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for g := range writers {
-			c := *base
-			c.Message = fmt.Sprintf("round %d writer %d", round, g)
+		raceUpdates(t, round, writers, base, func(int) store.Store { return s }, func(c *store.Integration, g int) {
 			c.Credentials = json.RawMessage(fmt.Sprintf(`{"writer":%d}`, g))
-			wg.Go(func() {
-				<-start
-				switch err := s.Update(ctx(t), &c); {
-				case err == nil:
-					wins.Add(1)
-				case errors.Is(err, store.ErrStale):
-					stale.Add(1)
-				default:
-					t.Errorf("Update: %v", err)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
-		if wins.Load() != 1 || stale.Load() != writers-1 {
-			t.Fatalf("round %d: %d wins and %d stale, want 1 and %d", round, wins.Load(), stale.Load(), writers-1)
-		}
+		})
 		got := mustGet(t, s, in.ID)
 		if got.Version != base.Version+1 {
 			t.Fatalf("round %d: version %d, want %d", round, got.Version, base.Version+1)
@@ -568,6 +547,38 @@ func testRacingUpdates(t *testing.T, s store.Store) {
 			got.Message != fmt.Sprintf("round %d writer %d", round, cred.Writer) {
 			t.Fatalf("round %d: message %q and credentials %s are from different writers", round, got.Message, got.Credentials)
 		}
+	}
+}
+
+// raceUpdates starts writers updates of base at once, writer g on storeOf(g) with the
+// message "round R writer G" and edit's changes, and fails unless exactly one wins
+// and every other one gets ErrStale.
+func raceUpdates(t *testing.T, round, writers int, base *store.Integration, storeOf func(g int) store.Store, edit func(c *store.Integration, g int)) {
+	t.Helper()
+	var wins, stale atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for g := range writers {
+		s := storeOf(g)
+		c := *base
+		c.Message = fmt.Sprintf("round %d writer %d", round, g)
+		edit(&c, g)
+		wg.Go(func() {
+			<-start
+			switch err := s.Update(ctx(t), &c); {
+			case err == nil:
+				wins.Add(1)
+			case errors.Is(err, store.ErrStale):
+				stale.Add(1)
+			default:
+				t.Errorf("Update: %v", err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if wins.Load() != 1 || stale.Load() != int32(writers-1) {
+		t.Fatalf("round %d: %d wins and %d stale, want 1 and %d", round, wins.Load(), stale.Load(), writers-1)
 	}
 }
 
