@@ -264,6 +264,12 @@ func (c *Redshift) EditProblems(old Config) []Problem {
 // UniqueKey is the host (host names are case-insensitive).
 func (c *Redshift) UniqueKey() string { return strings.ToLower(c.Host) }
 
+// UniqueKeys is the host: one integration per Redshift host.
+func (c *Redshift) UniqueKeys() []Unique { return hostUnique(c, c.Host) }
+
+// ImpersonationEnabled is config.impersonation.enabled.
+func (c *Redshift) ImpersonationEnabled() bool { return c.Impersonation.Enabled }
+
 // redshiftFold folds a name the way Redshift does: ASCII letters to lower case (quoted
 // or not), everything else kept.
 func redshiftFold(s string) string {

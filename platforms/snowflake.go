@@ -149,6 +149,12 @@ func (c *Snowflake) Defaults(auto bool) {
 // UniqueKey is the account host.
 func (c *Snowflake) UniqueKey() string { return strings.ToLower(c.Host) }
 
+// UniqueKeys is the host: one integration per Snowflake host.
+func (c *Snowflake) UniqueKeys() []Unique { return hostUnique(c, c.Host) }
+
+// ImpersonationEnabled is config.impersonation.enabled.
+func (c *Snowflake) ImpersonationEnabled() bool { return c.Impersonation.Enabled }
+
 // Validate reports every problem of a defaulted Snowflake config.
 func (c *Snowflake) Validate(v *Validator, auto bool) {
 	checkHost(v, "config.host", c.Host)

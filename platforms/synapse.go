@@ -350,6 +350,12 @@ func (c *Synapse) validateOAuth(v *Validator) {
 // UniqueKey is the host (host names are case-insensitive).
 func (c *Synapse) UniqueKey() string { return strings.ToLower(c.Host) }
 
+// UniqueKeys is the host: one integration per Synapse host.
+func (c *Synapse) UniqueKeys() []Unique { return hostUnique(c, c.Host) }
+
+// ImpersonationEnabled is config.impersonation.enabled.
+func (c *Synapse) ImpersonationEnabled() bool { return c.Impersonation.Enabled }
+
 // Quoting returns the T-SQL quoting functions.
 func (c *Synapse) Quoting() Quoting { return SynapseQuoting }
 

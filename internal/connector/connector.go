@@ -250,14 +250,7 @@ func Summarize(tests []Test) Results {
 	return r
 }
 
+// impersonationOn reports whether p's config turns impersonation on (Trino has no config).
 func impersonationOn(p *platforms.Payload) bool {
-	switch c := p.Config.(type) {
-	case *platforms.Snowflake:
-		return c.Impersonation.Enabled
-	case *platforms.Redshift:
-		return c.Impersonation.Enabled
-	case *platforms.Synapse:
-		return c.Impersonation.Enabled
-	}
-	return false
+	return p.Config != nil && p.Config.ImpersonationEnabled()
 }

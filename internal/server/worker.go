@@ -67,7 +67,7 @@ func (s *Server) runJob(j job) {
 	if s.finish(context.Background(), j.kind, j.id, from, ok, "", func(in *store.Integration) {
 		if j.kind == platforms.OpEdit && in.Pending != nil {
 			in.Config, in.Pending = in.Pending, nil
-			in.Keys = keysOf(uniqueKeys(j.payload))
+			in.Keys = keysOf(j.payload)
 		}
 	}) {
 		s.metrics.jobs.WithLabelValues(string(j.kind), "ok").Inc()
@@ -107,7 +107,7 @@ func (s *Server) finish(ctx context.Context, kind platforms.Operation, id int64,
 			// The previous config is kept: drop the pending one and its keys.
 			if in.Pending != nil {
 				if old, err := platforms.Restore(in.Type, in.AutoBootstrap, in.Config); err == nil {
-					in.Keys = keysOf(uniqueKeys(old))
+					in.Keys = keysOf(old)
 				}
 			}
 			in.Pending = nil
