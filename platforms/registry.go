@@ -65,6 +65,9 @@ type Platform struct {
 	Key string
 	// Dialect is the sqlcheck dialect of the scripts; empty for types without scripts.
 	Dialect string
+	// BatchSeparator, when set, is the line the script text puts after every statement
+	// (Synapse's "GO": T-SQL tools send each batch on its own).
+	BatchSeparator string
 	// AutoBootstrap says what the type accepts for autoBootstrap.
 	AutoBootstrap AutoBootstrapRule
 	// ScriptOps lists the script operations the type supports (nil: no scripts).
@@ -111,7 +114,7 @@ var registry = []*Platform{
 		ScriptOps: []Operation{OpCreate, OpInitialCreate, OpEdit, OpDelete, OpCleanup},
 		PhasesDoc: "initial-create (initialDatabase), create (database); cleanup (database), post-cleanup (initialDatabase)",
 		newConfig: func() Config { return &Redshift{} }},
-	{Type: "Azure Synapse Analytics", Key: "synapse", Dialect: "synapse", AutoBootstrap: AutoBootstrapAny,
+	{Type: "Azure Synapse Analytics", Key: "synapse", Dialect: "synapse", BatchSeparator: "GO", AutoBootstrap: AutoBootstrapAny,
 		ScriptOps: []Operation{OpCreate, OpInitialCreate, OpEdit, OpDelete, OpCleanup, OpPostCleanup},
 		PhasesDoc: "initial-create (initial-check in the database, then master), create (database); cleanup (database), post-cleanup (master)",
 		newConfig: func() Config { return &Synapse{} }},
@@ -126,6 +129,18 @@ var registry = []*Platform{
 func All() []*Platform {
 	out := make([]*Platform, len(registry))
 	copy(out, registry)
+	return out
+}
+
+// ScriptedTypes returns the API types of the platforms that have scripts, in the
+// documented order.
+func ScriptedTypes() []string {
+	var out []string
+	for _, p := range registry {
+		if p.HasScripts() {
+			out = append(out, p.Type)
+		}
+	}
 	return out
 }
 

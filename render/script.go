@@ -104,7 +104,7 @@ func (e *Engine) Render(req Request) (*Script, error) {
 	}
 	plat := p.Platform
 	if !plat.HasScripts() {
-		return nil, fmt.Errorf("%w: %s has no scripts (scripts exist for Snowflake, Redshift and Azure Synapse Analytics)", ErrUnsupported, plat.Type)
+		return nil, fmt.Errorf("%w: %s has no scripts (scripts exist for %s)", ErrUnsupported, plat.Type, andList(platforms.ScriptedTypes()))
 	}
 	if !plat.Supports(req.Operation) {
 		return nil, fmt.Errorf("%w: %s has no %s script; it supports %s", ErrUnsupported, plat.Type, req.Operation, opList(plat.ScriptOps))
@@ -204,6 +204,14 @@ func refuseRedacted(op platforms.Operation, p *platforms.Payload) error {
 		hint = " (in an edit, the placeholder keeps the old payload's value; the old payload has none)"
 	}
 	return platforms.RefusePlaceholders(p.Config, hint)
+}
+
+// andList joins names as English does: "a", "a and b", "a, b and c".
+func andList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 func opList(ops []platforms.Operation) string {

@@ -18,13 +18,22 @@ import (
 	"github.com/openintegrations/integrations/render"
 )
 
-// The Redshift test catalogue's names (see catalogue).
+// The Redshift test catalogue's names (registered in init).
 const (
 	redshiftTestConnection    = "Initial Validation: Basic Connection Test"
 	redshiftTestDatabase      = "Initial Validation: Database Access Test"
 	redshiftTestPrivileges    = "Validate Manual: System User Privileges"
 	redshiftTestImpersonation = "Validate Manual: Impersonation Group Exists"
 )
+
+func init() {
+	register(Registration{Type: "Redshift", Tests: []Spec{
+		{Name: redshiftTestConnection, Recurring: true, Connection: true},
+		{Name: redshiftTestDatabase, Recurring: true},
+		{Name: redshiftTestPrivileges, Recurring: true},
+		{Name: redshiftTestImpersonation, Impersonation: true},
+	}, New: func(o Options) Connector { return NewRedshift(o) }})
+}
 
 // Redshift is the live Connector of Amazon Redshift. It speaks the PostgreSQL protocol
 // through database/sql and the pgx driver, so every query it runs is one that both

@@ -19,7 +19,7 @@ import (
 	"github.com/openintegrations/integrations/render"
 )
 
-// The Snowflake test catalogue's names (see catalogue).
+// The Snowflake test catalogue's names (registered in init).
 const (
 	sfTestConnection    = "Initial Validation: Basic Connection Test"
 	sfTestWarehouse     = "Initial Validation: Default Warehouse Access Test"
@@ -29,6 +29,19 @@ const (
 	sfTestImpersonation = "Validate Automatic: Impersonation Role Does Not Exist"
 	sfTestGrants        = "Validate Automatic Bootstrap User Grants"
 )
+
+func init() {
+	register(Registration{Type: "Snowflake", Tests: []Spec{
+		{Name: sfTestConnection, Recurring: true, Connection: true},
+		{Name: sfTestWarehouse, EmptyResult: true, Recurring: true},
+		// Where the API reference's GET /integrations/{id} example lists it.
+		{Name: sfTestPrefix, Recurring: true},
+		{Name: sfTestRole, Applies: AutomaticOnly, EmptyResult: true},
+		{Name: sfTestDatabase, Applies: AutomaticOnly, CreateOnly: true},
+		{Name: sfTestImpersonation, Applies: AutomaticOnly, Impersonation: true, CreateOnly: true},
+		{Name: sfTestGrants, Applies: AutomaticOnly},
+	}, New: func(o Options) Connector { return NewSnowflake(o) }})
+}
 
 // sfTarget is the only ConnectTo of Snowflake scripts: the account.
 const sfTarget = "account"

@@ -25,7 +25,7 @@ import (
 	"github.com/openintegrations/integrations/render"
 )
 
-// The Azure Synapse Analytics test catalogue's names (see catalogue).
+// The Azure Synapse Analytics test catalogue's names (registered in init).
 const (
 	synTestConnection          = "Initial Validation: Basic Connection Test"
 	synTestPool                = "Initial Validation: Dedicated SQL Pool Access Test"
@@ -35,6 +35,18 @@ const (
 	synTestPermissions         = "Validate Manual: System Account Permissions"
 	synTestImpersonationExists = "Validate Manual: Impersonation Role Exists"
 )
+
+func init() {
+	register(Registration{Type: "Azure Synapse Analytics", Tests: []Spec{
+		{Name: synTestConnection, Recurring: true, Connection: true},
+		{Name: synTestPool, Recurring: true},
+		{Name: synTestSchema, Applies: AutomaticOnly, CreateOnly: true},
+		{Name: synTestImpersonationAbsent, Applies: AutomaticOnly, Impersonation: true, CreateOnly: true},
+		{Name: synTestGrants, Applies: AutomaticOnly},
+		{Name: synTestPermissions, Applies: ManualOnly},
+		{Name: synTestImpersonationExists, Applies: ManualOnly, Impersonation: true},
+	}, New: func(o Options) Connector { return NewSynapse(o) }})
+}
 
 // synMaster is the database of the login phases (initial-create, post-cleanup).
 const synMaster = "master"

@@ -18,31 +18,6 @@ import (
 	"unicode/utf8"
 )
 
-// Dialect names an SQL dialect the engine renders.
-type Dialect string
-
-// The dialects sqlcheck knows.
-const (
-	Snowflake Dialect = "snowflake"
-	Redshift  Dialect = "redshift"
-	Synapse   Dialect = "synapse"
-)
-
-// ParseDialect returns the Dialect named s (case-insensitive, surrounding blanks ignored).
-func ParseDialect(s string) (Dialect, error) {
-	switch Dialect(strings.ToLower(strings.TrimSpace(s))) {
-	case Snowflake:
-		return Snowflake, nil
-	case Redshift:
-		return Redshift, nil
-	case Synapse:
-		return Synapse, nil
-	}
-	return "", fmt.Errorf("unknown dialect %q: accepted names are snowflake, redshift, synapse", s)
-}
-
-func (d Dialect) valid() bool { return d == Snowflake || d == Redshift || d == Synapse }
-
 // Pos is a position in a source text: a 0-based byte Offset, a 1-based Line and a
 // 1-based Col that counts runes.
 type Pos struct{ Offset, Line, Col int }
