@@ -57,7 +57,45 @@ const (
 	AutoBootstrapAbsent
 )
 
-// Platform describes one integration type.
+// Platform describes one integration type: its entry of the closed registry.
+//
+// How to add a platform (each step names its files; TestEveryPlatformHasEveryPiece in
+// internal/server/registry_test.go fails while one of steps 3 to 9 is missing):
+//
+//  1. Add its entry to registry below: Type (the API string), Key (the folder name of
+//     its templates, golden cases and connector file), AutoBootstrap, and for a type
+//     with scripts ScriptOps, PhasesDoc, Dialect and, for a dialect whose tools send
+//     batches, BatchSeparator; newConfig returns its zero config (nil: no config, as
+//     Trino).
+//  2. Write its config in platforms/<key>.go, a struct implementing Config: Defaults,
+//     Validate, UniqueKey, UniqueKeys (the store keys and the words of the 409
+//     message) and ImpersonationEnabled; tag secret fields `secret:"true"` and
+//     non-editable ones `immutable:"true"`. A type with scripts implements Scripted
+//     too (Model: phases, objects and the Needs of every object kind; Quoting) and,
+//     when an edit's rules depend on the old config, EditChecker.
+//  3. Scripts only: give its dialect an entry in the dialect table of
+//     render/sqlcheck/dialect.go (name, grammar, lexical rules) and its closed
+//     grammar in render/sqlcheck/shapes_<dialect>.go.
+//  4. Scripts only: write templates/<key>/*.sql.tmpl defining "<kind>.create",
+//     "<kind>.drop" and "<kind>.alter" for every statement the model's Needs list
+//     (files starting with "_" are partials).
+//  5. Scripts only: add golden/<key>/<operation>/<case>/input.yaml (and from.yaml
+//     for edit) for every operation of ScriptOps, then run make golden and review
+//     the expected.* files it writes.
+//  6. Write its connector in internal/connector/<key>.go: a Connector and an init
+//     that calls register with the type, its test catalogue (Tests) and its live
+//     constructor (New; none for a type with no platform to reach, as in trino.go).
+//  7. Add its payloads and every config field to badPlatforms in
+//     internal/server/badinput_corpus_test.go (a type with a config only).
+//  8. Scripts only: map the key to an oracle dialect in PLATFORMS of
+//     internal/oracle/check.js, run internal/oracle/run.sh, and list in
+//     internal/oracle/allowlist.txt, with the reason, what an oracle wrongly refuses.
+//  9. Document the type and its config schema in internal/server/openapi/openapi.json
+//     (its test's table of config schemas names the schema).
+//  10. Run go test ./...: nothing else names platforms one by one. The server's unique
+//     keys, the connector's impersonation skips, the engine's batch lines and its
+//     no-scripts message, and the CLI's --dialect help all read the registry, Config
+//     or the dialect table.
 type Platform struct {
 	// Type is the exact API type string, e.g. "Azure Synapse Analytics".
 	Type string

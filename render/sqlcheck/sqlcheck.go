@@ -1,8 +1,9 @@
 // Package sqlcheck checks the syntax of the SQL the engine renders for the three scripted
 // dialects: Snowflake, Amazon Redshift and Azure Synapse (T-SQL).
 //
-// Each dialect has its own tokenizer (strings, quoted identifiers, comments, dollar
-// quoting, GO batch lines) that rejects anything lexically broken. A statement is then
+// Each dialect is one entry of the dialect table (dialect.go): its name, its closed
+// grammar and the lexical rules (strings, quoted identifiers, comments, dollar quoting,
+// GO batch lines) by which the tokenizer rejects anything lexically broken. A statement is then
 // accepted only if it matches one of a closed list of statement shapes written in a small
 // pattern language (see Shape). Redshift statements are additionally parsed with
 // pg_query (PostgreSQL's own parser), and plpgsql procedure bodies with its plpgsql
