@@ -38,7 +38,7 @@ type Object struct {
 	// objects of the old and new models by ID.
 	ID string
 	// Kind names the templates of the object.
-	Kind string
+	Kind Kind
 	// Phase is the create phase the object is made in.
 	Phase string
 	// Teardown is the delete/cleanup phase the object is removed in.
@@ -91,7 +91,7 @@ type Model struct {
 	// header lists, per phase, the needs of the statements it holds, so that a delete
 	// does not ask for CREATE USER and an edit asks only for what its statements use.
 	// Every kind of Objects has an entry (a test checks it).
-	Needs map[string]Needs
+	Needs map[Kind]Needs
 	// Notes go into the header (re-runnability, manual steps).
 	Notes []string
 	// Secrets are the secret values that may appear in statements (for redaction).

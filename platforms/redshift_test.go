@@ -409,7 +409,7 @@ func TestRedshiftModel(t *testing.T) {
 				t.Errorf("%s parents %v", o.ID, o.Parents)
 			}
 		}
-		if strings.HasPrefix(o.Kind, "procedure") || o.Kind == "group" {
+		if strings.HasPrefix(string(o.Kind), "procedure") || o.Kind == "group" {
 			if o.Why != "impersonation enabled (config.impersonation.role)" {
 				t.Errorf("%s why %q", o.ID, o.Why)
 			}

@@ -508,7 +508,7 @@ type objSummary struct {
 func summarize(m *platforms.Model) map[string]objSummary {
 	out := map[string]objSummary{}
 	for _, o := range m.Objects {
-		out[o.ID] = objSummary{o.ID, o.Kind, o.Phase, o.Teardown, o.Parents}
+		out[o.ID] = objSummary{o.ID, string(o.Kind), o.Phase, o.Teardown, o.Parents}
 	}
 	return out
 }

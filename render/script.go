@@ -65,7 +65,7 @@ type Effect struct {
 	// Object is the platforms.Object ID.
 	Object string
 	// Kind is the object's kind (its templates).
-	Kind string
+	Kind platforms.Kind
 	// Parents are the IDs whose drop removes the object too.
 	Parents []string
 	// TolerateMissing: a drop with no IF EXISTS; "does not exist" is safe to ignore.
@@ -342,13 +342,13 @@ func idSet(objs []platforms.Object) map[string]bool {
 
 // createStmt renders an object's create with its undo (the drop, unless covered).
 func (r *renderer) createStmt(o platforms.Object, ids map[string]bool) (Statement, error) {
-	sql, err := r.exec(o.Kind+".create", o.Data, false)
+	sql, err := r.exec(o.Kind.Template("create"), o.Data, false)
 	if err != nil {
 		return Statement{}, err
 	}
 	undo := ""
 	if !covered(o, ids) {
-		if undo, err = r.execUndo(o.Kind+".drop", o.Data); err != nil {
+		if undo, err = r.execUndo(o.Kind.Template("drop"), o.Data); err != nil {
 			return Statement{}, err
 		}
 	}
@@ -356,11 +356,11 @@ func (r *renderer) createStmt(o platforms.Object, ids map[string]bool) (Statemen
 }
 
 func (r *renderer) dropStmt(o platforms.Object) (Statement, error) {
-	sql, err := r.exec(o.Kind+".drop", o.Data, false)
+	sql, err := r.exec(o.Kind.Template("drop"), o.Data, false)
 	if err != nil {
 		return Statement{}, err
 	}
-	undo, err := r.execUndo(o.Kind+".create", o.Data)
+	undo, err := r.execUndo(o.Kind.Template("create"), o.Data)
 	if err != nil {
 		return Statement{}, err
 	}
@@ -463,7 +463,7 @@ func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
 	newIDs := idSet(new.Objects)
 	replaced := map[string]bool{}
 	for _, o := range new.Objects {
-		if prev, ok := oldBy[o.ID]; ok && !reflect.DeepEqual(prev.Data, o.Data) && !r.has(o.Kind+".alter") {
+		if prev, ok := oldBy[o.ID]; ok && !reflect.DeepEqual(prev.Data, o.Data) && !r.has(o.Kind.Template("alter")) {
 			replaced[o.ID] = true
 		}
 	}
@@ -538,11 +538,11 @@ func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
 			if phaseIndex(new.Create, o.Phase) != pi || !ok || replaced[o.ID] || reflect.DeepEqual(prev.Data, o.Data) {
 				continue
 			}
-			sql, err := r.exec(o.Kind+".alter", map[string]any{"Old": prev.Data, "New": o.Data}, false)
+			sql, err := r.exec(o.Kind.Template("alter"), map[string]any{"Old": prev.Data, "New": o.Data}, false)
 			if err != nil {
 				return nil, err
 			}
-			undo, err := r.execUndo(o.Kind+".alter", map[string]any{"Old": o.Data, "New": prev.Data})
+			undo, err := r.execUndo(o.Kind.Template("alter"), map[string]any{"Old": o.Data, "New": prev.Data})
 			if err != nil {
 				return nil, err
 			}

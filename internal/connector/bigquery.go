@@ -26,6 +26,8 @@ const (
 	bqPermissionsTest = "Initial Validation: Role Permissions Test"
 )
 
+// Every connector file registers itself like this: the catalogue is data each platform
+// states beside its checks.
 func init() {
 	register(Registration{Type: "Google BigQuery", Tests: []Spec{
 		{Name: bqCredentialTest, Recurring: true, Connection: true},

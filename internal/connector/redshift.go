@@ -26,6 +26,8 @@ const (
 	redshiftTestImpersonation = "Validate Manual: Impersonation Group Exists"
 )
 
+// Every connector file registers itself like this: the catalogue is data each platform
+// states beside its checks.
 func init() {
 	register(Registration{Type: "Redshift", Tests: []Spec{
 		{Name: redshiftTestConnection, Recurring: true, Connection: true},
@@ -113,15 +115,15 @@ func redshiftTargetOf(p *platforms.Payload, sys Credentials) (*redshiftTarget, e
 	str := func(o platforms.Object, key string) string { s, _ := o.Data[key].(string); return s }
 	for _, o := range m.Objects {
 		switch o.Kind {
-		case "user":
+		case platforms.KindUser:
 			system = str(o, "Name")
-		case "database":
+		case platforms.KindDatabase:
 			t.database = str(o, "Name")
-		case "group":
+		case platforms.KindGroup:
 			t.group = str(o, "Name")
-		case "schema":
+		case platforms.KindSchema:
 			t.schemas = append(t.schemas, redshiftSchema{name: str(o, "Name"), owner: str(o, "Owner")})
-		case "procedure":
+		case platforms.KindProcedure:
 			t.procs = append(t.procs, redshiftProc{schema: str(o, "Schema"), name: str(o, "Name")})
 		}
 	}
@@ -292,7 +294,7 @@ func (r *Redshift) connectError(ctx context.Context, err error, t *redshiftTarge
 		case pgErr.Code == "3D000":
 			msg = fmt.Sprintf("database %s does not exist on %s: run the initial-create script (POST /integrations/scripts/initial-create) "+
 				"as a superuser connected to database %s; it runs %s", db, addr, redshiftIdent(t.initial),
-				redshiftSuggest("database.create", redshiftNameData{Name: database}))
+				redshiftSuggest(platforms.KindDatabase.Template("create"), redshiftNameData{Name: database}))
 		case pgErr.Code == "28000" && strings.Contains(pgErr.Message, "does not exist"):
 			msg = fmt.Sprintf("user %s does not exist on %s: run the initial-create script (POST /integrations/scripts/initial-create) "+
 				"as a superuser connected to database %s; it creates the user", user, addr, redshiftIdent(t.initial))
@@ -454,7 +456,7 @@ func (r *Redshift) checkDatabase(ctx context.Context, conn *sql.Conn, t *redshif
 		"TEMP":         "cannot create TEMP tables in database",
 		"TEMP, CREATE": "has neither TEMP nor CREATE on database",
 	}[strings.Join(missing, ", ")]
-	fix := redshiftSuggest("database-grant.create", redshiftDBGrantData{Database: t.database, User: t.user})
+	fix := redshiftSuggest(platforms.KindDatabaseGrant.Template("create"), redshiftDBGrantData{Database: t.database, User: t.user})
 	return []string{fmt.Sprintf("user %s %s %s: run %s as a superuser (part of the create script)",
 		user, what, db, fix)}, nil
 }
@@ -490,7 +492,7 @@ func (r *Redshift) checkSchemas(ctx context.Context, conn *sql.Conn, t *redshift
 		case !ok:
 			problems = append(problems, fmt.Sprintf("schema %s does not exist in database %s: run %s "+
 				"as a superuser connected to database %s (part of the create script)", name, db,
-				redshiftSuggest("schema.create", redshiftSchemaData{Name: s.name, Owner: s.owner}), db))
+				redshiftSuggest(platforms.KindSchema.Template("create"), redshiftSchemaData{Name: s.name, Owner: s.owner}), db))
 			continue
 		case f.owner != s.owner:
 			problems = append(problems, fmt.Sprintf("schema %s in database %s is owned by %s, not by user %s: run %s "+
@@ -528,7 +530,7 @@ func (r *Redshift) checkImpersonation(ctx context.Context, conn *sql.Conn, t *re
 	}
 	if groups == 0 {
 		problems = append(problems, fmt.Sprintf("impersonation group %s does not exist: run %s as a superuser connected to database %s "+
-			"(part of the create script)", group, redshiftSuggest("group.create", redshiftNameData{Name: t.group}), db))
+			"(part of the create script)", group, redshiftSuggest(platforms.KindGroup.Template("create"), redshiftNameData{Name: t.group}), db))
 	}
 	if len(t.procs) == 0 {
 		return problems, nil
@@ -573,7 +575,7 @@ func (r *Redshift) checkImpersonation(ctx context.Context, conn *sql.Conn, t *re
 		}
 		if !f.execute {
 			problems = append(problems, fmt.Sprintf("user %s cannot EXECUTE procedure %s: run %s as a superuser "+
-				"(part of the create script)", user, sig, redshiftSuggest("procedure-grant.create", redshiftProcGrantData{Schema: p.schema, Name: p.name, User: t.user})))
+				"(part of the create script)", user, sig, redshiftSuggest(platforms.KindProcedureGrant.Template("create"), redshiftProcGrantData{Schema: p.schema, Name: p.name, User: t.user})))
 		}
 	}
 	return problems, nil

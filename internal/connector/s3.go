@@ -31,6 +31,8 @@ const (
 	s3LocationTest    = "Initial Validation: Location Role Test"
 )
 
+// Every connector file registers itself like this: the catalogue is data each platform
+// states beside its checks.
 func init() {
 	register(Registration{Type: "Native S3", Tests: []Spec{
 		{Name: s3CredentialsTest, Recurring: true, Connection: true},

@@ -7,7 +7,6 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -155,15 +154,15 @@ func missingPieces(p *platforms.Platform, pc platformPieces) []string {
 	if model == nil {
 		miss("templates: no valid golden create input of %q to build a model from", p.Type)
 	} else {
-		kinds := make([]string, 0, len(model.Needs))
+		kinds := make([]platforms.Kind, 0, len(model.Needs))
 		for k := range model.Needs {
 			kinds = append(kinds, k)
 		}
-		sort.Strings(kinds)
+		slices.Sort(kinds)
 		for _, k := range kinds {
 			for _, st := range []string{"create", "alter", "drop"} {
-				if len(model.Needs[k].For(st)) > 0 && !defined[k+"."+st] {
-					miss("templates: templates/%s defines no %q (the model needs it)", p.Key, k+"."+st)
+				if len(model.Needs[k].For(st)) > 0 && !defined[k.Template(st)] {
+					miss("templates: templates/%s defines no %q (the model needs it)", p.Key, k.Template(st))
 				}
 			}
 		}
