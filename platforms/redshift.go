@@ -8,6 +8,25 @@ import (
 	"unicode/utf8"
 )
 
+// rsData is the Data type of each Redshift kind (Redshift.TemplateData); every
+// scripted platform has such a table beside its Needs, since its kinds are its own.
+var rsData = map[Kind]any{
+	KindDatabase:              NameData{},
+	KindGuard:                 RedshiftGuardData{},
+	KindSchemaUsagePublic:     NameData{},
+	KindUserPassword:          RedshiftUserData{},
+	KindDatabaseGrant:         RedshiftDatabaseGrantData{},
+	KindGroup:                 NameData{},
+	KindUser:                  RedshiftUserData{},
+	KindSchema:                OwnedData{},
+	KindProcedure:             RedshiftProcedureData{},
+	KindProcedureRevokePublic: RedshiftProcedureRefData{},
+	KindProcedureGrant:        RedshiftProcedureGrantData{},
+}
+
+// TemplateData implements Scripted.
+func (c *Redshift) TemplateData() map[Kind]any { return rsData }
+
 // rsNeeds are what the runner of each statement needs, per object kind. Only a
 // superuser (or a user with CREATEUSER) creates, alters and drops users and groups; a
 // database is dropped by its owner or a superuser; schemas made for another user and a
@@ -352,14 +371,14 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 	}
 
 	why := "system user (config.username)"
-	userData := map[string]any{"Name": user, "Password": "", "PasswordDisabled": false}
+	userData := RedshiftUserData{Name: user}
 	switch c.AuthenticationType {
 	case "userPassword":
-		userData["Password"] = c.Password
+		userData.Password = c.Password
 		m.Secrets = append(m.Secrets, c.Password)
 		why = "system user (config.username, config.password)"
 	case "accessKey":
-		userData["PasswordDisabled"] = true
+		userData.PasswordDisabled = true
 		why = "system user (config.username) for IAM sign-in: PASSWORD DISABLE (authenticationType accessKey)"
 		m.Notes = append(m.Notes, fmt.Sprintf(
 			"authenticationType accessKey: the user %s has no password; the IAM identity of the access key needs redshift:GetClusterCredentials for database user %s on this cluster", user, user))
@@ -374,9 +393,9 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 	// so that create never adopts, and teardown never drops, what existed before. The
 	// group is made only in the create phase, after the user and the database: without
 	// the guard, an existing group would stop create after it had made them.
-	guardData := map[string]any{"Database": db, "User": user, "Group": ""}
+	guardData := RedshiftGuardData{Database: db, User: user}
 	if c.Impersonation.Enabled {
-		guardData["Group"] = role
+		guardData.Group = role
 	}
 	m.Objects = append(m.Objects, Object{ID: "guard:names", Kind: KindGuard, Phase: "initial-create", Teardown: "post-cleanup",
 		Why:  "stop before any change if a name create makes is taken (config.database, config.username, config.impersonation.role)",
@@ -386,31 +405,27 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 		// initial-create) so that post-cleanup, which drops in reverse order, runs
 		// DROP DATABASE, DROP USER, then DROP GROUP.
 		m.Objects = append(m.Objects, Object{ID: "group:" + role, Kind: KindGroup, Phase: "create", Teardown: "post-cleanup",
-			Why: impWhy, Data: map[string]any{"Name": role}, TolerateMissing: true, NotRerunnable: true})
+			Why: impWhy, Data: NameData{Name: role}, TolerateMissing: true, NotRerunnable: true})
 	}
 	// The system user's IDs do not name it: an edit that changes config.username
 	// renames the user (ALTER USER ... RENAME TO keeps what it owns and holds), so the
 	// objects that name it are altered, not dropped and made again.
 	userID := "user:system"
 	dbID := "database:" + db
-	pwData := map[string]any{}
-	for k, v := range userData {
-		pwData[k] = v
-	}
 	m.Objects = append(m.Objects,
 		Object{ID: userID, Kind: KindUser, Phase: "initial-create", Teardown: "post-cleanup",
 			Why: why, Data: userData, NotRerunnable: true},
 		// Renaming clears the password (r_ALTER_USER): after a rename the edit sets it
 		// again. Nothing of its own at create or teardown (CREATE USER sets it).
 		Object{ID: "password:system", Kind: KindUserPassword, Phase: "initial-create", Teardown: "post-cleanup",
-			Parents: []string{userID}, Why: why, Data: pwData},
+			Parents: []string{userID}, Why: why, Data: userData},
 		Object{ID: dbID, Kind: KindDatabase, Phase: "initial-create", Teardown: "post-cleanup",
-			Why: "managed database (config.database)", Data: map[string]any{"Name": db},
+			Why: "managed database (config.database)", Data: NameData{Name: db},
 			TolerateMissing: true, NotRerunnable: true},
 		Object{ID: "grant:temp,create:database:" + db + ":system", Kind: KindDatabaseGrant,
 			Phase: "create", Teardown: "cleanup",
 			Why:  "system user may create schemas and temporary tables in the managed database (config.database, config.username)",
-			Data: map[string]any{"Database": db, "User": user},
+			Data: RedshiftDatabaseGrantData{Database: db, User: user},
 			// Revoked explicitly (not left to DROP DATABASE) so that DROP USER succeeds
 			// even if the database could not be dropped; REVOKE has no IF EXISTS and
 			// fails only when the user is already gone.
@@ -418,7 +433,7 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 	)
 	for _, s := range redshiftSchemas {
 		m.Objects = append(m.Objects, Object{ID: "schema:" + s, Kind: KindSchema, Phase: "create", Teardown: "cleanup",
-			Why: "Immuta schemas owned by the system user (config.username)", Data: map[string]any{"Name": s, "Owner": user}})
+			Why: "Immuta schemas owned by the system user (config.username)", Data: OwnedData{Name: s, Owner: user}})
 	}
 	// Immuta's own Redshift setup grants PUBLIC USAGE on its three schemas (and leaves
 	// PUBLIC its TEMP on the database): every user's queries of the policy views call
@@ -428,7 +443,7 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 		m.Objects = append(m.Objects, Object{ID: "grant:usage:schema:" + s + ":public", Kind: KindSchemaUsagePublic,
 			Phase: "create", Teardown: "cleanup", Parents: []string{"schema:" + s},
 			Why:  "every user may use the Immuta schemas, as Immuta's Redshift setup grants",
-			Data: map[string]any{"Name": s}})
+			Data: NameData{Name: s}})
 	}
 
 	if c.Impersonation.Enabled {
@@ -438,13 +453,13 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 			procID := "procedure:" + redshiftProcSchema + "." + p.name
 			m.Objects = append(m.Objects,
 				Object{ID: procID, Kind: KindProcedure, Phase: "create", Teardown: "cleanup", Why: impWhy,
-					Data: map[string]any{"Schema": redshiftProcSchema, "Name": p.name, "Group": role, "Action": p.action}},
+					Data: RedshiftProcedureData{Schema: redshiftProcSchema, Name: p.name, Group: role, Action: p.action}},
 				Object{ID: "revoke:all:" + procID + ":public", Kind: KindProcedureRevokePublic, Phase: "create",
 					Teardown: "cleanup", Parents: []string{procID}, Why: impWhy,
-					Data: map[string]any{"Schema": redshiftProcSchema, "Name": p.name}},
+					Data: RedshiftProcedureRefData{Schema: redshiftProcSchema, Name: p.name}},
 				Object{ID: "grant:execute:" + procID + ":system", Kind: KindProcedureGrant, Phase: "create",
 					Teardown: "cleanup", Parents: []string{procID}, Why: impWhy,
-					Data: map[string]any{"Schema": redshiftProcSchema, "Name": p.name, "User": user}},
+					Data: RedshiftProcedureGrantData{Schema: redshiftProcSchema, Name: p.name, User: user}},
 			)
 		}
 	}

@@ -47,6 +47,30 @@ type SynapseOAuth struct {
 	Resource     string `json:"resource,omitempty"`
 }
 
+// synData is the Data type of each Azure Synapse Analytics kind (Synapse.TemplateData);
+// every scripted platform has such a table beside its Needs, since its kinds are its own.
+var synData = map[Kind]any{
+	KindLogin:          SynapseLoginData{},
+	KindUser:           SynapseUserData{},
+	KindExternalUser:   NameData{},
+	KindSchema:         OwnedData{},
+	KindViewSchema:     OwnedData{},
+	KindRole:           OwnedData{},
+	KindRoleMember:     SynapseRoleMemberData{},
+	KindSchemaGrant:    SynapseSchemaGrantData{},
+	KindRoleGrant:      SynapseRoleGrantData{},
+	KindMetadataTable:  SynapseTableData{},
+	KindMetadataRow:    SynapseMetadataRowData{},
+	KindDatabaseGrant:  SynapseDatabaseGrantData{},
+	KindGuardLogin:     NameData{},
+	KindGuardPrincipal: NameData{},
+	KindGuardSchema:    NameData{},
+	KindLoginSessions:  NameData{},
+}
+
+// TemplateData implements Scripted.
+func (c *Synapse) TemplateData() map[Kind]any { return synData }
+
 // synNeeds are what the runner of each statement needs, per object kind (the workspace
 // SQL admin has all of them in master and is db_owner in the database).
 // https://learn.microsoft.com/sql/t-sql/statements/create-login-transact-sql
@@ -502,7 +526,7 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 	// edit that takes a new name checks that name alone.
 	if !ext {
 		add(Object{ID: "guard:login:" + u, Kind: KindGuardLogin, Phase: string(OpInitialCreate), Teardown: string(OpPostCleanup),
-			Why: "create never takes over an existing login", Data: map[string]any{"Name": u}, Guard: true})
+			Why: "create never takes over an existing login", Data: NameData{Name: u}, Guard: true})
 	}
 	// With a login, the database's names are checked before initial-create makes it:
 	// a dedicated pool has no cross-database queries, so initial-create's script starts
@@ -523,16 +547,16 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 	}
 	for _, n := range principals {
 		add(guardInDB(Object{ID: "guard:principal:" + n, Kind: KindGuardPrincipal,
-			Why: "create never takes over an existing user or role", Data: map[string]any{"Name": n}, Guard: true}))
+			Why: "create never takes over an existing user or role", Data: NameData{Name: n}, Guard: true}))
 	}
 	for _, s := range synapseImmutaSchemas {
 		add(guardInDB(Object{ID: "guard:schema:" + s, Kind: KindGuardSchema,
-			Why: "create never takes over an existing Immuta schema (teardown drops it with everything in it)", Data: map[string]any{"Name": s}, Guard: true}))
+			Why: "create never takes over an existing Immuta schema (teardown drops it with everything in it)", Data: NameData{Name: s}, Guard: true}))
 	}
 
 	userID := "user:" + u
 	if ext {
-		add(inDB(Object{ID: userID, Kind: KindExternalUser, Why: accountWhy, Data: map[string]any{"Name": u}, NotRerunnable: true}))
+		add(inDB(Object{ID: userID, Kind: KindExternalUser, Why: accountWhy, Data: NameData{Name: u}, NotRerunnable: true}))
 	} else {
 		pw := c.Password
 		if auto {
@@ -545,11 +569,11 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 			m.Secrets = append(m.Secrets, pw)
 		}
 		add(Object{ID: "login:" + u, Kind: KindLogin, Phase: string(OpInitialCreate), Teardown: string(OpPostCleanup),
-			Why: accountWhy, Data: map[string]any{"Name": u, "Password": pw}, NotRerunnable: true})
-		add(inDB(Object{ID: userID, Kind: KindUser, Why: accountWhy, Data: map[string]any{"Name": u, "Login": u}, NotRerunnable: true}))
+			Why: accountWhy, Data: SynapseLoginData{Name: u, Password: pw}, NotRerunnable: true})
+		add(inDB(Object{ID: userID, Kind: KindUser, Why: accountWhy, Data: SynapseUserData{Name: u, Login: u}, NotRerunnable: true}))
 	}
 	add(inDB(Object{ID: "member:db_datareader:" + u, Kind: KindRoleMember, Parents: []string{userID},
-		Why: "read the tables Immuta catalogs and protects", Data: map[string]any{"Role": "db_datareader", "Member": u}}))
+		Why: "read the tables Immuta catalogs and protects", Data: SynapseRoleMemberData{Role: "db_datareader", Member: u}}))
 	// The CREATE permissions the service uses, instead of db_ddladmin (which may also
 	// alter and drop any object of the database): each CREATE also needs ALTER on the
 	// target schema, which CONTROL on the schemas below includes.
@@ -560,33 +584,33 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 		{"CREATE FUNCTION", "Immuta's functions (immuta_functions)"},
 	} {
 		add(inDB(Object{ID: "grant:" + p.priv + ":database:user:" + u, Kind: KindDatabaseGrant, Parents: []string{userID},
-			Why: p.why, Data: map[string]any{"Privilege": p.priv, "Grantee": u}}))
+			Why: p.why, Data: SynapseDatabaseGrantData{Privilege: p.priv, Grantee: u}}))
 	}
 	for _, s := range synapseImmutaSchemas {
 		add(inDB(Object{ID: "schema:" + s, Kind: KindSchema, Why: "Immuta's own objects (owned by dbo, so that the user can be renamed or dropped)",
-			Data: map[string]any{"Name": s, "Owner": "dbo"}}))
+			Data: OwnedData{Name: s, Owner: "dbo"}}))
 	}
 	for _, s := range synapseImmutaSchemas {
 		add(inDB(Object{ID: "grant:CONTROL:schema:" + s + ":user:" + u, Kind: KindSchemaGrant, Parents: []string{userID, "schema:" + s},
 			Why:  "the system account manages Immuta's own objects",
-			Data: map[string]any{"Privilege": "CONTROL", "Schema": s, "Grantee": u}}))
+			Data: SynapseSchemaGrantData{Privilege: "CONTROL", Schema: s, Grantee: u}}))
 	}
 	d := c.MetadataDelimiters
 	tableID := "table:immuta_system.metadata"
 	add(inDB(Object{ID: tableID, Kind: KindMetadataTable,
 		Why:  "config.metadataDelimiters (stored once: they cannot change later)",
-		Data: map[string]any{"Schema": "immuta_system", "Name": "metadata"}}))
+		Data: SynapseTableData{Schema: "immuta_system", Name: "metadata"}}))
 	add(inDB(Object{ID: "row:immuta_system.metadata", Kind: KindMetadataRow, Parents: []string{tableID},
 		Why: "config.metadataDelimiters (stored once: they cannot change later)",
-		Data: map[string]any{"Schema": "immuta_system", "Table": "metadata",
-			"HashDelimiter": d.HashDelimiter, "HashKeyDelimiter": d.HashKeyDelimiter, "ArrayDelimiter": d.ArrayDelimiter}}))
+		Data: SynapseMetadataRowData{Schema: "immuta_system", Table: "metadata",
+			HashDelimiter: d.HashDelimiter, HashKeyDelimiter: d.HashKeyDelimiter, ArrayDelimiter: d.ArrayDelimiter}}))
 	viewSchemaID := "schema:" + c.Schema
 	add(inDB(Object{ID: viewSchemaID, Kind: KindViewSchema,
 		Why:  "config.schema: policy-enforced views (owned by dbo for ownership chaining; created if missing, dropped only when empty)",
-		Data: map[string]any{"Name": c.Schema, "Owner": "dbo"}}))
+		Data: OwnedData{Name: c.Schema, Owner: "dbo"}}))
 	add(inDB(Object{ID: "grant:CONTROL:schema:" + c.Schema + ":user:" + u, Kind: KindSchemaGrant, Parents: []string{userID, viewSchemaID},
 		Why:  "config.schema: the system account manages the policy-enforced views",
-		Data: map[string]any{"Privilege": "CONTROL", "Schema": c.Schema, "Grantee": u}}))
+		Data: SynapseSchemaGrantData{Privilege: "CONTROL", Schema: c.Schema, Grantee: u}}))
 	if c.Impersonation.Enabled {
 		r := c.Impersonation.Role
 		roleID := "role:" + r
@@ -594,10 +618,10 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 		// Members of R may impersonate: the policy views check membership, and the
 		// session context itself needs no permission (sp_set_session_context: "Any user
 		// can set a session context for their session"), so R is granted nothing.
-		add(inDB(Object{ID: roleID, Kind: KindRole, Why: why, Data: map[string]any{"Name": r, "Owner": "dbo"}, NotRerunnable: true}))
+		add(inDB(Object{ID: roleID, Kind: KindRole, Why: why, Data: OwnedData{Name: r, Owner: "dbo"}, NotRerunnable: true}))
 		add(inDB(Object{ID: "grant:ALTER:role:" + r + ":user:" + u, Kind: KindRoleGrant, Parents: []string{roleID, userID},
 			Why:  "impersonation: the system account adds and removes the members of " + r,
-			Data: map[string]any{"Privilege": "ALTER", "Role": r, "Grantee": u}}))
+			Data: SynapseRoleGrantData{Privilege: "ALTER", Role: r, Grantee: u}}))
 	}
 
 	if !ext {
@@ -608,7 +632,7 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 		// parents: it must not be covered by the user's drop.
 		add(inDB(Object{ID: "sessions:" + u, Kind: KindLoginSessions,
 			Why:  "ends the governance service's open sessions of login " + u + " (disable the integration first), so that post-cleanup can drop the login: a login that is signed in cannot be dropped",
-			Data: map[string]any{"Name": u}}))
+			Data: NameData{Name: u}}))
 	}
 
 	m.Needs = synNeeds

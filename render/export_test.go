@@ -18,7 +18,7 @@ func (e *Engine) EachTemplate(p *platforms.Payload, systemPassword string, fn fu
 			name := o.Kind.Template(op)
 			var data any = o.Data
 			if op == "alter" {
-				data = map[string]any{"Old": o.Data, "New": o.Data}
+				data = alterData{Old: o.Data, New: o.Data}
 			}
 			sql, err := r.exec(name, data, op == "alter")
 			if err != nil {

@@ -206,6 +206,10 @@ func refuseRedacted(op platforms.Operation, p *platforms.Payload) error {
 	return platforms.RefusePlaceholders(p.Config, hint)
 }
 
+// alterData is the data of a "<kind>.alter" template: the object's data before and
+// after the edit.
+type alterData struct{ Old, New any }
+
 // andList joins names as English does: "a", "a and b", "a, b and c".
 func andList(names []string) string {
 	if len(names) < 2 {
@@ -538,11 +542,11 @@ func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
 			if phaseIndex(new.Create, o.Phase) != pi || !ok || replaced[o.ID] || reflect.DeepEqual(prev.Data, o.Data) {
 				continue
 			}
-			sql, err := r.exec(o.Kind.Template("alter"), map[string]any{"Old": prev.Data, "New": o.Data}, false)
+			sql, err := r.exec(o.Kind.Template("alter"), alterData{Old: prev.Data, New: o.Data}, false)
 			if err != nil {
 				return nil, err
 			}
-			undo, err := r.execUndo(o.Kind.Template("alter"), map[string]any{"Old": o.Data, "New": prev.Data})
+			undo, err := r.execUndo(o.Kind.Template("alter"), alterData{Old: o.Data, New: prev.Data})
 			if err != nil {
 				return nil, err
 			}

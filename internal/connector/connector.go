@@ -242,6 +242,13 @@ func Summarize(tests []Test) Results {
 	return r
 }
 
+// objectData returns o's template data as a T, the type the platform's TemplateData
+// names for o's kind (the zero T if it is another).
+func objectData[T any](o platforms.Object) T {
+	d, _ := o.Data.(T)
+	return d
+}
+
 // impersonationOn reports whether p's config turns impersonation on (Trino has no config).
 func impersonationOn(p *platforms.Payload) bool {
 	return p.Config != nil && p.Config.ImpersonationEnabled()

@@ -112,19 +112,20 @@ func redshiftTargetOf(p *platforms.Payload, sys Credentials) (*redshiftTarget, e
 			t.initial = ph.ConnectTo
 		}
 	}
-	str := func(o platforms.Object, key string) string { s, _ := o.Data[key].(string); return s }
 	for _, o := range m.Objects {
 		switch o.Kind {
 		case platforms.KindUser:
-			system = str(o, "Name")
+			system = objectData[platforms.RedshiftUserData](o).Name
 		case platforms.KindDatabase:
-			t.database = str(o, "Name")
+			t.database = objectData[platforms.NameData](o).Name
 		case platforms.KindGroup:
-			t.group = str(o, "Name")
+			t.group = objectData[platforms.NameData](o).Name
 		case platforms.KindSchema:
-			t.schemas = append(t.schemas, redshiftSchema{name: str(o, "Name"), owner: str(o, "Owner")})
+			d := objectData[platforms.OwnedData](o)
+			t.schemas = append(t.schemas, redshiftSchema{name: d.Name, owner: d.Owner})
 		case platforms.KindProcedure:
-			t.procs = append(t.procs, redshiftProc{schema: str(o, "Schema"), name: str(o, "Name")})
+			d := objectData[platforms.RedshiftProcedureData](o)
+			t.procs = append(t.procs, redshiftProc{schema: d.Schema, name: d.Name})
 		}
 	}
 	if system == "" || t.database == "" || t.initial == "" {

@@ -656,10 +656,6 @@ func synExpectOf(c *platforms.Synapse, auto bool, lg synLogin) (*synExpect, erro
 	if err != nil {
 		return nil, err
 	}
-	str := func(o platforms.Object, k string) string {
-		v, _ := o.Data[k].(string)
-		return v
-	}
 	e := &synExpect{user: c.SystemUser(auto)}
 	if lg.held {
 		e.user = lg.user
@@ -669,21 +665,24 @@ func synExpectOf(c *platforms.Synapse, auto bool, lg synLogin) (*synExpect, erro
 		case platforms.KindLogin:
 			e.login = true
 		case platforms.KindRoleMember:
-			e.members = append(e.members, str(o, "Role"))
+			e.members = append(e.members, objectData[platforms.SynapseRoleMemberData](o).Role)
 		case platforms.KindDatabaseGrant:
-			e.dbGrants = append(e.dbGrants, str(o, "Privilege"))
+			e.dbGrants = append(e.dbGrants, objectData[platforms.SynapseDatabaseGrantData](o).Privilege)
 		case platforms.KindSchemaGrant:
-			e.grants = append(e.grants, synGrant{str(o, "Privilege"), str(o, "Schema"), str(o, "Grantee")})
+			d := objectData[platforms.SynapseSchemaGrantData](o)
+			e.grants = append(e.grants, synGrant{d.Privilege, d.Schema, d.Grantee})
 		case platforms.KindRoleGrant:
-			e.roleGrants = append(e.roleGrants, synGrant{str(o, "Privilege"), str(o, "Role"), str(o, "Grantee")})
+			d := objectData[platforms.SynapseRoleGrantData](o)
+			e.roleGrants = append(e.roleGrants, synGrant{d.Privilege, d.Role, d.Grantee})
 		case platforms.KindSchema:
-			e.schemas = append(e.schemas, str(o, "Name"))
+			e.schemas = append(e.schemas, objectData[platforms.OwnedData](o).Name)
 		case platforms.KindViewSchema:
-			e.viewSchema = str(o, "Name")
+			e.viewSchema = objectData[platforms.OwnedData](o).Name
 		case platforms.KindRole:
-			e.roles = append(e.roles, str(o, "Name"))
+			e.roles = append(e.roles, objectData[platforms.OwnedData](o).Name)
 		case platforms.KindMetadataTable:
-			e.tables = append(e.tables, [2]string{str(o, "Schema"), str(o, "Name")})
+			d := objectData[platforms.SynapseTableData](o)
+			e.tables = append(e.tables, [2]string{d.Schema, d.Name})
 		}
 	}
 	return e, nil
