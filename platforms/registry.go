@@ -71,14 +71,17 @@ const (
 //     Validate, UniqueKey, UniqueKeys (the store keys and the words of the 409
 //     message) and ImpersonationEnabled; tag secret fields `secret:"true"` and
 //     non-editable ones `immutable:"true"`. A type with scripts implements Scripted
-//     too (Model: phases, objects and the Needs of every object kind; Quoting) and,
-//     when an edit's rules depend on the old config, EditChecker.
+//     too (Model: phases, objects and the Needs of every object kind; Quoting;
+//     TemplateData: the struct type of each kind's Data, declared in data.go, its
+//     kinds being Kind constants of kinds.go) and, when an edit's rules depend on the
+//     old config, EditChecker.
 //  3. Scripts only: give its dialect an entry in the dialect table of
 //     render/sqlcheck/dialect.go (name, grammar, lexical rules) and its closed
 //     grammar in render/sqlcheck/shapes_<dialect>.go.
 //  4. Scripts only: write templates/<key>/*.sql.tmpl defining "<kind>.create",
 //     "<kind>.drop" and "<kind>.alter" for every statement the model's Needs list
-//     (files starting with "_" are partials).
+//     (files starting with "_" are partials), reading only fields of the kind's Data
+//     type (render's TestTemplatesReadTheirDataTypes executes each against it).
 //  5. Scripts only: add golden/<key>/<operation>/<case>/input.yaml (and from.yaml
 //     for edit) for every operation of ScriptOps, then run make golden and review
 //     the expected.* files it writes.
