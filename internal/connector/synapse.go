@@ -201,23 +201,14 @@ func synQuery(name string, data any) (string, error) {
 // synSuggest renders a statement a message suggests (render.Engine.Suggest).
 func synSuggest(name string, data any) string { return liveSQLSuggest(synPlatform, name, data) }
 
-// The data of the connector's definitions (templates/synapse/connector.sql.tmpl) and
-// of the script definitions its messages suggest.
+// The data of the connector's definitions (templates/synapse/connector.sql.tmpl); the
+// script definitions its messages suggest take the kinds' data types of package
+// platforms.
 type (
 	synNameData  struct{ Name string }
 	synNamesData struct{ Names []string }
 	synLoginData struct{ Login string }
-	synUserData  struct{ Name, Login string }
-	synRoleData  struct{ Name, Owner string }
-	// synMemberData is role-member.create: EXEC sp_addrolemember.
-	synMemberData struct{ Role, Member string }
-	// synDBGrantData is database-grant.create.
-	synDBGrantData struct{ Privilege, Grantee string }
-	// synSchemaGrantData is schema-grant.create.
-	synSchemaGrantData struct{ Privilege, Schema, Grantee string }
-	// synRoleGrantData is role-grant.create.
-	synRoleGrantData struct{ Privilege, Role, Grantee string }
-	synTable         struct{ Schema, Name string }
+	synTable     struct{ Schema, Name string }
 	// synSetupData is connector.setup: one column per fact, in this order.
 	synSetupData struct {
 		Members, Schemas []string
@@ -455,11 +446,11 @@ func synConnectError(c *platforms.Synapse, lg synLogin, target string, err error
 		case lg.held:
 			fix = "the system account's password was changed or its login was dropped; edit the integration to run its setup again"
 		case lg.oauth:
-			fix = fmt.Sprintf("check config.oAuthClientConfig (clientId, clientSecret, authorityUrl), and that the application has a user in %s (%s run there by a Microsoft Entra admin)", db, synSuggest(platforms.KindExternalUser.Template("create"), synNameData{Name: lg.user}))
+			fix = fmt.Sprintf("check config.oAuthClientConfig (clientId, clientSecret, authorityUrl), and that the application has a user in %s (%s run there by a Microsoft Entra admin)", db, synSuggest(platforms.KindExternalUser.Template("create"), platforms.NameData{Name: lg.user}))
 		case target == synMaster:
 			fix = "check config.username and config.password; the bootstrap login must be the workspace SQL admin (or a login with a user in master)"
 		default:
-			fix = fmt.Sprintf("check config.username and config.password, and that the login has a user in %s (%s run there)", db, synSuggest(platforms.KindUser.Template("create"), synUserData{Name: lg.user, Login: lg.user}))
+			fix = fmt.Sprintf("check config.username and config.password, and that the login has a user in %s (%s run there)", db, synSuggest(platforms.KindUser.Template("create"), platforms.SynapseUserData{Name: lg.user, Login: lg.user}))
 		}
 		return fmt.Errorf("synapse refused the sign-in of %s to database %s (%v): %s", lg.what, db, vendor(err), fix)
 	case synErrCannotOpenDB:
@@ -534,7 +525,7 @@ func (ss *synSession) checkConnection(ctx context.Context) error {
 func (ss *synSession) checkPool(ctx context.Context) error {
 	rows, err := ss.rows(ctx, "connector.pool-edition", nil, func(err error) error {
 		return fmt.Errorf("cannot read the properties of database %s as %s (%v): the login needs a user in the database (%s run there)", synQ(ss.target), ss.lg.what, vendor(err),
-			synSuggest(platforms.KindUser.Template("create"), synUserData{Name: ss.lg.user, Login: ss.lg.user}))
+			synSuggest(platforms.KindUser.Template("create"), platforms.SynapseUserData{Name: ss.lg.user, Login: ss.lg.user}))
 	})
 	if err != nil {
 		return err
@@ -610,8 +601,8 @@ func (ss *synSession) checkLoginCreation(ctx context.Context) error {
 		}
 	}
 	return fmt.Errorf("%s cannot create logins in master (it is neither the workspace SQL admin nor a member of loginmanager), which the initial-create phase needs to make the system account's login: set config.username to the workspace SQL admin, or, as that admin in master, run %s %s",
-		ss.lg.what, synSuggest(platforms.KindUser.Template("create"), synUserData{Name: ss.lg.user, Login: ss.lg.user}),
-		synSuggest(platforms.KindRoleMember.Template("create"), synMemberData{Role: "loginmanager", Member: ss.lg.user}))
+		ss.lg.what, synSuggest(platforms.KindUser.Template("create"), platforms.SynapseUserData{Name: ss.lg.user, Login: ss.lg.user}),
+		synSuggest(platforms.KindRoleMember.Template("create"), platforms.SynapseRoleMemberData{Role: "loginmanager", Member: ss.lg.user}))
 }
 
 func (ss *synSession) checkDBOwner(ctx context.Context) error {
@@ -631,7 +622,7 @@ func (ss *synSession) checkDBOwner(ctx context.Context) error {
 		}
 	}
 	return fmt.Errorf("%s is not a member of db_owner in database %s, which the create phase needs (it adds the system account to db_datareader, which only db_owner members may do, grants it the CREATE permissions on tables, views, procedures and functions, and creates schemas, a role and a table): as the workspace SQL admin, in %s run %s or set config.username to the workspace SQL admin",
-		ss.lg.what, synQ(ss.target), synQ(ss.target), synSuggest(platforms.KindRoleMember.Template("create"), synMemberData{Role: "db_owner", Member: user}))
+		ss.lg.what, synQ(ss.target), synQ(ss.target), synSuggest(platforms.KindRoleMember.Template("create"), platforms.SynapseRoleMemberData{Role: "db_owner", Member: user}))
 }
 
 // synGrant is a permission the create script grants.
@@ -824,7 +815,7 @@ func (e *synExpect) userProblems(f *synFacts, tables bool) (missing, fixes []str
 	for _, r := range e.members {
 		if !f.member[r] && !f.owner {
 			missing = append(missing, "membership of "+r)
-			fixes = append(fixes, synSuggest(platforms.KindRoleMember.Template("create"), synMemberData{Role: r, Member: e.user}))
+			fixes = append(fixes, synSuggest(platforms.KindRoleMember.Template("create"), platforms.SynapseRoleMemberData{Role: r, Member: e.user}))
 		}
 	}
 	for _, priv := range e.dbGrants {
@@ -833,7 +824,7 @@ func (e *synExpect) userProblems(f *synFacts, tables bool) (missing, fixes []str
 			continue
 		}
 		missing = append(missing, priv+" on the database")
-		fixes = append(fixes, synSuggest(platforms.KindDatabaseGrant.Template("create"), synDBGrantData{Privilege: priv, Grantee: e.user}))
+		fixes = append(fixes, synSuggest(platforms.KindDatabaseGrant.Template("create"), platforms.SynapseDatabaseGrantData{Privilege: priv, Grantee: e.user}))
 	}
 	for _, g := range e.grants {
 		if g.grantee != e.user || !synKeyword.MatchString(g.priv) {
@@ -849,7 +840,7 @@ func (e *synExpect) userProblems(f *synFacts, tables bool) (missing, fixes []str
 		default:
 			missing = append(missing, g.priv+" on schema "+qi)
 		}
-		fixes = append(fixes, synSuggest(platforms.KindSchemaGrant.Template("create"), synSchemaGrantData{Privilege: g.priv, Schema: g.on, Grantee: e.user}))
+		fixes = append(fixes, synSuggest(platforms.KindSchemaGrant.Template("create"), platforms.SynapseSchemaGrantData{Privilege: g.priv, Schema: g.on, Grantee: e.user}))
 	}
 	if tables {
 		for _, t := range e.tables {
@@ -867,7 +858,7 @@ func (e *synExpect) roleProblems(f *synFacts, role string) (missing, fixes []str
 	var grantFixes []string
 	for _, g := range e.roleGrants {
 		if g.grantee == e.user && strings.EqualFold(g.on, role) && synKeyword.MatchString(g.priv) {
-			fix := synSuggest(platforms.KindRoleGrant.Template("create"), synRoleGrantData{Privilege: g.priv, Role: role, Grantee: e.user})
+			fix := synSuggest(platforms.KindRoleGrant.Template("create"), platforms.SynapseRoleGrantData{Privilege: g.priv, Role: role, Grantee: e.user})
 			grantFixes = append(grantFixes, fix)
 			if f.roleID != "" && !f.owner && !synHas(f.mine, "4", f.roleID, g.priv) && !synHas(f.mine, "0", "", "ALTER ANY ROLE") {
 				missing = append(missing, g.priv+" on role "+ri)
@@ -879,7 +870,7 @@ func (e *synExpect) roleProblems(f *synFacts, role string) (missing, fixes []str
 		if !strings.EqualFold(g.grantee, role) || !synKeyword.MatchString(g.priv) {
 			continue
 		}
-		fix := synSuggest(platforms.KindSchemaGrant.Template("create"), synSchemaGrantData{Privilege: g.priv, Schema: g.on, Grantee: role})
+		fix := synSuggest(platforms.KindSchemaGrant.Template("create"), platforms.SynapseSchemaGrantData{Privilege: g.priv, Schema: g.on, Grantee: role})
 		grantFixes = append(grantFixes, fix)
 		if f.roleID != "" && !synHas(f.role, "3", f.schemaID[g.on], g.priv) {
 			missing = append(missing, g.priv+" on schema "+synQ(g.on)+" for role "+ri)
@@ -889,7 +880,7 @@ func (e *synExpect) roleProblems(f *synFacts, role string) (missing, fixes []str
 	switch {
 	case f.roleID == "":
 		return []string{"role " + ri + " (config.impersonation.role; it does not exist, or the system account cannot see it)"},
-			append([]string{synSuggest(platforms.KindRole.Template("create"), synRoleData{Name: role, Owner: "dbo"})}, grantFixes...)
+			append([]string{synSuggest(platforms.KindRole.Template("create"), platforms.OwnedData{Name: role, Owner: "dbo"})}, grantFixes...)
 	case f.roleType != "" && f.roleType != "DATABASE_ROLE":
 		return []string{fmt.Sprintf("role %s (%s is a %s, not a database role: set config.impersonation.role to another name)", ri, ri, strings.ToLower(f.roleType))}, nil
 	}
