@@ -63,10 +63,10 @@ const (
 // internal/server/registry_test.go fails while one of steps 3 to 9 is missing):
 //
 //  1. Add its entry to registry below: Type (the API string), Key (the folder name of
-//     its templates, golden cases and connector file), AutoBootstrap, and for a type
-//     with scripts ScriptOps, PhasesDoc, Dialect and, for a dialect whose tools send
-//     batches, BatchSeparator; newConfig returns its zero config (nil: no config, as
-//     Trino).
+//     its templates, golden cases and connector file), AutoBootstrap, Regenerate for a
+//     type whose API key the server issues (Trino), and for a type with scripts
+//     ScriptOps, PhasesDoc, Dialect and, for a dialect whose tools send batches,
+//     BatchSeparator; newConfig returns its zero config (nil: no config, as Trino).
 //  2. Write its config in platforms/<key>.go, a struct implementing Config: Defaults,
 //     Validate, UniqueKey, UniqueKeys (the store keys and the words of the 409
 //     message) and ImpersonationEnabled; tag secret fields `secret:"true"` and
@@ -96,9 +96,9 @@ const (
 //  9. Document the type and its config schema in internal/server/openapi/openapi.json
 //     (its test's table of config schemas names the schema).
 //  10. Run go test ./...: nothing else names platforms one by one. The server's unique
-//     keys, the connector's impersonation skips, the engine's batch lines and its
-//     no-scripts message, and the CLI's --dialect help all read the registry, Config
-//     or the dialect table.
+//     keys and its handling of issued API keys (IssuesKey), the connector's
+//     impersonation skips, the engine's batch lines and its no-scripts message, and
+//     the CLI's --dialect help all read the registry, Config or the dialect table.
 type Platform struct {
 	// Type is the exact API type string, e.g. "Azure Synapse Analytics".
 	Type string
@@ -113,7 +113,9 @@ type Platform struct {
 	AutoBootstrap AutoBootstrapRule
 	// ScriptOps lists the script operations the type supports (nil: no scripts).
 	ScriptOps []Operation
-	// Regenerate is true for the type whose API key can be regenerated (Trino).
+	// Regenerate is true for a type whose credential is an API key the server issues
+	// (Trino): made by the create, shown by GET, regenerated on request and retired by
+	// the delete.
 	Regenerate bool
 	// PhasesDoc describes the script phases and where each one connects.
 	PhasesDoc string
@@ -183,6 +185,13 @@ func ScriptedTypes() []string {
 		}
 	}
 	return out
+}
+
+// IssuesKey reports whether typ is a type whose API key the server issues (its
+// Platform.Regenerate); false for an unknown type.
+func IssuesKey(typ string) bool {
+	p, err := Lookup(typ)
+	return err == nil && p.Regenerate
 }
 
 // ErrUnknownType is returned (wrapped) by Lookup for a type that is not in the registry.

@@ -120,7 +120,7 @@ func (s *Server) view(r *http.Request, in *store.Integration) (*view, error) {
 	if len(v.ValidationResults) == 0 {
 		v.ValidationResults = json.RawMessage(`{"status":"skipped","validationTests":[]}`)
 	}
-	if in.Type == "Trino" {
+	if platforms.IssuesKey(in.Type) {
 		h, err := heldOf(in)
 		if err != nil {
 			return nil, err
@@ -167,10 +167,10 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) error 
 }
 
 // viewJSON encodes the integration object of in, through the cache of bodies by id and
-// version (Trino's body depends on the request's host, for the snippet's base URL, so
-// it is not cached).
+// version (the body of a type whose key the server issues, Trino's, depends on the
+// request's host, for the snippet's base URL, so it is not cached).
 func (s *Server) viewJSON(r *http.Request, in *store.Integration) ([]byte, error) {
-	cacheable := in.Type != "Trino"
+	cacheable := !platforms.IssuesKey(in.Type)
 	if body, ok := s.views.get(in.ID, in.Version); ok && cacheable {
 		return body, nil
 	}
@@ -503,7 +503,7 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) error
 		if err := s.store.Update(r.Context(), in); err != nil {
 			return s.raced(r, in.ID, err, "delete", nil)
 		}
-		if in.Type == "Trino" {
+		if platforms.IssuesKey(in.Type) {
 			if err := s.retireTrinoKey(r.Context(), in.ID); err != nil {
 				return err
 			}

@@ -149,7 +149,7 @@ func failMessage(j job, err error) string {
 }
 
 func (s *Server) doCreate(ctx context.Context, j job) error {
-	if j.payload.Type == "Trino" {
+	if platforms.IssuesKey(j.payload.Type) {
 		in, err := s.store.Get(ctx, j.id)
 		if err != nil {
 			return err
@@ -215,7 +215,7 @@ func (s *Server) cleanupAfter(ctx context.Context, c connector.Connector, j job,
 // doChange does an edit or a delete: a manual setup's is checked as done (Verify); an
 // automatic setup's script runs with the request's privileged credentials.
 func (s *Server) doChange(ctx context.Context, j job) error {
-	if j.payload.Type == "Trino" && j.kind == platforms.OpDelete {
+	if platforms.IssuesKey(j.payload.Type) && j.kind == platforms.OpDelete {
 		return s.retireTrinoKey(ctx, j.id)
 	}
 	c := s.connectorFor(j.payload.Type)
