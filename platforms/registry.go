@@ -60,7 +60,7 @@ const (
 // Platform describes one integration type: its entry of the closed registry.
 //
 // How to add a platform (each step names its files; TestEveryPlatformHasEveryPiece in
-// internal/server/registry_test.go fails while one of steps 3 to 9 is missing):
+// internal/server/registry_test.go fails while one of steps 3 to 10 is missing):
 //
 //  1. Add its entry to registry below: Type (the API string), Key (the folder name of
 //     its templates, golden cases and connector file), AutoBootstrap, Regenerate for a
@@ -85,17 +85,20 @@ const (
 //  5. Scripts only: add golden/<key>/<operation>/<case>/input.yaml (and from.yaml
 //     for edit) for every operation of ScriptOps, then run make golden and review
 //     the expected.* files it writes.
-//  6. Write its connector in internal/connector/<key>.go: a Connector and an init
+//  6. Scripts only: model the platform's rules in render/simulate/<key>.go and give
+//     it a world in newWorld of render/platform_model_test.go (it fails with "no
+//     platform model" until then): the engine's guarantees are tested on it.
+//  7. Write its connector in internal/connector/<key>.go: a Connector and an init
 //     that calls register with the type, its test catalogue (Tests) and its live
 //     constructor (New; none for a type with no platform to reach, as in trino.go).
-//  7. Add its payloads and every config field to badPlatforms in
+//  8. Add its payloads and every config field to badPlatforms in
 //     internal/server/badinput_corpus_test.go (a type with a config only).
-//  8. Scripts only: map the key to an oracle dialect in PLATFORMS of
+//  9. Scripts only: map the key to an oracle dialect in PLATFORMS of
 //     internal/oracle/check.js, run internal/oracle/run.sh, and list in
 //     internal/oracle/allowlist.txt, with the reason, what an oracle wrongly refuses.
-//  9. Document the type and its config schema in internal/server/openapi/openapi.json
+//  10. Document the type and its config schema in internal/server/openapi/openapi.json
 //     (its test's table of config schemas names the schema).
-//  10. Run go test ./...: nothing else names platforms one by one. The server's unique
+//  11. Run go test ./...: nothing else names platforms one by one. The server's unique
 //     keys and its handling of issued API keys (IssuesKey), the connector's
 //     impersonation skips, the engine's batch lines and its no-scripts message, and
 //     the CLI's --dialect help all read the registry, Config or the dialect table.

@@ -36,6 +36,8 @@ type platformPieces struct {
 	allowlist string
 	// openapi is the text of internal/server/openapi/openapi.json.
 	openapi string
+	// simulate holds render/simulate's <key>.go.
+	simulate fs.FS
 }
 
 // modulePieces reads the pieces of this module.
@@ -60,6 +62,7 @@ func modulePieces(t *testing.T) platformPieces {
 		oracle:     read("../oracle/check.js"),
 		allowlist:  read("../oracle/allowlist.txt"),
 		openapi:    read("openapi/openapi.json"),
+		simulate:   os.DirFS("../../render/simulate"),
 	}
 }
 
@@ -104,6 +107,11 @@ func missingPieces(p *platforms.Platform, pc platformPieces) []string {
 		miss("sqlcheck: no dialect %q in render/sqlcheck's dialect table (dialect.go)", p.Dialect)
 	} else if len(sqlcheck.ShapeNames(d)) == 0 {
 		miss("sqlcheck: dialect %q has no shapes (render/sqlcheck/shapes_%s.go)", p.Dialect, p.Dialect)
+	}
+
+	// Step: the platform model the engine's guarantees are tested on.
+	if _, err := fs.Stat(pc.simulate, p.Key+".go"); err != nil {
+		miss("simulate: no render/simulate/%s.go (the model of the platform's rules)", p.Key)
 	}
 
 	// Step: the templates, one per kind and statement the model needs.
@@ -224,12 +232,14 @@ func TestMissingPiecesReported(t *testing.T) {
 		oracle:     `const PLATFORMS = { snowflake: 'snowflake' };`,
 		allowlist:  "sqlfluff fakesql ^DROP  # reason\n",
 		openapi:    `{"info": "Snowflake"}`,
+		simulate:   fstest.MapFS{},
 	}
 	got := strings.Join(missingPieces(fake, pc), "\n")
 	for _, want := range []string{
 		"connector: internal/connector registers no connector",
 		"openapi: ",
 		"sqlcheck: no dialect \"fakesql\"",
+		"simulate: no render/simulate/fakewh.go",
 		"templates: no templates/fakewh/*.sql.tmpl",
 		"golden: no case (golden/fakewh/delete/<case>/input.yaml)",
 		"templates: no valid golden create input",
