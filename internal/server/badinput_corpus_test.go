@@ -152,12 +152,12 @@ func badWithout(base badObj, path string) badObj {
 	return out
 }
 
-// kinds of config fields.
+// The kinds of config fields, for badWrongValues.
 const (
-	fieldString = iota
-	fieldInt
-	fieldBool
-	fieldObject
+	badKindString = iota
+	badKindInt
+	badKindBool
+	badKindObject
 )
 
 type badField struct {
@@ -265,49 +265,49 @@ func badPlatforms() []badPlatform {
 
 	return []badPlatform{
 		{"Snowflake", "snowflake", map[string]badObj{"": sfPassword, "keyPair": sfKey, "oauth": sfOAuth}, []badField{
-			{"host", fieldString, ""}, {"port", fieldInt, ""}, {"warehouse", fieldString, ""}, {"database", fieldString, ""},
-			{"role", fieldString, ""}, {"authenticationType", fieldString, ""}, {"username", fieldString, ""}, {"password", fieldString, ""},
-			{"audit", fieldObject, ""}, {"audit.enabled", fieldBool, ""},
-			{"workspaces", fieldObject, ""}, {"workspaces.enabled", fieldBool, ""},
-			{"impersonation", fieldObject, ""}, {"impersonation.enabled", fieldBool, ""}, {"impersonation.role", fieldString, ""},
-			{"lineage", fieldObject, ""}, {"lineage.enabled", fieldBool, ""}, {"lineage.ingestBatchSize", fieldInt, ""},
-			{"lineage.tableFilter", fieldString, ""}, {"lineage.tagFilter", fieldString, ""},
-			{"privateKey", fieldObject, "keyPair"}, {"privateKey.keyName", fieldString, "keyPair"},
-			{"privateKey.userFilename", fieldString, "keyPair"}, {"privateKey.content", fieldString, "keyPair"},
-			{"privateKeyPassword", fieldString, "keyPair"},
-			{"oAuthClientConfig", fieldObject, "oauth"}, {"oAuthClientConfig.provider", fieldString, "oauth"},
-			{"oAuthClientConfig.clientId", fieldString, "oauth"}, {"oAuthClientConfig.clientSecret", fieldString, "oauth"},
-			{"oAuthClientConfig.authorityUrl", fieldString, "oauth"}, {"oAuthClientConfig.scope", fieldString, "oauth"},
-			{"oAuthClientConfig.useCertificate", fieldBool, "oauth"},
-			{"oAuthClientConfig.publicCertificateThumbprint", fieldString, "oauth"},
-			{"oAuthClientConfig.resource", fieldString, "oauth"},
+			{"host", badKindString, ""}, {"port", badKindInt, ""}, {"warehouse", badKindString, ""}, {"database", badKindString, ""},
+			{"role", badKindString, ""}, {"authenticationType", badKindString, ""}, {"username", badKindString, ""}, {"password", badKindString, ""},
+			{"audit", badKindObject, ""}, {"audit.enabled", badKindBool, ""},
+			{"workspaces", badKindObject, ""}, {"workspaces.enabled", badKindBool, ""},
+			{"impersonation", badKindObject, ""}, {"impersonation.enabled", badKindBool, ""}, {"impersonation.role", badKindString, ""},
+			{"lineage", badKindObject, ""}, {"lineage.enabled", badKindBool, ""}, {"lineage.ingestBatchSize", badKindInt, ""},
+			{"lineage.tableFilter", badKindString, ""}, {"lineage.tagFilter", badKindString, ""},
+			{"privateKey", badKindObject, "keyPair"}, {"privateKey.keyName", badKindString, "keyPair"},
+			{"privateKey.userFilename", badKindString, "keyPair"}, {"privateKey.content", badKindString, "keyPair"},
+			{"privateKeyPassword", badKindString, "keyPair"},
+			{"oAuthClientConfig", badKindObject, "oauth"}, {"oAuthClientConfig.provider", badKindString, "oauth"},
+			{"oAuthClientConfig.clientId", badKindString, "oauth"}, {"oAuthClientConfig.clientSecret", badKindString, "oauth"},
+			{"oAuthClientConfig.authorityUrl", badKindString, "oauth"}, {"oAuthClientConfig.scope", badKindString, "oauth"},
+			{"oAuthClientConfig.useCertificate", badKindBool, "oauth"},
+			{"oAuthClientConfig.publicCertificateThumbprint", badKindString, "oauth"},
+			{"oAuthClientConfig.resource", badKindString, "oauth"},
 		}},
 		{"Redshift", "redshift", map[string]badObj{"": rsPassword, "accessKey": rsKey}, []badField{
-			{"host", fieldString, ""}, {"port", fieldInt, ""}, {"database", fieldString, ""}, {"initialDatabase", fieldString, ""},
-			{"impersonation", fieldObject, ""}, {"impersonation.enabled", fieldBool, ""}, {"impersonation.role", fieldString, ""},
-			{"authenticationType", fieldString, ""}, {"username", fieldString, ""}, {"password", fieldString, ""},
-			{"awsAccessKeyId", fieldString, "accessKey"}, {"awsSecretAccessKey", fieldString, "accessKey"},
-			{"awsRegion", fieldString, "accessKey"},
+			{"host", badKindString, ""}, {"port", badKindInt, ""}, {"database", badKindString, ""}, {"initialDatabase", badKindString, ""},
+			{"impersonation", badKindObject, ""}, {"impersonation.enabled", badKindBool, ""}, {"impersonation.role", badKindString, ""},
+			{"authenticationType", badKindString, ""}, {"username", badKindString, ""}, {"password", badKindString, ""},
+			{"awsAccessKeyId", badKindString, "accessKey"}, {"awsSecretAccessKey", badKindString, "accessKey"},
+			{"awsRegion", badKindString, "accessKey"},
 		}},
 		{"Azure Synapse Analytics", "synapse", map[string]badObj{"": synPassword, "oauth": synOAuth}, []badField{
-			{"host", fieldString, ""}, {"port", fieldInt, ""}, {"schema", fieldString, ""}, {"database", fieldString, ""},
-			{"metadataDelimiters", fieldObject, ""}, {"metadataDelimiters.hashDelimiter", fieldString, ""},
-			{"metadataDelimiters.hashKeyDelimiter", fieldString, ""}, {"metadataDelimiters.arrayDelimiter", fieldString, ""},
-			{"authenticationType", fieldString, ""}, {"username", fieldString, ""}, {"password", fieldString, ""},
-			{"impersonation", fieldObject, ""}, {"impersonation.enabled", fieldBool, ""}, {"impersonation.role", fieldString, ""},
-			{"oAuthClientConfig", fieldObject, "oauth"}, {"oAuthClientConfig.clientId", fieldString, "oauth"},
-			{"oAuthClientConfig.displayName", fieldString, "oauth"},
-			{"oAuthClientConfig.clientSecret", fieldString, "oauth"}, {"oAuthClientConfig.authorityUrl", fieldString, "oauth"},
-			{"oAuthClientConfig.resource", fieldString, "oauth"},
+			{"host", badKindString, ""}, {"port", badKindInt, ""}, {"schema", badKindString, ""}, {"database", badKindString, ""},
+			{"metadataDelimiters", badKindObject, ""}, {"metadataDelimiters.hashDelimiter", badKindString, ""},
+			{"metadataDelimiters.hashKeyDelimiter", badKindString, ""}, {"metadataDelimiters.arrayDelimiter", badKindString, ""},
+			{"authenticationType", badKindString, ""}, {"username", badKindString, ""}, {"password", badKindString, ""},
+			{"impersonation", badKindObject, ""}, {"impersonation.enabled", badKindBool, ""}, {"impersonation.role", badKindString, ""},
+			{"oAuthClientConfig", badKindObject, "oauth"}, {"oAuthClientConfig.clientId", badKindString, "oauth"},
+			{"oAuthClientConfig.displayName", badKindString, "oauth"},
+			{"oAuthClientConfig.clientSecret", badKindString, "oauth"}, {"oAuthClientConfig.authorityUrl", badKindString, "oauth"},
+			{"oAuthClientConfig.resource", badKindString, "oauth"},
 		}},
 		{"Google BigQuery", "bigquery", map[string]badObj{"": bq}, []badField{
-			{"role", fieldString, ""}, {"datasetSuffix", fieldString, ""}, {"dataset", fieldString, ""}, {"location", fieldString, ""},
-			{"credential", fieldString, ""},
+			{"role", badKindString, ""}, {"datasetSuffix", badKindString, ""}, {"dataset", badKindString, ""}, {"location", badKindString, ""},
+			{"credential", badKindString, ""},
 		}},
 		{"Native S3", "s3", map[string]badObj{"": s3Auto, "accessKey": s3Key}, []badField{
-			{"name", fieldString, ""}, {"awsAccountId", fieldString, ""}, {"awsRegion", fieldString, ""}, {"awsLocationRole", fieldString, ""},
-			{"awsLocationPath", fieldString, ""}, {"authenticationType", fieldString, ""}, {"awsRoleToAssume", fieldString, ""},
-			{"awsAccessKeyId", fieldString, "accessKey"}, {"awsSecretAccessKey", fieldString, "accessKey"},
+			{"name", badKindString, ""}, {"awsAccountId", badKindString, ""}, {"awsRegion", badKindString, ""}, {"awsLocationRole", badKindString, ""},
+			{"awsLocationPath", badKindString, ""}, {"authenticationType", badKindString, ""}, {"awsRoleToAssume", badKindString, ""},
+			{"awsAccessKeyId", badKindString, "accessKey"}, {"awsSecretAccessKey", badKindString, "accessKey"},
 		}},
 	}
 }
@@ -323,7 +323,7 @@ func badWrongValues(k int, path string) []struct {
 		v    any
 	}
 	switch k {
-	case fieldString:
+	case badKindString:
 		out := []nv{{"number", 42}, {"boolean", true}, {"object", badObj{"value": "x"}}, {"array", []any{"x"}}}
 		if path == "credential" {
 			// The realistic mistake: the key file's JSON inlined instead of as a string.
@@ -337,12 +337,12 @@ func badWrongValues(k int, path string) []struct {
 			out = append(out, nv{"number (digits)", 123456789012})
 		}
 		return out
-	case fieldInt:
+	case badKindInt:
 		return []nv{{"string", "443"}, {"fraction", 443.5}, {"boolean", true}, {"object", badObj{"value": 443}},
 			{"array", []any{443}}, {"1e400", json.RawMessage("1e400")},
 			{"99999999999999999999", json.RawMessage("99999999999999999999")},
 			{"-99999999999999999999", json.RawMessage("-99999999999999999999")}}
-	case fieldBool:
+	case badKindBool:
 		return []nv{{"string", "true"}, {"number", 1}, {"object", badObj{"value": true}}, {"array", []any{true}}}
 	default:
 		return []nv{{"string", "enabled"}, {"number", 1}, {"boolean", true}, {"array", []any{badObj{}}}}
@@ -523,10 +523,10 @@ func badConfigFields(c *badSet, p badPlatform) {
 		badToYAML(badWith(b, "config", []any{b["config"]})))
 	for _, f := range p.fields {
 		switch {
-		case f.kind == fieldInt && !strings.Contains(f.path, "."):
+		case f.kind == badKindInt && !strings.Contains(f.path, "."):
 			c.yaml(fmt.Sprintf("%s: config.%s as quoted string (yaml)", p.short, f.path),
 				badToYAML(badWith(b, "config."+f.path, "443")))
-		case f.kind == fieldBool:
+		case f.kind == badKindBool:
 			c.yaml(fmt.Sprintf("%s: config.%s as quoted string (yaml)", p.short, f.path),
 				badToYAML(badWith(p.bases[f.base], "config."+f.path, "true")))
 		}
@@ -548,7 +548,7 @@ func badUnknownFields(c *badSet, plats []badPlatform) {
 		// Every nested object gets an unknown field too.
 		seen := map[string]bool{}
 		for _, f := range p.fields {
-			if f.kind != fieldObject || seen[f.path] {
+			if f.kind != badKindObject || seen[f.path] {
 				continue
 			}
 			seen[f.path] = true
@@ -800,8 +800,8 @@ func badDeleteBodies() []badCase {
 		path string
 		kind int
 	}{
-		{"authenticationType", fieldString}, {"username", fieldString}, {"password", fieldString}, {"role", fieldString},
-		{"privateKeyPassword", fieldString}, {"privateKey", fieldObject}, {"oAuthClientConfig", fieldObject},
+		{"authenticationType", badKindString}, {"username", badKindString}, {"password", badKindString}, {"role", badKindString},
+		{"privateKeyPassword", badKindString}, {"privateKey", badKindObject}, {"oAuthClientConfig", badKindObject},
 	} {
 		for _, w := range badWrongValues(f.kind, f.path) {
 			c.json(fmt.Sprintf("delete: %s as %s", f.path, w.name), string(badMarshal(badWith(valid, f.path, w.v))))

@@ -68,11 +68,11 @@ func modulePieces(t *testing.T) platformPieces {
 
 var (
 	// oraclePlatformsRE finds check.js's `const PLATFORMS = { key: 'dialect', ... };`.
-	oraclePlatformsRE = regexp.MustCompile(`const PLATFORMS = \{([^}]*)\}`)
+	registryOraclePlatformsRE = regexp.MustCompile(`const PLATFORMS = \{([^}]*)\}`)
 	// oracleEntryRE is one `key: 'dialect'` of it.
-	oracleEntryRE = regexp.MustCompile(`(\w+):\s*'(\w+)'`)
+	registryOracleEntryRE = regexp.MustCompile(`(\w+):\s*'(\w+)'`)
 	// defineRE finds the names of the templates a file defines.
-	defineRE = regexp.MustCompile(`\{\{-?\s*define\s+"([^"]+)"`)
+	registryDefineRE = regexp.MustCompile(`\{\{-?\s*define\s+"([^"]+)"`)
 )
 
 // missingPieces lists, one line each, what platform p lacks of the checklist of
@@ -126,7 +126,7 @@ func missingPieces(p *platforms.Platform, pc platformPieces) []string {
 			miss("templates: %v", err)
 			continue
 		}
-		for _, m := range defineRE.FindAllStringSubmatch(string(b), -1) {
+		for _, m := range registryDefineRE.FindAllStringSubmatch(string(b), -1) {
 			defined[m[1]] = true
 		}
 	}
@@ -180,8 +180,8 @@ func missingPieces(p *platforms.Platform, pc platformPieces) []string {
 	// allow-list's entries name only dialects the oracles know.
 	oracleDialect := ""
 	known := map[string]bool{}
-	if m := oraclePlatformsRE.FindStringSubmatch(pc.oracle); m != nil {
-		for _, e := range oracleEntryRE.FindAllStringSubmatch(m[1], -1) {
+	if m := registryOraclePlatformsRE.FindStringSubmatch(pc.oracle); m != nil {
+		for _, e := range registryOracleEntryRE.FindAllStringSubmatch(m[1], -1) {
 			known[e[2]] = true
 			if e[1] == p.Key {
 				oracleDialect = e[2]
