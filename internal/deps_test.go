@@ -28,7 +28,6 @@ var allowed = map[string][]string{
 
 	// Below internal/: the server, its store, the connectors and the CLI.
 	"internal":                            {}, // this test
-	"internal/badinput":                   {},
 	"internal/lifecycle":                  {},
 	"internal/egress":                     {},
 	"internal/connector/recorddriver":     {},

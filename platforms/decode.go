@@ -56,6 +56,41 @@ type Config interface {
 	Validate(v *Validator, autoBootstrap bool)
 	// UniqueKey is the value that must be unique among live integrations of the type.
 	UniqueKey() string
+	// UniqueKeys lists what must be unique among live integrations of the type (API.md
+	// section 3), each with the words a conflict message names it by.
+	UniqueKeys() []Unique
+	// ImpersonationEnabled reports whether the config turns impersonation on (false for
+	// types that have none), so that the impersonation tests apply.
+	ImpersonationEnabled() bool
+}
+
+// Unique is one value that must be unique among live integrations of a type.
+type Unique struct {
+	// Key is the value as the store compares it, prefixed by what it is ("host|h",
+	// "name|n"); the payload's type comes in front of it (see Payload.UniqueKeys).
+	Key string
+	// What ends the 409 message, e.g. "on host h": "<type> integration already exists
+	// <What> (id = N)".
+	What string
+}
+
+// UniqueKeys returns the store keys of the payload's unique values: its type, a '|' and
+// the config's Unique.Key; a type without a config (Trino) is unique on the server.
+func (p *Payload) UniqueKeys() []Unique {
+	if p.Config == nil {
+		return []Unique{{Key: p.Type + "|cluster", What: "on this server"}}
+	}
+	us := p.Config.UniqueKeys()
+	out := make([]Unique, len(us))
+	for i, u := range us {
+		out[i] = Unique{Key: p.Type + "|" + u.Key, What: u.What}
+	}
+	return out
+}
+
+// hostUnique is the unique value of a type whose integrations are unique per host.
+func hostUnique(c Config, host string) []Unique {
+	return []Unique{{Key: "host|" + c.UniqueKey(), What: "on host " + host}}
 }
 
 // Decode parses a payload given as JSON or YAML (sniffed: JSON starts with '{' or '['),

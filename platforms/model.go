@@ -38,7 +38,7 @@ type Object struct {
 	// objects of the old and new models by ID.
 	ID string
 	// Kind names the templates of the object.
-	Kind string
+	Kind Kind
 	// Phase is the create phase the object is made in.
 	Phase string
 	// Teardown is the delete/cleanup phase the object is removed in.
@@ -49,8 +49,9 @@ type Object struct {
 	Parents []string
 	// Why says which feature or config field produced the object.
 	Why string
-	// Data holds the values the templates render (through quoting functions only).
-	Data map[string]any
+	// Data holds the values the templates render (through quoting functions only): a
+	// struct of the type the config's TemplateData names for Kind (data.go).
+	Data any
 	// TolerateMissing marks a drop the platform cannot guard (no IF EXISTS): the script
 	// says above it that a "does not exist" error is safe to ignore.
 	TolerateMissing bool
@@ -91,7 +92,7 @@ type Model struct {
 	// header lists, per phase, the needs of the statements it holds, so that a delete
 	// does not ask for CREATE USER and an edit asks only for what its statements use.
 	// Every kind of Objects has an entry (a test checks it).
-	Needs map[string]Needs
+	Needs map[Kind]Needs
 	// Notes go into the header (re-runnability, manual steps).
 	Notes []string
 	// Secrets are the secret values that may appear in statements (for redaction).
@@ -115,6 +116,9 @@ type Scripted interface {
 	Model(o ModelOptions) (*Model, error)
 	// Quoting returns the dialect's quoting functions.
 	Quoting() Quoting
+	// TemplateData returns, per object kind of the platform, a zero value of the type
+	// of its objects' Data: the fields its templates may read.
+	TemplateData() map[Kind]any
 }
 
 // EditChecker is implemented by configs whose edits have rules that depend on both the

@@ -110,6 +110,14 @@ func (c *BigQuery) UniqueKey() string {
 	return sa.ProjectID + "/" + c.Dataset
 }
 
+// UniqueKeys is the project and dataset.
+func (c *BigQuery) UniqueKeys() []Unique {
+	return []Unique{{Key: "dataset|" + c.UniqueKey(), What: "for project and dataset " + c.UniqueKey()}}
+}
+
+// ImpersonationEnabled is false: BigQuery has no impersonation.
+func (c *BigQuery) ImpersonationEnabled() bool { return false }
+
 // S3 is the config of the "Native S3" type.
 type S3 struct {
 	Name               string `json:"name"`
@@ -171,5 +179,16 @@ func (c *S3) Validate(v *Validator, _ bool) {
 	}
 }
 
-// UniqueKey is the integration name; the location path is unique too (see UniquePath).
+// UniqueKey is the integration name; the location path is unique too (see UniqueKeys).
 func (c *S3) UniqueKey() string { return c.Name }
+
+// UniqueKeys are the integration name and the location path.
+func (c *S3) UniqueKeys() []Unique {
+	return []Unique{
+		{Key: "name|" + c.Name, What: fmt.Sprintf("with name %q", c.Name)},
+		{Key: "path|" + c.AWSLocationPath, What: "for location " + c.AWSLocationPath},
+	}
+}
+
+// ImpersonationEnabled is false: Native S3 has no impersonation.
+func (c *S3) ImpersonationEnabled() bool { return false }

@@ -8,6 +8,25 @@ import (
 	"unicode/utf8"
 )
 
+// rsData is the Data type of each Redshift kind (Redshift.TemplateData); every
+// scripted platform has such a table beside its Needs, since its kinds are its own.
+var rsData = map[Kind]any{
+	KindDatabase:              NameData{},
+	KindGuard:                 RedshiftGuardData{},
+	KindSchemaUsagePublic:     NameData{},
+	KindUserPassword:          RedshiftUserData{},
+	KindDatabaseGrant:         RedshiftDatabaseGrantData{},
+	KindGroup:                 NameData{},
+	KindUser:                  RedshiftUserData{},
+	KindSchema:                OwnedData{},
+	KindProcedure:             RedshiftProcedureData{},
+	KindProcedureRevokePublic: RedshiftProcedureRefData{},
+	KindProcedureGrant:        RedshiftProcedureGrantData{},
+}
+
+// TemplateData implements Scripted.
+func (c *Redshift) TemplateData() map[Kind]any { return rsData }
+
 // rsNeeds are what the runner of each statement needs, per object kind. Only a
 // superuser (or a user with CREATEUSER) creates, alters and drops users and groups; a
 // database is dropped by its owner or a superuser; schemas made for another user and a
@@ -17,18 +36,18 @@ import (
 // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_USER.html
 // https://docs.aws.amazon.com/redshift/latest/dg/r_DROP_DATABASE.html
 // https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_USER.html
-var rsNeeds = map[string]Needs{
-	"database":                {Create: []string{"superuser or CREATEDB"}, Drop: []string{"superuser or the database's owner"}},
-	"guard":                   {Create: []string{"none beyond reading pg_database, pg_user and pg_group (readable by every user)"}},
-	"schema-usage-public":     {Create: []string{"superuser or the schema's owner"}},
-	"user-password":           {Alter: []string{"superuser (sets the password again after a rename)"}},
-	"database-grant":          {Create: []string{"superuser or the database's owner"}, Drop: []string{"superuser or the database's owner"}},
-	"group":                   {Create: []string{"superuser"}, Drop: []string{"superuser"}},
-	"user":                    {Create: []string{"superuser or CREATEUSER"}, Alter: []string{"superuser (ALTER USER ... RENAME TO, PASSWORD)"}, Drop: []string{"superuser or CREATEUSER"}},
-	"schema":                  {Create: []string{"superuser (CREATE SCHEMA ... AUTHORIZATION another user)"}, Alter: []string{"superuser (ALTER SCHEMA ... OWNER TO)"}, Drop: []string{"superuser or the schema's owner"}},
-	"procedure":               {Create: []string{"superuser (a SECURITY DEFINER procedure that runs ALTER GROUP as its owner)"}, Alter: []string{"superuser (a SECURITY DEFINER procedure that runs ALTER GROUP as its owner)"}, Drop: []string{"superuser or the procedure's owner"}},
-	"procedure-revoke-public": {Create: []string{"superuser or the procedure's owner"}},
-	"procedure-grant":         {Create: []string{"superuser or the procedure's owner"}, Drop: []string{"superuser or the procedure's owner"}},
+var rsNeeds = map[Kind]Needs{
+	KindDatabase:              {Create: []string{"superuser or CREATEDB"}, Drop: []string{"superuser or the database's owner"}},
+	KindGuard:                 {Create: []string{"none beyond reading pg_database, pg_user and pg_group (readable by every user)"}},
+	KindSchemaUsagePublic:     {Create: []string{"superuser or the schema's owner"}},
+	KindUserPassword:          {Alter: []string{"superuser (sets the password again after a rename)"}},
+	KindDatabaseGrant:         {Create: []string{"superuser or the database's owner"}, Drop: []string{"superuser or the database's owner"}},
+	KindGroup:                 {Create: []string{"superuser"}, Drop: []string{"superuser"}},
+	KindUser:                  {Create: []string{"superuser or CREATEUSER"}, Alter: []string{"superuser (ALTER USER ... RENAME TO, PASSWORD)"}, Drop: []string{"superuser or CREATEUSER"}},
+	KindSchema:                {Create: []string{"superuser (CREATE SCHEMA ... AUTHORIZATION another user)"}, Alter: []string{"superuser (ALTER SCHEMA ... OWNER TO)"}, Drop: []string{"superuser or the schema's owner"}},
+	KindProcedure:             {Create: []string{"superuser (a SECURITY DEFINER procedure that runs ALTER GROUP as its owner)"}, Alter: []string{"superuser (a SECURITY DEFINER procedure that runs ALTER GROUP as its owner)"}, Drop: []string{"superuser or the procedure's owner"}},
+	KindProcedureRevokePublic: {Create: []string{"superuser or the procedure's owner"}},
+	KindProcedureGrant:        {Create: []string{"superuser or the procedure's owner"}, Drop: []string{"superuser or the procedure's owner"}},
 }
 
 // Redshift is the config of the Redshift type (API.md section 3).
@@ -264,6 +283,12 @@ func (c *Redshift) EditProblems(old Config) []Problem {
 // UniqueKey is the host (host names are case-insensitive).
 func (c *Redshift) UniqueKey() string { return strings.ToLower(c.Host) }
 
+// UniqueKeys is the host: one integration per Redshift host.
+func (c *Redshift) UniqueKeys() []Unique { return hostUnique(c, c.Host) }
+
+// ImpersonationEnabled is config.impersonation.enabled.
+func (c *Redshift) ImpersonationEnabled() bool { return c.Impersonation.Enabled }
+
 // redshiftFold folds a name the way Redshift does: ASCII letters to lower case (quoted
 // or not), everything else kept.
 func redshiftFold(s string) string {
@@ -346,14 +371,14 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 	}
 
 	why := "system user (config.username)"
-	userData := map[string]any{"Name": user, "Password": "", "PasswordDisabled": false}
+	userData := RedshiftUserData{Name: user}
 	switch c.AuthenticationType {
 	case "userPassword":
-		userData["Password"] = c.Password
+		userData.Password = c.Password
 		m.Secrets = append(m.Secrets, c.Password)
 		why = "system user (config.username, config.password)"
 	case "accessKey":
-		userData["PasswordDisabled"] = true
+		userData.PasswordDisabled = true
 		why = "system user (config.username) for IAM sign-in: PASSWORD DISABLE (authenticationType accessKey)"
 		m.Notes = append(m.Notes, fmt.Sprintf(
 			"authenticationType accessKey: the user %s has no password; the IAM identity of the access key needs redshift:GetClusterCredentials for database user %s on this cluster", user, user))
@@ -368,61 +393,57 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 	// so that create never adopts, and teardown never drops, what existed before. The
 	// group is made only in the create phase, after the user and the database: without
 	// the guard, an existing group would stop create after it had made them.
-	guardData := map[string]any{"Database": db, "User": user, "Group": ""}
+	guardData := RedshiftGuardData{Database: db, User: user}
 	if c.Impersonation.Enabled {
-		guardData["Group"] = role
+		guardData.Group = role
 	}
-	m.Objects = append(m.Objects, Object{ID: "guard:names", Kind: "guard", Phase: "initial-create", Teardown: "post-cleanup",
+	m.Objects = append(m.Objects, Object{ID: "guard:names", Kind: KindGuard, Phase: "initial-create", Teardown: "post-cleanup",
 		Why:  "stop before any change if a name create makes is taken (config.database, config.username, config.impersonation.role)",
 		Data: guardData, Guard: true})
 	if c.Impersonation.Enabled {
 		// The group comes first in the list (it is still made in the create phase, after
 		// initial-create) so that post-cleanup, which drops in reverse order, runs
 		// DROP DATABASE, DROP USER, then DROP GROUP.
-		m.Objects = append(m.Objects, Object{ID: "group:" + role, Kind: "group", Phase: "create", Teardown: "post-cleanup",
-			Why: impWhy, Data: map[string]any{"Name": role}, TolerateMissing: true, NotRerunnable: true})
+		m.Objects = append(m.Objects, Object{ID: "group:" + role, Kind: KindGroup, Phase: "create", Teardown: "post-cleanup",
+			Why: impWhy, Data: NameData{Name: role}, TolerateMissing: true, NotRerunnable: true})
 	}
 	// The system user's IDs do not name it: an edit that changes config.username
 	// renames the user (ALTER USER ... RENAME TO keeps what it owns and holds), so the
 	// objects that name it are altered, not dropped and made again.
 	userID := "user:system"
 	dbID := "database:" + db
-	pwData := map[string]any{}
-	for k, v := range userData {
-		pwData[k] = v
-	}
 	m.Objects = append(m.Objects,
-		Object{ID: userID, Kind: "user", Phase: "initial-create", Teardown: "post-cleanup",
+		Object{ID: userID, Kind: KindUser, Phase: "initial-create", Teardown: "post-cleanup",
 			Why: why, Data: userData, NotRerunnable: true},
 		// Renaming clears the password (r_ALTER_USER): after a rename the edit sets it
 		// again. Nothing of its own at create or teardown (CREATE USER sets it).
-		Object{ID: "password:system", Kind: "user-password", Phase: "initial-create", Teardown: "post-cleanup",
-			Parents: []string{userID}, Why: why, Data: pwData},
-		Object{ID: dbID, Kind: "database", Phase: "initial-create", Teardown: "post-cleanup",
-			Why: "managed database (config.database)", Data: map[string]any{"Name": db},
+		Object{ID: "password:system", Kind: KindUserPassword, Phase: "initial-create", Teardown: "post-cleanup",
+			Parents: []string{userID}, Why: why, Data: userData},
+		Object{ID: dbID, Kind: KindDatabase, Phase: "initial-create", Teardown: "post-cleanup",
+			Why: "managed database (config.database)", Data: NameData{Name: db},
 			TolerateMissing: true, NotRerunnable: true},
-		Object{ID: "grant:temp,create:database:" + db + ":system", Kind: "database-grant",
+		Object{ID: "grant:temp,create:database:" + db + ":system", Kind: KindDatabaseGrant,
 			Phase: "create", Teardown: "cleanup",
 			Why:  "system user may create schemas and temporary tables in the managed database (config.database, config.username)",
-			Data: map[string]any{"Database": db, "User": user},
+			Data: RedshiftDatabaseGrantData{Database: db, User: user},
 			// Revoked explicitly (not left to DROP DATABASE) so that DROP USER succeeds
 			// even if the database could not be dropped; REVOKE has no IF EXISTS and
 			// fails only when the user is already gone.
 			TolerateMissing: true},
 	)
 	for _, s := range redshiftSchemas {
-		m.Objects = append(m.Objects, Object{ID: "schema:" + s, Kind: "schema", Phase: "create", Teardown: "cleanup",
-			Why: "Immuta schemas owned by the system user (config.username)", Data: map[string]any{"Name": s, "Owner": user}})
+		m.Objects = append(m.Objects, Object{ID: "schema:" + s, Kind: KindSchema, Phase: "create", Teardown: "cleanup",
+			Why: "Immuta schemas owned by the system user (config.username)", Data: OwnedData{Name: s, Owner: user}})
 	}
 	// Immuta's own Redshift setup grants PUBLIC USAGE on its three schemas (and leaves
 	// PUBLIC its TEMP on the database): every user's queries of the policy views call
 	// the functions and read the tables in them. DROP SCHEMA ... CASCADE removes the
 	// grants with the schemas.
 	for _, s := range redshiftSchemas {
-		m.Objects = append(m.Objects, Object{ID: "grant:usage:schema:" + s + ":public", Kind: "schema-usage-public",
+		m.Objects = append(m.Objects, Object{ID: "grant:usage:schema:" + s + ":public", Kind: KindSchemaUsagePublic,
 			Phase: "create", Teardown: "cleanup", Parents: []string{"schema:" + s},
 			Why:  "every user may use the Immuta schemas, as Immuta's Redshift setup grants",
-			Data: map[string]any{"Name": s}})
+			Data: NameData{Name: s}})
 	}
 
 	if c.Impersonation.Enabled {
@@ -431,14 +452,14 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 		} {
 			procID := "procedure:" + redshiftProcSchema + "." + p.name
 			m.Objects = append(m.Objects,
-				Object{ID: procID, Kind: "procedure", Phase: "create", Teardown: "cleanup", Why: impWhy,
-					Data: map[string]any{"Schema": redshiftProcSchema, "Name": p.name, "Group": role, "Action": p.action}},
-				Object{ID: "revoke:all:" + procID + ":public", Kind: "procedure-revoke-public", Phase: "create",
+				Object{ID: procID, Kind: KindProcedure, Phase: "create", Teardown: "cleanup", Why: impWhy,
+					Data: RedshiftProcedureData{Schema: redshiftProcSchema, Name: p.name, Group: role, Action: p.action}},
+				Object{ID: "revoke:all:" + procID + ":public", Kind: KindProcedureRevokePublic, Phase: "create",
 					Teardown: "cleanup", Parents: []string{procID}, Why: impWhy,
-					Data: map[string]any{"Schema": redshiftProcSchema, "Name": p.name}},
-				Object{ID: "grant:execute:" + procID + ":system", Kind: "procedure-grant", Phase: "create",
+					Data: RedshiftProcedureRefData{Schema: redshiftProcSchema, Name: p.name}},
+				Object{ID: "grant:execute:" + procID + ":system", Kind: KindProcedureGrant, Phase: "create",
 					Teardown: "cleanup", Parents: []string{procID}, Why: impWhy,
-					Data: map[string]any{"Schema": redshiftProcSchema, "Name": p.name, "User": user}},
+					Data: RedshiftProcedureGrantData{Schema: redshiftProcSchema, Name: p.name, User: user}},
 			)
 		}
 	}

@@ -375,7 +375,7 @@ func TestRedshiftModel(t *testing.T) {
 		}
 	}
 	u := byID["user:system"]
-	if !u.NotRerunnable || u.Phase != "initial-create" || u.Teardown != "post-cleanup" || u.Data["Password"] != "Abc12345" || u.Data["PasswordDisabled"] != false {
+	if !u.NotRerunnable || u.Phase != "initial-create" || u.Teardown != "post-cleanup" || DataField(u.Data, "Password") != "Abc12345" || DataField(u.Data, "PasswordDisabled") != false {
 		t.Errorf("user %+v", u)
 	}
 	d := byID["database:immuta"]
@@ -397,11 +397,11 @@ func TestRedshiftModel(t *testing.T) {
 	for _, o := range m.Objects {
 		switch o.Kind {
 		case "group":
-			if !o.NotRerunnable || !o.TolerateMissing || o.Phase != "create" || o.Teardown != "post-cleanup" || o.Data["Name"] != "immuta_group" {
+			if !o.NotRerunnable || !o.TolerateMissing || o.Phase != "create" || o.Teardown != "post-cleanup" || DataField(o.Data, "Name") != "immuta_group" {
 				t.Errorf("group %+v", o)
 			}
 		case "procedure":
-			if o.Data["Group"] != "immuta_group" || o.Teardown != "cleanup" || len(o.Parents) != 0 {
+			if DataField(o.Data, "Group") != "immuta_group" || o.Teardown != "cleanup" || len(o.Parents) != 0 {
 				t.Errorf("procedure %+v", o)
 			}
 		case "procedure-grant", "procedure-revoke-public":
@@ -409,7 +409,7 @@ func TestRedshiftModel(t *testing.T) {
 				t.Errorf("%s parents %v", o.ID, o.Parents)
 			}
 		}
-		if strings.HasPrefix(o.Kind, "procedure") || o.Kind == "group" {
+		if strings.HasPrefix(string(o.Kind), "procedure") || o.Kind == "group" {
 			if o.Why != "impersonation enabled (config.impersonation.role)" {
 				t.Errorf("%s why %q", o.ID, o.Why)
 			}
@@ -421,7 +421,7 @@ func TestRedshiftModel(t *testing.T) {
 	if len(m.Secrets) != 0 {
 		t.Errorf("secrets %q", m.Secrets)
 	}
-	if u := m.Objects[1]; u.ID != "user:system" || u.Data["Name"] != "immuta_system" || u.Data["PasswordDisabled"] != true || u.Data["Password"] != "" {
+	if u := m.Objects[1]; u.ID != "user:system" || DataField(u.Data, "Name") != "immuta_system" || DataField(u.Data, "PasswordDisabled") != true || DataField(u.Data, "Password") != "" {
 		t.Errorf("user %+v", u)
 	}
 
@@ -438,8 +438,8 @@ func TestRedshiftModel(t *testing.T) {
 func TestRedshiftModelEdits(t *testing.T) {
 	a := rsModel(t, rsUserPassword+"  impersonation: {enabled: true}\n")
 	b := rsModel(t, strings.Replace(rsUserPassword, "Abc12345", "Xyz98765", 1)+"  impersonation: {enabled: true, role: other}\n")
-	data := func(m *Model) map[string]map[string]any {
-		out := map[string]map[string]any{}
+	data := func(m *Model) map[string]any {
+		out := map[string]any{}
 		for _, o := range m.Objects {
 			out[o.ID] = o.Data
 		}

@@ -57,7 +57,51 @@ const (
 	AutoBootstrapAbsent
 )
 
-// Platform describes one integration type.
+// Platform describes one integration type: its entry of the closed registry.
+//
+// How to add a platform (each step names its files; TestEveryPlatformHasEveryPiece in
+// internal/server/registry_test.go fails while one of steps 3 to 10 is missing):
+//
+//  1. Add its entry to registry below: Type (the API string), Key (the folder name of
+//     its templates, golden cases and connector file), AutoBootstrap, Regenerate for a
+//     type whose API key the server issues (Trino), and for a type with scripts
+//     ScriptOps, PhasesDoc, Dialect and, for a dialect whose tools send batches,
+//     BatchSeparator; newConfig returns its zero config (nil: no config, as Trino).
+//  2. Write its config in platforms/<key>.go, a struct implementing Config: Defaults,
+//     Validate, UniqueKey, UniqueKeys (the store keys and the words of the 409
+//     message) and ImpersonationEnabled; tag secret fields `secret:"true"` and
+//     non-editable ones `immutable:"true"`. A type with scripts implements Scripted
+//     too (Model: phases, objects and the Needs of every object kind; Quoting;
+//     TemplateData: the struct type of each kind's Data, declared in data.go, its
+//     kinds being Kind constants of kinds.go) and, when an edit's rules depend on the
+//     old config, EditChecker.
+//  3. Scripts only: give its dialect an entry in the dialect table of
+//     render/sqlcheck/dialect.go (name, grammar, lexical rules) and its closed
+//     grammar in render/sqlcheck/shapes_<dialect>.go.
+//  4. Scripts only: write templates/<key>/*.sql.tmpl defining "<kind>.create",
+//     "<kind>.drop" and "<kind>.alter" for every statement the model's Needs list
+//     (files starting with "_" are partials), reading only fields of the kind's Data
+//     type (render's TestTemplatesReadTheirDataTypes executes each against it).
+//  5. Scripts only: add golden/<key>/<operation>/<case>/input.yaml (and from.yaml
+//     for edit) for every operation of ScriptOps, then run make golden and review
+//     the expected.* files it writes.
+//  6. Scripts only: model the platform's rules in render/simulate/<key>.go and give
+//     it a world in newWorld of render/platform_model_test.go (it fails with "no
+//     platform model" until then): the engine's guarantees are tested on it.
+//  7. Write its connector in internal/connector/<key>.go: a Connector and an init
+//     that calls register with the type, its test catalogue (Tests) and its live
+//     constructor (New; none for a type with no platform to reach, as in trino.go).
+//  8. Add its payloads and every config field to badPlatforms in
+//     internal/server/badinput_corpus_test.go (a type with a config only).
+//  9. Scripts only: map the key to an oracle dialect in PLATFORMS of
+//     internal/oracle/check.js, run internal/oracle/run.sh, and list in
+//     internal/oracle/allowlist.txt, with the reason, what an oracle wrongly refuses.
+//  10. Document the type and its config schema in internal/server/openapi/openapi.json
+//     (its test's table of config schemas names the schema).
+//  11. Run go test ./...: nothing else names platforms one by one. The server's unique
+//     keys and its handling of issued API keys (IssuesKey), the connector's
+//     impersonation skips, the engine's batch lines and its no-scripts message, and
+//     the CLI's --dialect help all read the registry, Config or the dialect table.
 type Platform struct {
 	// Type is the exact API type string, e.g. "Azure Synapse Analytics".
 	Type string
@@ -65,11 +109,16 @@ type Platform struct {
 	Key string
 	// Dialect is the sqlcheck dialect of the scripts; empty for types without scripts.
 	Dialect string
+	// BatchSeparator, when set, is the line the script text puts after every statement
+	// (Synapse's "GO": T-SQL tools send each batch on its own).
+	BatchSeparator string
 	// AutoBootstrap says what the type accepts for autoBootstrap.
 	AutoBootstrap AutoBootstrapRule
 	// ScriptOps lists the script operations the type supports (nil: no scripts).
 	ScriptOps []Operation
-	// Regenerate is true for the type whose API key can be regenerated (Trino).
+	// Regenerate is true for a type whose credential is an API key the server issues
+	// (Trino): made by the create, shown by GET, regenerated on request and retired by
+	// the delete.
 	Regenerate bool
 	// PhasesDoc describes the script phases and where each one connects.
 	PhasesDoc string
@@ -111,7 +160,7 @@ var registry = []*Platform{
 		ScriptOps: []Operation{OpCreate, OpInitialCreate, OpEdit, OpDelete, OpCleanup},
 		PhasesDoc: "initial-create (initialDatabase), create (database); cleanup (database), post-cleanup (initialDatabase)",
 		newConfig: func() Config { return &Redshift{} }},
-	{Type: "Azure Synapse Analytics", Key: "synapse", Dialect: "synapse", AutoBootstrap: AutoBootstrapAny,
+	{Type: "Azure Synapse Analytics", Key: "synapse", Dialect: "synapse", BatchSeparator: "GO", AutoBootstrap: AutoBootstrapAny,
 		ScriptOps: []Operation{OpCreate, OpInitialCreate, OpEdit, OpDelete, OpCleanup, OpPostCleanup},
 		PhasesDoc: "initial-create (initial-check in the database, then master), create (database); cleanup (database), post-cleanup (master)",
 		newConfig: func() Config { return &Synapse{} }},
@@ -127,6 +176,25 @@ func All() []*Platform {
 	out := make([]*Platform, len(registry))
 	copy(out, registry)
 	return out
+}
+
+// ScriptedTypes returns the API types of the platforms that have scripts, in the
+// documented order.
+func ScriptedTypes() []string {
+	var out []string
+	for _, p := range registry {
+		if p.HasScripts() {
+			out = append(out, p.Type)
+		}
+	}
+	return out
+}
+
+// IssuesKey reports whether typ is a type whose API key the server issues (its
+// Platform.Regenerate); false for an unknown type.
+func IssuesKey(typ string) bool {
+	p, err := Lookup(typ)
+	return err == nil && p.Regenerate
 }
 
 // ErrUnknownType is returned (wrapped) by Lookup for a type that is not in the registry.

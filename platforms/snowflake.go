@@ -95,6 +95,28 @@ var sfSchemas = []string{"IMMUTA_PROCEDURES", "IMMUTA_FUNCTIONS", "IMMUTA_SYSTEM
 // drop them.
 var sfSystemRoles = []string{"ACCOUNTADMIN", "ORGADMIN", "SECURITYADMIN", "SYSADMIN", "USERADMIN", "PUBLIC", "GLOBALORGADMIN"}
 
+// sfData is the Data type of each Snowflake kind (Snowflake.TemplateData); every
+// scripted platform has such a table beside its Needs, since its kinds are its own.
+var sfData = map[Kind]any{
+	KindGuard:             SnowflakeGuardData{},
+	KindRole:              NameData{},
+	KindDatabase:          NameData{},
+	KindSchema:            SnowflakeSchemaData{},
+	KindUser:              SnowflakeUserData{},
+	KindUserPassword:      SnowflakePasswordData{},
+	KindUserKey:           SnowflakeKeyData{},
+	KindDatabaseOwnership: SnowflakeDatabaseRoleData{},
+	KindSchemaOwnership:   SnowflakeSchemaOwnershipData{},
+	KindRoleOwnership:     SnowflakeRoleOwnershipData{},
+	KindRoleMember:        SnowflakeRoleMemberData{},
+	KindWarehouseGrant:    SnowflakeWarehouseGrantData{},
+	KindImportedGrant:     SnowflakeDatabaseRoleData{},
+	KindAccountGrant:      SnowflakeAccountGrantData{},
+}
+
+// TemplateData implements Scripted.
+func (c *Snowflake) TemplateData() map[Kind]any { return sfData }
+
 // sfNeeds are what the runner of each statement needs, per object kind. Creating an
 // account object needs the account's CREATE privilege; dropping or altering an object
 // needs its OWNERSHIP (ACCOUNTADMIN is not a superuser: the role must own the object or
@@ -103,24 +125,24 @@ var sfSystemRoles = []string{"ACCOUNTADMIN", "ORGADMIN", "SECURITYADMIN", "SYSAD
 // MANAGE GRANTS.
 // https://docs.snowflake.com/en/user-guide/security-access-control-privileges
 // https://docs.snowflake.com/en/sql-reference/sql/grant-ownership
-var sfNeeds = map[string]Needs{
+var sfNeeds = map[Kind]Needs{
 	// SHOW lists only what the runner's role may see; SHOW USERS lists every user only
 	// for a role with CREATE USER on the account (which create needs anyway).
 	// https://docs.snowflake.com/en/release-notes/bcr-bundles/2023_06/bcr-975
-	"guard":              {Create: []string{"to see the names it checks: SHOW ROLES, SHOW DATABASES and SHOW USERS list only what the role may see (SHOW USERS: all users with CREATE USER ON ACCOUNT)"}},
-	"role":               {Create: []string{"CREATE ROLE ON ACCOUNT"}, Drop: []string{"OWNERSHIP of the role"}},
-	"database":           {Create: []string{"CREATE DATABASE ON ACCOUNT"}, Drop: []string{"OWNERSHIP of the database"}},
-	"schema":             {Create: []string{"CREATE SCHEMA on the database (its owner has it)"}, Drop: []string{"OWNERSHIP of the schema"}},
-	"user":               {Create: []string{"CREATE USER ON ACCOUNT"}, Alter: []string{"OWNERSHIP of the user"}, Drop: []string{"OWNERSHIP of the user"}},
-	"user-password":      {Create: []string{"OWNERSHIP of the user"}, Alter: []string{"OWNERSHIP of the user"}, Drop: []string{"OWNERSHIP of the user"}},
-	"user-key":           {Create: []string{"OWNERSHIP of the user"}, Alter: []string{"OWNERSHIP of the user"}, Drop: []string{"OWNERSHIP of the user"}},
-	"database-ownership": {Create: []string{"OWNERSHIP of the object, or MANAGE GRANTS ON ACCOUNT"}},
-	"schema-ownership":   {Create: []string{"OWNERSHIP of the object, or MANAGE GRANTS ON ACCOUNT"}},
-	"role-ownership":     {Create: []string{"OWNERSHIP of the object, or MANAGE GRANTS ON ACCOUNT"}},
-	"role-grant":         {Create: []string{"MANAGE GRANTS ON ACCOUNT"}, Drop: []string{"MANAGE GRANTS ON ACCOUNT"}},
-	"warehouse-grant":    {Create: []string{"MANAGE GRANTS ON ACCOUNT"}, Drop: []string{"MANAGE GRANTS ON ACCOUNT"}},
-	"imported-grant":     {Create: []string{"MANAGE GRANTS ON ACCOUNT"}, Drop: []string{"MANAGE GRANTS ON ACCOUNT"}},
-	"account-grant": {Create: []string{"MANAGE GRANTS ON ACCOUNT (or each granted account privilege WITH GRANT OPTION)"},
+	KindGuard:             {Create: []string{"to see the names it checks: SHOW ROLES, SHOW DATABASES and SHOW USERS list only what the role may see (SHOW USERS: all users with CREATE USER ON ACCOUNT)"}},
+	KindRole:              {Create: []string{"CREATE ROLE ON ACCOUNT"}, Drop: []string{"OWNERSHIP of the role"}},
+	KindDatabase:          {Create: []string{"CREATE DATABASE ON ACCOUNT"}, Drop: []string{"OWNERSHIP of the database"}},
+	KindSchema:            {Create: []string{"CREATE SCHEMA on the database (its owner has it)"}, Drop: []string{"OWNERSHIP of the schema"}},
+	KindUser:              {Create: []string{"CREATE USER ON ACCOUNT"}, Alter: []string{"OWNERSHIP of the user"}, Drop: []string{"OWNERSHIP of the user"}},
+	KindUserPassword:      {Create: []string{"OWNERSHIP of the user"}, Alter: []string{"OWNERSHIP of the user"}, Drop: []string{"OWNERSHIP of the user"}},
+	KindUserKey:           {Create: []string{"OWNERSHIP of the user"}, Alter: []string{"OWNERSHIP of the user"}, Drop: []string{"OWNERSHIP of the user"}},
+	KindDatabaseOwnership: {Create: []string{"OWNERSHIP of the object, or MANAGE GRANTS ON ACCOUNT"}},
+	KindSchemaOwnership:   {Create: []string{"OWNERSHIP of the object, or MANAGE GRANTS ON ACCOUNT"}},
+	KindRoleOwnership:     {Create: []string{"OWNERSHIP of the object, or MANAGE GRANTS ON ACCOUNT"}},
+	KindRoleMember:        {Create: []string{"MANAGE GRANTS ON ACCOUNT"}, Drop: []string{"MANAGE GRANTS ON ACCOUNT"}},
+	KindWarehouseGrant:    {Create: []string{"MANAGE GRANTS ON ACCOUNT"}, Drop: []string{"MANAGE GRANTS ON ACCOUNT"}},
+	KindImportedGrant:     {Create: []string{"MANAGE GRANTS ON ACCOUNT"}, Drop: []string{"MANAGE GRANTS ON ACCOUNT"}},
+	KindAccountGrant: {Create: []string{"MANAGE GRANTS ON ACCOUNT (or each granted account privilege WITH GRANT OPTION)"},
 		Drop: []string{"MANAGE GRANTS ON ACCOUNT (or each granted account privilege WITH GRANT OPTION)"}},
 }
 
@@ -148,6 +170,12 @@ func (c *Snowflake) Defaults(auto bool) {
 
 // UniqueKey is the account host.
 func (c *Snowflake) UniqueKey() string { return strings.ToLower(c.Host) }
+
+// UniqueKeys is the host: one integration per Snowflake host.
+func (c *Snowflake) UniqueKeys() []Unique { return hostUnique(c, c.Host) }
+
+// ImpersonationEnabled is config.impersonation.enabled.
+func (c *Snowflake) ImpersonationEnabled() bool { return c.Impersonation.Enabled }
 
 // Validate reports every problem of a defaulted Snowflake config.
 func (c *Snowflake) Validate(v *Validator, auto bool) {
@@ -524,37 +552,37 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 		}
 	}
 	for _, n := range names {
-		add(Object{ID: "guard:" + n.kind + ":" + n.name, Kind: "guard", Guard: true,
+		add(Object{ID: "guard:" + n.kind + ":" + n.name, Kind: KindGuard, Guard: true,
 			Why: "guard: create never takes over an existing " + n.kind + " (" + n.path + ")",
-			Data: map[string]any{"Show": n.show, "Name": n.name,
-				"Message": fmt.Sprintf("%s %s already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another %s, or drop the old one)", n.kind, q(n.name), n.path)}})
+			Data: SnowflakeGuardData{Show: n.show, Name: n.name,
+				Message: fmt.Sprintf("%s %s already exists: this create script makes it and never takes over an existing one; nothing was changed (choose another %s, or drop the old one)", n.kind, q(n.name), n.path)}})
 	}
 
 	// The system role and the database with its schemas, all owned by the role.
 	// Plain CREATE (no IF NOT EXISTS): on an existing role, database or user it fails,
 	// so create never takes over an object it did not make, and delete never drops one.
-	add(Object{ID: roleID, Kind: "role", Why: whyDB + " (system role " + sys + ")",
-		Data: map[string]any{"Name": sys}, NotRerunnable: true})
+	add(Object{ID: roleID, Kind: KindRole, Why: whyDB + " (system role " + sys + ")",
+		Data: NameData{Name: sys}, NotRerunnable: true})
 	// Snowflake recommends granting every custom role to SYSADMIN, so that the system
 	// hierarchy (SYSADMIN, ACCOUNTADMIN) can manage and drop what the role owns
 	// (https://docs.snowflake.com/en/user-guide/security-access-control-considerations).
-	add(Object{ID: "grant:role:" + sys + ":role:SYSADMIN", Kind: "role-grant", Parents: []string{roleID},
+	add(Object{ID: "grant:role:" + sys + ":role:SYSADMIN", Kind: KindRoleMember, Parents: []string{roleID},
 		Why:  whyDB + " (system role " + sys + " in the SYSADMIN hierarchy, as Snowflake recommends for custom roles)",
-		Data: map[string]any{"Role": sys, "GranteeType": "ROLE", "Grantee": "SYSADMIN"}})
-	add(Object{ID: dbID, Kind: "database", Why: whyDB,
-		Data: map[string]any{"Name": db}, NotRerunnable: true})
+		Data: SnowflakeRoleMemberData{Role: sys, GranteeType: "ROLE", Grantee: "SYSADMIN"}})
+	add(Object{ID: dbID, Kind: KindDatabase, Why: whyDB,
+		Data: NameData{Name: db}, NotRerunnable: true})
 	for _, s := range sfSchemas {
-		add(Object{ID: "schema:" + db + "." + s, Kind: "schema", Parents: []string{dbID}, Why: whyDB,
-			Data: map[string]any{"Database": db, "Name": s}})
+		add(Object{ID: "schema:" + db + "." + s, Kind: KindSchema, Parents: []string{dbID}, Why: whyDB,
+			Data: SnowflakeSchemaData{Database: db, Name: s}})
 	}
 	for _, s := range sfSchemas {
-		add(Object{ID: "grant:ownership:schema:" + db + "." + s + ":role:" + sys, Kind: "schema-ownership",
+		add(Object{ID: "grant:ownership:schema:" + db + "." + s + ":role:" + sys, Kind: KindSchemaOwnership,
 			Parents: []string{"schema:" + db + "." + s, dbID}, Why: whyDB + " (owned by " + sys + ")",
-			Data: map[string]any{"Database": db, "Schema": s, "Role": sys}})
+			Data: SnowflakeSchemaOwnershipData{Database: db, Schema: s, Role: sys}})
 	}
-	add(Object{ID: "grant:ownership:database:" + db + ":role:" + sys, Kind: "database-ownership",
+	add(Object{ID: "grant:ownership:database:" + db + ":role:" + sys, Kind: KindDatabaseOwnership,
 		Parents: []string{dbID}, Why: whyDB + " (owned by " + sys + ")",
-		Data: map[string]any{"Database": db, "Role": sys}})
+		Data: SnowflakeDatabaseRoleData{Database: db, Role: sys}})
 
 	// The system account (none for OAuth: the OAuth client's user gets the role).
 	switch {
@@ -567,8 +595,8 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 			return nil, err
 		}
 		userID := "user:" + user
-		add(Object{ID: userID, Kind: "user", Why: why + ", config.warehouse",
-			Data: map[string]any{"Name": user, "Role": sys, "Warehouse": wh, "Namespace": db}, NotRerunnable: true})
+		add(Object{ID: userID, Kind: KindUser, Why: why + ", config.warehouse",
+			Data: SnowflakeUserData{Name: user, Role: sys, Warehouse: wh, Namespace: db}, NotRerunnable: true})
 		switch {
 		case o.AutoBootstrap:
 			pw := o.SystemPassword
@@ -577,12 +605,12 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 			} else {
 				m.Secrets = append(m.Secrets, pw)
 			}
-			add(Object{ID: "password:" + userID, Kind: "user-password", Parents: []string{userID},
-				Why: "autoBootstrap (generated password; TYPE = LEGACY_SERVICE: a service user that signs in with a password)", Data: map[string]any{"User": user, "Password": pw, "Type": "LEGACY_SERVICE"}})
+			add(Object{ID: "password:" + userID, Kind: KindUserPassword, Parents: []string{userID},
+				Why: "autoBootstrap (generated password; TYPE = LEGACY_SERVICE: a service user that signs in with a password)", Data: SnowflakePasswordData{User: user, Password: pw, Type: "LEGACY_SERVICE"}})
 		case c.AuthenticationType == sfUserPassword:
 			m.Secrets = append(m.Secrets, c.Password)
-			add(Object{ID: "password:" + userID, Kind: "user-password", Parents: []string{userID},
-				Why: "config.password (TYPE = LEGACY_SERVICE: a service user that signs in with a password)", Data: map[string]any{"User": user, "Password": c.Password, "Type": "LEGACY_SERVICE"}})
+			add(Object{ID: "password:" + userID, Kind: KindUserPassword, Parents: []string{userID},
+				Why: "config.password (TYPE = LEGACY_SERVICE: a service user that signs in with a password)", Data: SnowflakePasswordData{User: user, Password: c.Password, Type: "LEGACY_SERVICE"}})
 		case c.AuthenticationType == sfKeyPair:
 			if c.PrivateKey == nil {
 				return nil, fmt.Errorf("snowflake: keyPair without privateKey")
@@ -591,13 +619,13 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 			if kerr != nil {
 				return nil, kerr
 			}
-			add(Object{ID: "rsa-public-key:" + userID, Kind: "user-key", Parents: []string{userID},
+			add(Object{ID: "rsa-public-key:" + userID, Kind: KindUserKey, Parents: []string{userID},
 				Why:  "config.privateKey (its public key; the private key stays with Immuta; TYPE = SERVICE: key-pair sign-in only)",
-				Data: map[string]any{"User": user, "PublicKey": pub, "Type": "SERVICE"}})
+				Data: SnowflakeKeyData{User: user, PublicKey: pub, Type: "SERVICE"}})
 		}
-		add(Object{ID: "grant:role:" + sys + ":user:" + user, Kind: "role-grant", Parents: []string{roleID, userID},
+		add(Object{ID: "grant:role:" + sys + ":user:" + user, Kind: KindRoleMember, Parents: []string{roleID, userID},
 			Why:  why + " (system role " + sys + ")",
-			Data: map[string]any{"Role": sys, "GranteeType": "USER", "Grantee": user}})
+			Data: SnowflakeRoleMemberData{Role: sys, GranteeType: "USER", Grantee: user}})
 	default:
 		id := ""
 		if c.OAuthClientConfig != nil {
@@ -607,12 +635,12 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 	}
 
 	// Privileges of the system role.
-	add(Object{ID: "grant:usage:warehouse:" + wh + ":role:" + sys, Kind: "warehouse-grant", Parents: []string{roleID},
-		Why: "config.warehouse", Data: map[string]any{"Warehouse": wh, "Role": sys}})
+	add(Object{ID: "grant:usage:warehouse:" + wh + ":role:" + sys, Kind: KindWarehouseGrant, Parents: []string{roleID},
+		Why: "config.warehouse", Data: SnowflakeWarehouseGrantData{Warehouse: wh, Role: sys}})
 	accountGrant := func(priv, why string) {
 		add(Object{ID: "grant:" + strings.ToLower(strings.ReplaceAll(priv, " ", "-")) + ":account:role:" + sys,
-			Kind: "account-grant", Parents: []string{roleID}, Why: why,
-			Data: map[string]any{"Privilege": priv, "Role": sys}})
+			Kind: KindAccountGrant, Parents: []string{roleID}, Why: why,
+			Data: SnowflakeAccountGrantData{Privilege: priv, Role: sys}})
 	}
 	accountGrant("APPLY MASKING POLICY", "policy enforcement (masking policies)")
 	accountGrant("APPLY ROW ACCESS POLICY", "policy enforcement (row access policies)")
@@ -628,9 +656,9 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 		imported = append(imported, "lineage enabled")
 	}
 	if len(imported) > 0 {
-		add(Object{ID: "grant:imported-privileges:database:" + sfSharedDatabase + ":role:" + sys, Kind: "imported-grant",
+		add(Object{ID: "grant:imported-privileges:database:" + sfSharedDatabase + ":role:" + sys, Kind: KindImportedGrant,
 			Parents: []string{roleID}, Why: strings.Join(imported, ", ") + " (reads SNOWFLAKE.ACCOUNT_USAGE)",
-			Data: map[string]any{"Database": sfSharedDatabase, "Role": sys}})
+			Data: SnowflakeDatabaseRoleData{Database: sfSharedDatabase, Role: sys}})
 	}
 	if c.Workspaces.Enabled {
 		accountGrant("CREATE DATABASE", "workspaces enabled (creates workspace databases)")
@@ -642,11 +670,11 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 		}
 		rID := "role:" + r
 		why := "impersonation enabled (config.impersonation.role)"
-		add(Object{ID: rID, Kind: "role", Why: why, Data: map[string]any{"Name": r}, NotRerunnable: true})
-		add(Object{ID: "grant:role:" + r + ":role:" + sys, Kind: "role-grant", Parents: []string{rID, roleID}, Why: why,
-			Data: map[string]any{"Role": r, "GranteeType": "ROLE", "Grantee": sys}})
-		add(Object{ID: "grant:ownership:role:" + r + ":role:" + sys, Kind: "role-ownership", Parents: []string{rID}, Why: why,
-			Data: map[string]any{"Name": r, "Role": sys}})
+		add(Object{ID: rID, Kind: KindRole, Why: why, Data: NameData{Name: r}, NotRerunnable: true})
+		add(Object{ID: "grant:role:" + r + ":role:" + sys, Kind: KindRoleMember, Parents: []string{rID, roleID}, Why: why,
+			Data: SnowflakeRoleMemberData{Role: r, GranteeType: "ROLE", Grantee: sys}})
+		add(Object{ID: "grant:ownership:role:" + r + ":role:" + sys, Kind: KindRoleOwnership, Parents: []string{rID}, Why: why,
+			Data: SnowflakeRoleOwnershipData{Name: r, Role: sys}})
 	}
 
 	owned := "the database and its schemas"

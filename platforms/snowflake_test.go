@@ -477,17 +477,17 @@ func renderSnowflake(t *testing.T, m *Model) []string {
 		if o.Phase != "create" || o.Teardown != "cleanup" || o.Why == "" {
 			t.Fatalf("%s: phase %q teardown %q why %q", o.ID, o.Phase, o.Teardown, o.Why)
 		}
-		c := exec(o.Kind+".create", o.Data)
+		c := exec(o.Kind.Template("create"), o.Data)
 		if c == "" {
 			t.Fatalf("%s: empty create", o.ID)
 		}
 		creates = append(creates, c)
-		d := exec(o.Kind+".drop", o.Data)
+		d := exec(o.Kind.Template("drop"), o.Data)
 		if d == "" && len(o.Parents) == 0 && !o.Guard {
 			t.Fatalf("%s: empty drop without a parent", o.ID)
 		}
-		if tmpl.Lookup(o.Kind+".alter") != nil {
-			exec(o.Kind+".alter", map[string]any{"Old": o.Data, "New": o.Data})
+		if tmpl.Lookup(o.Kind.Template("alter")) != nil {
+			exec(o.Kind.Template("alter"), map[string]any{"Old": o.Data, "New": o.Data})
 		}
 	}
 	return creates

@@ -47,6 +47,30 @@ type SynapseOAuth struct {
 	Resource     string `json:"resource,omitempty"`
 }
 
+// synData is the Data type of each Azure Synapse Analytics kind (Synapse.TemplateData);
+// every scripted platform has such a table beside its Needs, since its kinds are its own.
+var synData = map[Kind]any{
+	KindLogin:          SynapseLoginData{},
+	KindUser:           SynapseUserData{},
+	KindExternalUser:   NameData{},
+	KindSchema:         OwnedData{},
+	KindViewSchema:     OwnedData{},
+	KindRole:           OwnedData{},
+	KindRoleMember:     SynapseRoleMemberData{},
+	KindSchemaGrant:    SynapseSchemaGrantData{},
+	KindRoleGrant:      SynapseRoleGrantData{},
+	KindMetadataTable:  SynapseTableData{},
+	KindMetadataRow:    SynapseMetadataRowData{},
+	KindDatabaseGrant:  SynapseDatabaseGrantData{},
+	KindGuardLogin:     NameData{},
+	KindGuardPrincipal: NameData{},
+	KindGuardSchema:    NameData{},
+	KindLoginSessions:  NameData{},
+}
+
+// TemplateData implements Scripted.
+func (c *Synapse) TemplateData() map[Kind]any { return synData }
+
 // synNeeds are what the runner of each statement needs, per object kind (the workspace
 // SQL admin has all of them in master and is db_owner in the database).
 // https://learn.microsoft.com/sql/t-sql/statements/create-login-transact-sql
@@ -56,28 +80,28 @@ type SynapseOAuth struct {
 // https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sp-addrolemember-transact-sql
 // https://learn.microsoft.com/sql/t-sql/statements/grant-database-permissions-transact-sql
 // https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-sql-logins-transact-sql
-var synNeeds = map[string]Needs{
-	"login":           {Create: []string{"ALTER ANY LOGIN (in master: the workspace SQL admin or a loginmanager member)"}, Alter: []string{"ALTER ANY LOGIN (in master)"}, Drop: []string{"ALTER ANY LOGIN (in master)"}},
-	"user":            {Create: []string{"ALTER ANY USER"}, Drop: []string{"ALTER ANY USER"}},
-	"external-user":   {Create: []string{"ALTER ANY USER"}, Drop: []string{"ALTER ANY USER"}},
-	"schema":          {Create: []string{"CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
-	"view-schema":     {Create: []string{"CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
-	"role":            {Create: []string{"CREATE ROLE, and IMPERSONATE on dbo (or db_owner: the role is AUTHORIZATION [dbo])"}, Drop: []string{"CONTROL on the role (or ALTER ANY ROLE)"}},
-	"role-member":     {Create: []string{"ALTER on the role (or ALTER ANY ROLE, db_securityadmin)"}, Drop: []string{"ALTER on the role (or ALTER ANY ROLE, db_securityadmin)"}},
-	"grant-schema":    {Create: []string{"CONTROL on the schema (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
-	"grant-role":      {Create: []string{"CONTROL on the role (or db_owner)"}, Drop: []string{"CONTROL on the role (or db_owner)"}},
-	"metadata-table":  {Create: []string{"CREATE TABLE, and ALTER on the schema"}, Drop: []string{"CONTROL on the table (or ALTER on the schema)"}},
-	"metadata-row":    {Create: []string{"INSERT on the table (its owner has it)"}},
-	"grant-database":  {Create: []string{"CONTROL on the database (or db_owner)"}, Drop: []string{"CONTROL on the database (or db_owner)"}},
-	"guard-login":     {Create: []string{"VIEW ANY DEFINITION or ALTER ANY LOGIN (in master), to see every login in sys.sql_logins"}},
-	"guard-principal": {Create: []string{"VIEW DEFINITION on the database (or db_owner), to see every principal in sys.database_principals"}},
-	"guard-schema":    {Create: []string{"VIEW DEFINITION on the database (or db_owner), to see every schema"}},
+var synNeeds = map[Kind]Needs{
+	KindLogin:          {Create: []string{"ALTER ANY LOGIN (in master: the workspace SQL admin or a loginmanager member)"}, Alter: []string{"ALTER ANY LOGIN (in master)"}, Drop: []string{"ALTER ANY LOGIN (in master)"}},
+	KindUser:           {Create: []string{"ALTER ANY USER"}, Drop: []string{"ALTER ANY USER"}},
+	KindExternalUser:   {Create: []string{"ALTER ANY USER"}, Drop: []string{"ALTER ANY USER"}},
+	KindSchema:         {Create: []string{"CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
+	KindViewSchema:     {Create: []string{"CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
+	KindRole:           {Create: []string{"CREATE ROLE, and IMPERSONATE on dbo (or db_owner: the role is AUTHORIZATION [dbo])"}, Drop: []string{"CONTROL on the role (or ALTER ANY ROLE)"}},
+	KindRoleMember:     {Create: []string{"ALTER on the role (or ALTER ANY ROLE, db_securityadmin)"}, Drop: []string{"ALTER on the role (or ALTER ANY ROLE, db_securityadmin)"}},
+	KindSchemaGrant:    {Create: []string{"CONTROL on the schema (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
+	KindRoleGrant:      {Create: []string{"CONTROL on the role (or db_owner)"}, Drop: []string{"CONTROL on the role (or db_owner)"}},
+	KindMetadataTable:  {Create: []string{"CREATE TABLE, and ALTER on the schema"}, Drop: []string{"CONTROL on the table (or ALTER on the schema)"}},
+	KindMetadataRow:    {Create: []string{"INSERT on the table (its owner has it)"}},
+	KindDatabaseGrant:  {Create: []string{"CONTROL on the database (or db_owner)"}, Drop: []string{"CONTROL on the database (or db_owner)"}},
+	KindGuardLogin:     {Create: []string{"VIEW ANY DEFINITION or ALTER ANY LOGIN (in master), to see every login in sys.sql_logins"}},
+	KindGuardPrincipal: {Create: []string{"VIEW DEFINITION on the database (or db_owner), to see every principal in sys.database_principals"}},
+	KindGuardSchema:    {Create: []string{"VIEW DEFINITION on the database (or db_owner), to see every schema"}},
 	// sys.dm_pdw_exec_sessions needs VIEW SERVER STATE; the KILL page names no
 	// permission for Azure Synapse Analytics (Azure SQL Database: KILL DATABASE
 	// CONNECTION, which the server-level principal login has).
 	// https://learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-pdw-exec-sessions-transact-sql
 	// https://learn.microsoft.com/sql/t-sql/language-elements/kill-transact-sql
-	"login-sessions": {Drop: []string{"VIEW SERVER STATE, to see the other sessions in sys.dm_pdw_exec_sessions, and the right to KILL them: the workspace SQL admin (server admin login) has both; a db_owner member alone may see only its own sessions"}},
+	KindLoginSessions: {Drop: []string{"VIEW SERVER STATE, to see the other sessions in sys.dm_pdw_exec_sessions, and the right to KILL them: the workspace SQL admin (server admin login) has both; a db_owner member alone may see only its own sessions"}},
 }
 
 // Synapse constants.
@@ -350,6 +374,12 @@ func (c *Synapse) validateOAuth(v *Validator) {
 // UniqueKey is the host (host names are case-insensitive).
 func (c *Synapse) UniqueKey() string { return strings.ToLower(c.Host) }
 
+// UniqueKeys is the host: one integration per Synapse host.
+func (c *Synapse) UniqueKeys() []Unique { return hostUnique(c, c.Host) }
+
+// ImpersonationEnabled is config.impersonation.enabled.
+func (c *Synapse) ImpersonationEnabled() bool { return c.Impersonation.Enabled }
+
 // Quoting returns the T-SQL quoting functions.
 func (c *Synapse) Quoting() Quoting { return SynapseQuoting }
 
@@ -495,8 +525,8 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 	// its first change, every name it is about to take; one guard per name, so that an
 	// edit that takes a new name checks that name alone.
 	if !ext {
-		add(Object{ID: "guard:login:" + u, Kind: "guard-login", Phase: string(OpInitialCreate), Teardown: string(OpPostCleanup),
-			Why: "create never takes over an existing login", Data: map[string]any{"Name": u}, Guard: true})
+		add(Object{ID: "guard:login:" + u, Kind: KindGuardLogin, Phase: string(OpInitialCreate), Teardown: string(OpPostCleanup),
+			Why: "create never takes over an existing login", Data: NameData{Name: u}, Guard: true})
 	}
 	// With a login, the database's names are checked before initial-create makes it:
 	// a dedicated pool has no cross-database queries, so initial-create's script starts
@@ -516,17 +546,17 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 		principals = append(principals, c.Impersonation.Role)
 	}
 	for _, n := range principals {
-		add(guardInDB(Object{ID: "guard:principal:" + n, Kind: "guard-principal",
-			Why: "create never takes over an existing user or role", Data: map[string]any{"Name": n}, Guard: true}))
+		add(guardInDB(Object{ID: "guard:principal:" + n, Kind: KindGuardPrincipal,
+			Why: "create never takes over an existing user or role", Data: NameData{Name: n}, Guard: true}))
 	}
 	for _, s := range synapseImmutaSchemas {
-		add(guardInDB(Object{ID: "guard:schema:" + s, Kind: "guard-schema",
-			Why: "create never takes over an existing Immuta schema (teardown drops it with everything in it)", Data: map[string]any{"Name": s}, Guard: true}))
+		add(guardInDB(Object{ID: "guard:schema:" + s, Kind: KindGuardSchema,
+			Why: "create never takes over an existing Immuta schema (teardown drops it with everything in it)", Data: NameData{Name: s}, Guard: true}))
 	}
 
 	userID := "user:" + u
 	if ext {
-		add(inDB(Object{ID: userID, Kind: "external-user", Why: accountWhy, Data: map[string]any{"Name": u}, NotRerunnable: true}))
+		add(inDB(Object{ID: userID, Kind: KindExternalUser, Why: accountWhy, Data: NameData{Name: u}, NotRerunnable: true}))
 	} else {
 		pw := c.Password
 		if auto {
@@ -538,12 +568,12 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 		if pw != synapsePasswordPlaceholder {
 			m.Secrets = append(m.Secrets, pw)
 		}
-		add(Object{ID: "login:" + u, Kind: "login", Phase: string(OpInitialCreate), Teardown: string(OpPostCleanup),
-			Why: accountWhy, Data: map[string]any{"Name": u, "Password": pw}, NotRerunnable: true})
-		add(inDB(Object{ID: userID, Kind: "user", Why: accountWhy, Data: map[string]any{"Name": u, "Login": u}, NotRerunnable: true}))
+		add(Object{ID: "login:" + u, Kind: KindLogin, Phase: string(OpInitialCreate), Teardown: string(OpPostCleanup),
+			Why: accountWhy, Data: SynapseLoginData{Name: u, Password: pw}, NotRerunnable: true})
+		add(inDB(Object{ID: userID, Kind: KindUser, Why: accountWhy, Data: SynapseUserData{Name: u, Login: u}, NotRerunnable: true}))
 	}
-	add(inDB(Object{ID: "member:db_datareader:" + u, Kind: "role-member", Parents: []string{userID},
-		Why: "read the tables Immuta catalogs and protects", Data: map[string]any{"Role": "db_datareader", "Member": u}}))
+	add(inDB(Object{ID: "member:db_datareader:" + u, Kind: KindRoleMember, Parents: []string{userID},
+		Why: "read the tables Immuta catalogs and protects", Data: SynapseRoleMemberData{Role: "db_datareader", Member: u}}))
 	// The CREATE permissions the service uses, instead of db_ddladmin (which may also
 	// alter and drop any object of the database): each CREATE also needs ALTER on the
 	// target schema, which CONTROL on the schemas below includes.
@@ -553,34 +583,34 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 		{"CREATE PROCEDURE", "Immuta's procedures (immuta_procedures)"},
 		{"CREATE FUNCTION", "Immuta's functions (immuta_functions)"},
 	} {
-		add(inDB(Object{ID: "grant:" + p.priv + ":database:user:" + u, Kind: "grant-database", Parents: []string{userID},
-			Why: p.why, Data: map[string]any{"Privilege": p.priv, "Grantee": u}}))
+		add(inDB(Object{ID: "grant:" + p.priv + ":database:user:" + u, Kind: KindDatabaseGrant, Parents: []string{userID},
+			Why: p.why, Data: SynapseDatabaseGrantData{Privilege: p.priv, Grantee: u}}))
 	}
 	for _, s := range synapseImmutaSchemas {
-		add(inDB(Object{ID: "schema:" + s, Kind: "schema", Why: "Immuta's own objects (owned by dbo, so that the user can be renamed or dropped)",
-			Data: map[string]any{"Name": s, "Owner": "dbo"}}))
+		add(inDB(Object{ID: "schema:" + s, Kind: KindSchema, Why: "Immuta's own objects (owned by dbo, so that the user can be renamed or dropped)",
+			Data: OwnedData{Name: s, Owner: "dbo"}}))
 	}
 	for _, s := range synapseImmutaSchemas {
-		add(inDB(Object{ID: "grant:CONTROL:schema:" + s + ":user:" + u, Kind: "grant-schema", Parents: []string{userID, "schema:" + s},
+		add(inDB(Object{ID: "grant:CONTROL:schema:" + s + ":user:" + u, Kind: KindSchemaGrant, Parents: []string{userID, "schema:" + s},
 			Why:  "the system account manages Immuta's own objects",
-			Data: map[string]any{"Privilege": "CONTROL", "Schema": s, "Grantee": u}}))
+			Data: SynapseSchemaGrantData{Privilege: "CONTROL", Schema: s, Grantee: u}}))
 	}
 	d := c.MetadataDelimiters
 	tableID := "table:immuta_system.metadata"
-	add(inDB(Object{ID: tableID, Kind: "metadata-table",
+	add(inDB(Object{ID: tableID, Kind: KindMetadataTable,
 		Why:  "config.metadataDelimiters (stored once: they cannot change later)",
-		Data: map[string]any{"Schema": "immuta_system", "Name": "metadata"}}))
-	add(inDB(Object{ID: "row:immuta_system.metadata", Kind: "metadata-row", Parents: []string{tableID},
+		Data: SynapseTableData{Schema: "immuta_system", Name: "metadata"}}))
+	add(inDB(Object{ID: "row:immuta_system.metadata", Kind: KindMetadataRow, Parents: []string{tableID},
 		Why: "config.metadataDelimiters (stored once: they cannot change later)",
-		Data: map[string]any{"Schema": "immuta_system", "Table": "metadata",
-			"HashDelimiter": d.HashDelimiter, "HashKeyDelimiter": d.HashKeyDelimiter, "ArrayDelimiter": d.ArrayDelimiter}}))
+		Data: SynapseMetadataRowData{Schema: "immuta_system", Table: "metadata",
+			HashDelimiter: d.HashDelimiter, HashKeyDelimiter: d.HashKeyDelimiter, ArrayDelimiter: d.ArrayDelimiter}}))
 	viewSchemaID := "schema:" + c.Schema
-	add(inDB(Object{ID: viewSchemaID, Kind: "view-schema",
+	add(inDB(Object{ID: viewSchemaID, Kind: KindViewSchema,
 		Why:  "config.schema: policy-enforced views (owned by dbo for ownership chaining; created if missing, dropped only when empty)",
-		Data: map[string]any{"Name": c.Schema, "Owner": "dbo"}}))
-	add(inDB(Object{ID: "grant:CONTROL:schema:" + c.Schema + ":user:" + u, Kind: "grant-schema", Parents: []string{userID, viewSchemaID},
+		Data: OwnedData{Name: c.Schema, Owner: "dbo"}}))
+	add(inDB(Object{ID: "grant:CONTROL:schema:" + c.Schema + ":user:" + u, Kind: KindSchemaGrant, Parents: []string{userID, viewSchemaID},
 		Why:  "config.schema: the system account manages the policy-enforced views",
-		Data: map[string]any{"Privilege": "CONTROL", "Schema": c.Schema, "Grantee": u}}))
+		Data: SynapseSchemaGrantData{Privilege: "CONTROL", Schema: c.Schema, Grantee: u}}))
 	if c.Impersonation.Enabled {
 		r := c.Impersonation.Role
 		roleID := "role:" + r
@@ -588,10 +618,10 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 		// Members of R may impersonate: the policy views check membership, and the
 		// session context itself needs no permission (sp_set_session_context: "Any user
 		// can set a session context for their session"), so R is granted nothing.
-		add(inDB(Object{ID: roleID, Kind: "role", Why: why, Data: map[string]any{"Name": r, "Owner": "dbo"}, NotRerunnable: true}))
-		add(inDB(Object{ID: "grant:ALTER:role:" + r + ":user:" + u, Kind: "grant-role", Parents: []string{roleID, userID},
+		add(inDB(Object{ID: roleID, Kind: KindRole, Why: why, Data: OwnedData{Name: r, Owner: "dbo"}, NotRerunnable: true}))
+		add(inDB(Object{ID: "grant:ALTER:role:" + r + ":user:" + u, Kind: KindRoleGrant, Parents: []string{roleID, userID},
 			Why:  "impersonation: the system account adds and removes the members of " + r,
-			Data: map[string]any{"Privilege": "ALTER", "Role": r, "Grantee": u}}))
+			Data: SynapseRoleGrantData{Privilege: "ALTER", Role: r, Grantee: u}}))
 	}
 
 	if !ext {
@@ -600,9 +630,9 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 		// in the database cannot sign in to it again); post-cleanup's DROP LOGIN fails
 		// while the login is signed in (templates/synapse/sessions.sql.tmpl). No
 		// parents: it must not be covered by the user's drop.
-		add(inDB(Object{ID: "sessions:" + u, Kind: "login-sessions",
+		add(inDB(Object{ID: "sessions:" + u, Kind: KindLoginSessions,
 			Why:  "ends the governance service's open sessions of login " + u + " (disable the integration first), so that post-cleanup can drop the login: a login that is signed in cannot be dropped",
-			Data: map[string]any{"Name": u}}))
+			Data: NameData{Name: u}}))
 	}
 
 	m.Needs = synNeeds

@@ -508,7 +508,7 @@ type objSummary struct {
 func summarize(m *platforms.Model) map[string]objSummary {
 	out := map[string]objSummary{}
 	for _, o := range m.Objects {
-		out[o.ID] = objSummary{o.ID, o.Kind, o.Phase, o.Teardown, o.Parents}
+		out[o.ID] = objSummary{o.ID, string(o.Kind), o.Phase, o.Teardown, o.Parents}
 	}
 	return out
 }
@@ -613,7 +613,7 @@ func TestSynapseModel(t *testing.T) {
 		if !reflect.DeepEqual(m.Secrets, []string{"Abc1234!secret"}) {
 			t.Errorf("secrets %v", m.Secrets)
 		}
-		if row := byID(m)["row:immuta_system.metadata"]; row.Data["HashDelimiter"] != "|" || row.Data["HashKeyDelimiter"] != "-" || row.Data["ArrayDelimiter"] != "," {
+		if row := byID(m)["row:immuta_system.metadata"]; platforms.DataField(row.Data, "HashDelimiter") != "|" || platforms.DataField(row.Data, "HashKeyDelimiter") != "-" || platforms.DataField(row.Data, "ArrayDelimiter") != "," {
 			t.Errorf("metadata row data %v", row.Data)
 		}
 	})
@@ -651,10 +651,10 @@ func TestSynapseModel(t *testing.T) {
 				t.Errorf("%s data holds the client secret", o.ID)
 			}
 		}
-		if o := byID(m)["user:"+name]; o.Kind != "external-user" || o.Data["Name"] != name {
+		if o := byID(m)["user:"+name]; o.Kind != "external-user" || platforms.DataField(o.Data, "Name") != name {
 			t.Errorf("external user %+v", o)
 		}
-		if o := m.Objects[0]; !o.Guard || o.Data["Name"] != name {
+		if o := m.Objects[0]; !o.Guard || platforms.DataField(o.Data, "Name") != name {
 			t.Errorf("first object %+v: not the guard of the user's name", o)
 		}
 		if len(m.Secrets) != 0 {
@@ -676,7 +676,7 @@ func TestSynapseModel(t *testing.T) {
 			t.Fatal(err)
 		}
 		sys := "immuta_SYSTEM_ACCOUNT"
-		if l := byID(m)["login:"+sys]; l.Data["Password"] != "Gen-Passw0rd!" {
+		if l := byID(m)["login:"+sys]; platforms.DataField(l.Data, "Password") != "Gen-Passw0rd!" {
 			t.Errorf("login %+v", l)
 		}
 		for _, o := range m.Objects {
@@ -690,7 +690,7 @@ func TestSynapseModel(t *testing.T) {
 		}
 		// Without the generated password the model renders a placeholder, never a secret.
 		m, _ = c.Model(platforms.ModelOptions{AutoBootstrap: true})
-		if pw := byID(m)["login:"+sys].Data["Password"]; pw != "<SYSTEM_ACCOUNT_PASSWORD>" || len(m.Secrets) != 0 {
+		if pw := platforms.DataField(byID(m)["login:"+sys].Data, "Password"); pw != "<SYSTEM_ACCOUNT_PASSWORD>" || len(m.Secrets) != 0 {
 			t.Errorf("placeholder %v, secrets %v", pw, m.Secrets)
 		}
 	})
@@ -713,7 +713,7 @@ func TestSynapseModel(t *testing.T) {
 		if _, ok := sa["grant:CONTROL:schema:governed:user:"+u]; ok {
 			t.Errorf("grant did not move")
 		}
-		if la, lb := byID(ma)["login:"+u], byID(mb)["login:"+u]; la.Data["Password"] == lb.Data["Password"] || la.ID != lb.ID {
+		if la, lb := byID(ma)["login:"+u], byID(mb)["login:"+u]; platforms.DataField(la.Data, "Password") == platforms.DataField(lb.Data, "Password") || la.ID != lb.ID {
 			t.Errorf("password change should alter the same login")
 		}
 	})

@@ -28,10 +28,10 @@ func (e *Engine) EachTemplate(p *platforms.Payload, systemPassword string, fn fu
 	r := &renderer{tmpl: e.sets[p.Platform.Key].plain}
 	for _, o := range m.Objects {
 		for _, op := range []string{"create", "drop", "alter"} {
-			name := o.Kind + "." + op
+			name := o.Kind.Template(op)
 			var data any = o.Data
 			if op == "alter" {
-				data = map[string]any{"Old": o.Data, "New": o.Data}
+				data = alterData{Old: o.Data, New: o.Data}
 			}
 			sql, err := r.exec(name, data, op == "alter")
 			if err != nil {

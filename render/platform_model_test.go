@@ -3,6 +3,7 @@ package render_test
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ func modelNames(t *testing.T, p *platforms.Payload) names {
 	var n names
 	n.initial = m.Create[0].ConnectTo
 	for _, o := range m.Objects {
-		name, _ := o.Data["Name"].(string)
+		name, _ := dataField(o.Data, "Name").(string)
 		switch o.Kind {
 		case "database":
 			n.database = name
@@ -37,7 +38,7 @@ func modelNames(t *testing.T, p *platforms.Payload) names {
 		case "user", "external-user":
 			n.user = name
 			n.users = append(n.users, name)
-			if w, ok := o.Data["Warehouse"].(string); ok {
+			if w, ok := dataField(o.Data, "Warehouse").(string); ok {
 				n.warehouse = w
 			}
 		case "role":
@@ -95,7 +96,7 @@ func newWorld(t *testing.T, p *platforms.Payload, also ...*platforms.Payload) *w
 				t.Fatal(err)
 			}
 			for _, o := range m.Objects {
-				if wh, ok := o.Data["Warehouse"].(string); ok && o.Kind == "warehouse-grant" {
+				if wh, ok := dataField(o.Data, "Warehouse").(string); ok && o.Kind == "warehouse-grant" {
 					whs = append(whs, wh)
 				}
 			}
@@ -632,4 +633,16 @@ func diffLines(a, b string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// dataField returns the field name of an object's template data (nil when it has none).
+func dataField(d any, name string) any {
+	v := reflect.ValueOf(d)
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	if f := v.FieldByName(name); f.IsValid() {
+		return f.Interface()
+	}
+	return nil
 }

@@ -67,7 +67,7 @@ type effect struct {
 	// Object is the platforms.Object ID.
 	Object string
 	// Kind is the object's kind (its templates).
-	Kind string
+	Kind platforms.Kind
 	// Parents are the IDs whose drop removes the object too.
 	Parents []string
 	// TolerateMissing: a drop with no IF EXISTS; "does not exist" is safe to ignore.
@@ -118,7 +118,7 @@ func (e *Engine) Render(req Request) (*Script, error) {
 	}
 	plat := p.Platform
 	if !plat.HasScripts() {
-		return nil, fmt.Errorf("%w: %s has no scripts (scripts exist for Snowflake, Redshift and Azure Synapse Analytics)", ErrUnsupported, plat.Type)
+		return nil, fmt.Errorf("%w: %s has no scripts (scripts exist for %s)", ErrUnsupported, plat.Type, andList(platforms.ScriptedTypes()))
 	}
 	if !plat.Supports(req.Operation) {
 		return nil, fmt.Errorf("%w: %s has no %s script; it supports %s", ErrUnsupported, plat.Type, req.Operation, opList(plat.ScriptOps))
@@ -218,6 +218,18 @@ func refuseRedacted(op platforms.Operation, p *platforms.Payload) error {
 		hint = " (in an edit, the placeholder keeps the old payload's value; the old payload has none)"
 	}
 	return platforms.RefusePlaceholders(p.Config, hint)
+}
+
+// alterData is the data of a "<kind>.alter" template: the object's data before and
+// after the edit.
+type alterData struct{ Old, New any }
+
+// andList joins names as English does: "a", "a and b", "a, b and c".
+func andList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 func opList(ops []platforms.Operation) string {
@@ -348,13 +360,13 @@ func idSet(objs []platforms.Object) map[string]bool {
 
 // createStmt renders an object's create with its undo (the drop, unless covered).
 func (r *renderer) createStmt(o platforms.Object, ids map[string]bool) (Statement, error) {
-	sql, err := r.exec(o.Kind+".create", o.Data, false)
+	sql, err := r.exec(o.Kind.Template("create"), o.Data, false)
 	if err != nil {
 		return Statement{}, err
 	}
 	undo := ""
 	if !covered(o, ids) {
-		if undo, err = r.execUndo(o.Kind+".drop", o.Data); err != nil {
+		if undo, err = r.execUndo(o.Kind.Template("drop"), o.Data); err != nil {
 			return Statement{}, err
 		}
 	}
@@ -362,11 +374,11 @@ func (r *renderer) createStmt(o platforms.Object, ids map[string]bool) (Statemen
 }
 
 func (r *renderer) dropStmt(o platforms.Object) (Statement, error) {
-	sql, err := r.exec(o.Kind+".drop", o.Data, false)
+	sql, err := r.exec(o.Kind.Template("drop"), o.Data, false)
 	if err != nil {
 		return Statement{}, err
 	}
-	undo, err := r.execUndo(o.Kind+".create", o.Data)
+	undo, err := r.execUndo(o.Kind.Template("create"), o.Data)
 	if err != nil {
 		return Statement{}, err
 	}
@@ -473,7 +485,7 @@ func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
 	newIDs := idSet(new.Objects)
 	replaced := map[string]bool{}
 	for _, o := range new.Objects {
-		if prev, ok := oldBy[o.ID]; ok && !reflect.DeepEqual(prev.Data, o.Data) && !r.has(o.Kind+".alter") {
+		if prev, ok := oldBy[o.ID]; ok && !reflect.DeepEqual(prev.Data, o.Data) && !r.has(o.Kind.Template("alter")) {
 			replaced[o.ID] = true
 		}
 	}
@@ -548,11 +560,11 @@ func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
 			if phaseIndex(new.Create, o.Phase) != pi || !ok || replaced[o.ID] || reflect.DeepEqual(prev.Data, o.Data) {
 				continue
 			}
-			sql, err := r.exec(o.Kind+".alter", map[string]any{"Old": prev.Data, "New": o.Data}, false)
+			sql, err := r.exec(o.Kind.Template("alter"), alterData{Old: prev.Data, New: o.Data}, false)
 			if err != nil {
 				return nil, err
 			}
-			undo, err := r.execUndo(o.Kind+".alter", map[string]any{"Old": o.Data, "New": prev.Data})
+			undo, err := r.execUndo(o.Kind.Template("alter"), alterData{Old: o.Data, New: prev.Data})
 			if err != nil {
 				return nil, err
 			}

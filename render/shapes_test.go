@@ -133,8 +133,8 @@ func TestTemplatesAndShapes(t *testing.T) {
 		for _, ph := range s.Phases {
 			for _, st := range ph.Statements {
 				e := render.EffectOf(st)
-				note(plat.Key, plat.Dialect, e.Kind+"."+e.Op, st.SQL)
-				note(plat.Key, plat.Dialect, e.Kind+"."+undoOf[e.Op], st.Undo)
+				note(plat.Key, plat.Dialect, e.Kind.Template(e.Op), st.SQL)
+				note(plat.Key, plat.Dialect, e.Kind.Template(undoOf[e.Op]), st.Undo)
 			}
 		}
 	}

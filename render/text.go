@@ -92,7 +92,6 @@ func text(s *Script, plat *platforms.Platform, m *platforms.Model, redacted bool
 	if s.Operation == string(platforms.OpCleanup) && hasGuard(m) {
 		w("-- note: create checks every name it takes before its first change (the statement marked guard); if create stopped there, it made nothing and this script must not be run")
 	}
-	batch := plat.Dialect == "synapse"
 	for i := range s.Phases {
 		ph := &s.Phases[i]
 		w("")
@@ -113,8 +112,8 @@ func text(s *Script, plat *platforms.Platform, m *platforms.Model, redacted bool
 			}
 			st.line = line
 			w(st.SQL)
-			if batch {
-				w("GO")
+			if plat.BatchSeparator != "" {
+				w(plat.BatchSeparator)
 			}
 		}
 	}

@@ -32,12 +32,15 @@ const (
 // environment only through it, so tests give their own.
 type Env func(name string) (string, bool)
 
-const usage = `usage: integrations <command> [flags]
+// usage is the help text; the --dialect values come from sqlcheck's dialect table.
+var usage = strings.ReplaceAll(usageText, "DIALECTS", dialectNames("|"))
+
+const usageText = `usage: integrations <command> [flags]
 
 commands:
   render     --operation OP [-f FILE|-] [--from OLD] [--format sql|json] [--redact] [-o OUT]
              render a script from a payload file (JSON or YAML, the API's payload)
-  check      --dialect snowflake|redshift|synapse FILE.sql|-
+  check      --dialect DIALECTS FILE.sql|-
              run the engine's syntax checks on any script
   platforms  list the integration types, their script operations and phases
   serve      [--addr 127.0.0.1:8080] [--db FILE|sqlite:FILE|postgres://...] [--offline|--sandbox]
@@ -225,14 +228,28 @@ func opNames() string {
 	return strings.Join(s, ", ")
 }
 
+// dialectNames joins the names of sqlcheck's dialects with sep, the last two with
+// last when given: "snowflake|redshift|synapse", "snowflake, redshift or synapse".
+func dialectNames(sep string, last ...string) string {
+	ds := sqlcheck.Dialects()
+	names := make([]string, len(ds))
+	for i, d := range ds {
+		names[i] = string(d)
+	}
+	if len(last) == 0 || len(names) < 2 {
+		return strings.Join(names, sep)
+	}
+	return strings.Join(names[:len(names)-1], sep) + last[0] + names[len(names)-1]
+}
+
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlags("check", stderr)
-	dialect := fs.String("dialect", "", "snowflake, redshift or synapse")
+	dialect := fs.String("dialect", "", dialectNames(", ", " or "))
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
 	if *dialect == "" || fs.NArg() != 1 {
-		fmt.Fprintf(stderr, "usage: integrations check --dialect snowflake|redshift|synapse FILE.sql|-\n")
+		fmt.Fprintf(stderr, "usage: integrations check --dialect %s FILE.sql|-\n", dialectNames("|"))
 		return ExitUsage
 	}
 	d, err := sqlcheck.ParseDialect(*dialect)

@@ -19,12 +19,22 @@ import (
 	"github.com/openintegrations/integrations/platforms"
 )
 
-// The "Google BigQuery" test names (Catalogue("Google BigQuery")).
+// The "Google BigQuery" test names (registered in init).
 const (
 	bqCredentialTest  = "Initial Validation: Service Account Credential Test"
 	bqProjectTest     = "Initial Validation: Project Access Test"
 	bqPermissionsTest = "Initial Validation: Role Permissions Test"
 )
+
+// Every connector file registers itself like this: the catalogue is data each platform
+// states beside its checks.
+func init() {
+	register(Registration{Type: "Google BigQuery", Tests: []Spec{
+		{Name: bqCredentialTest, Recurring: true, Connection: true},
+		{Name: bqProjectTest, Recurring: true},
+		{Name: bqPermissionsTest},
+	}, New: func(o Options) Connector { return NewBigQuery(o) }})
+}
 
 // BigQueryScope is the OAuth scope the BigQuery connector asks for: BigQuery and Cloud
 // Resource Manager both accept it.

@@ -7,8 +7,10 @@
 // Connector. With no connector (the server's --offline mode) every test that needs the
 // platform is skipped with a message saying so.
 //
-// The live drivers come in a later version; this package has the interface, the
-// catalogue, Offline, and Fake, an in-process connector whose outcomes tests choose.
+// Each platform's connector file (snowflake.go, redshift.go, ..., trino.go) registers
+// itself in its init with its catalogue and its live constructor (Registration);
+// Registered and Catalogue look a type up, Live builds every live connector. Fake is an
+// in-process connector whose outcomes tests choose.
 package connector
 
 import (
@@ -83,47 +85,37 @@ type Spec struct {
 // Revalidate is the operation of the periodic validation (not a script operation).
 const Revalidate platforms.Operation = "revalidate"
 
-var catalogue = map[string][]Spec{
-	"Snowflake": {
-		{Name: "Initial Validation: Basic Connection Test", Recurring: true, Connection: true},
-		{Name: "Initial Validation: Default Warehouse Access Test", EmptyResult: true, Recurring: true},
-		// Where the API reference's GET /integrations/{id} example lists it.
-		{Name: "Initial Validation: Table Grants Role Prefix is Unique", Recurring: true},
-		{Name: "Initial Validation: Validate access to Privileged Role", Applies: AutomaticOnly, EmptyResult: true},
-		{Name: "Validate Automatic: Database Does Not Exist", Applies: AutomaticOnly, CreateOnly: true},
-		{Name: "Validate Automatic: Impersonation Role Does Not Exist", Applies: AutomaticOnly, Impersonation: true, CreateOnly: true},
-		{Name: "Validate Automatic Bootstrap User Grants", Applies: AutomaticOnly},
-	},
-	"Redshift": {
-		{Name: "Initial Validation: Basic Connection Test", Recurring: true, Connection: true},
-		{Name: "Initial Validation: Database Access Test", Recurring: true},
-		{Name: "Validate Manual: System User Privileges", Recurring: true},
-		{Name: "Validate Manual: Impersonation Group Exists", Impersonation: true},
-	},
-	"Azure Synapse Analytics": {
-		{Name: "Initial Validation: Basic Connection Test", Recurring: true, Connection: true},
-		{Name: "Initial Validation: Dedicated SQL Pool Access Test", Recurring: true},
-		{Name: "Validate Automatic: Schema Does Not Exist", Applies: AutomaticOnly, CreateOnly: true},
-		{Name: "Validate Automatic: Impersonation Role Does Not Exist", Applies: AutomaticOnly, Impersonation: true, CreateOnly: true},
-		{Name: "Validate Automatic Bootstrap User Grants", Applies: AutomaticOnly},
-		{Name: "Validate Manual: System Account Permissions", Applies: ManualOnly},
-		{Name: "Validate Manual: Impersonation Role Exists", Applies: ManualOnly, Impersonation: true},
-	},
-	"Google BigQuery": {
-		{Name: "Initial Validation: Service Account Credential Test", Recurring: true, Connection: true},
-		{Name: "Initial Validation: Project Access Test", Recurring: true},
-		{Name: "Initial Validation: Role Permissions Test"},
-	},
-	"Native S3": {
-		{Name: "Initial Validation: AWS Credentials Test", Recurring: true, Connection: true},
-		{Name: "Initial Validation: S3 Access Grants Instance Test", Recurring: true},
-		{Name: "Initial Validation: Location Role Test"},
-	},
-	"Trino": nil,
+// Registration is what a platform's connector file registers (in its init, through
+// register): the platform's test catalogue and its live connector.
+type Registration struct {
+	// Type is the API type string, e.g. "Snowflake".
+	Type string
+	// Tests is the ordered test catalogue of API.md section 6 (nil: no tests).
+	Tests []Spec
+	// New returns the live connector configured by o; nil for a type with no platform
+	// to reach (Trino).
+	New func(o Options) Connector
+}
+
+// registrations holds every Registration by type; written only by init functions.
+var registrations = map[string]Registration{}
+
+// register records r; a second registration of a type is a programming error.
+func register(r Registration) {
+	if _, dup := registrations[r.Type]; dup {
+		panic("connector: " + r.Type + " registered twice")
+	}
+	registrations[r.Type] = r
+}
+
+// Registered returns the registration of an integration type.
+func Registered(typ string) (Registration, bool) {
+	r, ok := registrations[typ]
+	return r, ok
 }
 
 // Catalogue returns the ordered test list of an integration type.
-func Catalogue(typ string) []Spec { return catalogue[typ] }
+func Catalogue(typ string) []Spec { return registrations[typ].Tests }
 
 // Credentials is what a connector uses to reach the platform beyond the payload's
 // config: the system account the server holds for an automatic setup.
@@ -250,14 +242,14 @@ func Summarize(tests []Test) Results {
 	return r
 }
 
+// objectData returns o's template data as a T, the type the platform's TemplateData
+// names for o's kind (the zero T if it is another).
+func objectData[T any](o platforms.Object) T {
+	d, _ := o.Data.(T)
+	return d
+}
+
+// impersonationOn reports whether p's config turns impersonation on (Trino has no config).
 func impersonationOn(p *platforms.Payload) bool {
-	switch c := p.Config.(type) {
-	case *platforms.Snowflake:
-		return c.Impersonation.Enabled
-	case *platforms.Redshift:
-		return c.Impersonation.Enabled
-	case *platforms.Synapse:
-		return c.Impersonation.Enabled
-	}
-	return false
+	return p.Config != nil && p.Config.ImpersonationEnabled()
 }

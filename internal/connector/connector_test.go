@@ -80,8 +80,12 @@ func TestValidateTimeout(t *testing.T) {
 
 func TestCatalogueEveryType(t *testing.T) {
 	for _, p := range platforms.All() {
-		if _, ok := catalogue[p.Type]; !ok {
-			t.Errorf("no test catalogue for %s", p.Type)
+		r, ok := Registered(p.Type)
+		if !ok {
+			t.Errorf("no connector registered for %s", p.Type)
+		}
+		if (r.New == nil) != (p.Type == "Trino") {
+			t.Errorf("%s: live connector %v, want one for every type but Trino", p.Type, r.New != nil)
 		}
 	}
 	if got := Summarize(nil); got.Status != Passed || got.Tests == nil {

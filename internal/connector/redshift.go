@@ -18,13 +18,24 @@ import (
 	"github.com/openintegrations/integrations/render"
 )
 
-// The Redshift test catalogue's names (see catalogue).
+// The Redshift test catalogue's names (registered in init).
 const (
 	redshiftTestConnection    = "Initial Validation: Basic Connection Test"
 	redshiftTestDatabase      = "Initial Validation: Database Access Test"
 	redshiftTestPrivileges    = "Validate Manual: System User Privileges"
 	redshiftTestImpersonation = "Validate Manual: Impersonation Group Exists"
 )
+
+// Every connector file registers itself like this: the catalogue is data each platform
+// states beside its checks.
+func init() {
+	register(Registration{Type: "Redshift", Tests: []Spec{
+		{Name: redshiftTestConnection, Recurring: true, Connection: true},
+		{Name: redshiftTestDatabase, Recurring: true},
+		{Name: redshiftTestPrivileges, Recurring: true},
+		{Name: redshiftTestImpersonation, Impersonation: true},
+	}, New: func(o Options) Connector { return NewRedshift(o) }})
+}
 
 // Redshift is the live Connector of Amazon Redshift. It speaks the PostgreSQL protocol
 // through database/sql and the pgx driver, so every query it runs is one that both
@@ -101,19 +112,20 @@ func redshiftTargetOf(p *platforms.Payload, sys Credentials) (*redshiftTarget, e
 			t.initial = ph.ConnectTo
 		}
 	}
-	str := func(o platforms.Object, key string) string { s, _ := o.Data[key].(string); return s }
 	for _, o := range m.Objects {
 		switch o.Kind {
-		case "user":
-			system = str(o, "Name")
-		case "database":
-			t.database = str(o, "Name")
-		case "group":
-			t.group = str(o, "Name")
-		case "schema":
-			t.schemas = append(t.schemas, redshiftSchema{name: str(o, "Name"), owner: str(o, "Owner")})
-		case "procedure":
-			t.procs = append(t.procs, redshiftProc{schema: str(o, "Schema"), name: str(o, "Name")})
+		case platforms.KindUser:
+			system = objectData[platforms.RedshiftUserData](o).Name
+		case platforms.KindDatabase:
+			t.database = objectData[platforms.NameData](o).Name
+		case platforms.KindGroup:
+			t.group = objectData[platforms.NameData](o).Name
+		case platforms.KindSchema:
+			d := objectData[platforms.OwnedData](o)
+			t.schemas = append(t.schemas, redshiftSchema{name: d.Name, owner: d.Owner})
+		case platforms.KindProcedure:
+			d := objectData[platforms.RedshiftProcedureData](o)
+			t.procs = append(t.procs, redshiftProc{schema: d.Schema, name: d.Name})
 		}
 	}
 	if system == "" || t.database == "" || t.initial == "" {
@@ -150,18 +162,14 @@ func redshiftQName(schema, name string) string {
 // redshiftPlatform is the folder of the Redshift templates (templates/redshift).
 const redshiftPlatform = "redshift"
 
-// The typed data of the statements the connector renders: its own definitions
-// (templates/redshift/connector.sql.tmpl) and the script definitions its messages
-// suggest.
+// The typed data of the connector's own definitions (templates/redshift/
+// connector.sql.tmpl); the script definitions its messages suggest take the kinds'
+// data types of package platforms.
 type (
 	redshiftTimeoutData    struct{ Milliseconds int64 }
 	redshiftSchemasData    struct{ Schemas []string }
 	redshiftGroupData      struct{ Group string }
 	redshiftProcsData      struct{ Schemas, Names []string }
-	redshiftNameData       struct{ Name string }
-	redshiftSchemaData     struct{ Name, Owner string }
-	redshiftDBGrantData    struct{ Database, User string }
-	redshiftProcGrantData  struct{ Schema, Name, User string }
 	redshiftSchemaOwner    struct{ Schema, Owner string }
 	redshiftSchemaPrivData struct{ Schema, User string }
 )
@@ -283,7 +291,7 @@ func (r *Redshift) connectError(ctx context.Context, err error, t *redshiftTarge
 		case pgErr.Code == "3D000":
 			msg = fmt.Sprintf("database %s does not exist on %s: run the initial-create script (POST /integrations/scripts/initial-create) "+
 				"as a superuser connected to database %s; it runs %s", db, addr, redshiftIdent(t.initial),
-				redshiftSuggest("database.create", redshiftNameData{Name: database}))
+				redshiftSuggest(platforms.KindDatabase.Template("create"), platforms.NameData{Name: database}))
 		case pgErr.Code == "28000" && strings.Contains(pgErr.Message, "does not exist"):
 			msg = fmt.Sprintf("user %s does not exist on %s: run the initial-create script (POST /integrations/scripts/initial-create) "+
 				"as a superuser connected to database %s; it creates the user", user, addr, redshiftIdent(t.initial))
@@ -445,7 +453,7 @@ func (r *Redshift) checkDatabase(ctx context.Context, conn *sql.Conn, t *redshif
 		"TEMP":         "cannot create TEMP tables in database",
 		"TEMP, CREATE": "has neither TEMP nor CREATE on database",
 	}[strings.Join(missing, ", ")]
-	fix := redshiftSuggest("database-grant.create", redshiftDBGrantData{Database: t.database, User: t.user})
+	fix := redshiftSuggest(platforms.KindDatabaseGrant.Template("create"), platforms.RedshiftDatabaseGrantData{Database: t.database, User: t.user})
 	return []string{fmt.Sprintf("user %s %s %s: run %s as a superuser (part of the create script)",
 		user, what, db, fix)}, nil
 }
@@ -481,7 +489,7 @@ func (r *Redshift) checkSchemas(ctx context.Context, conn *sql.Conn, t *redshift
 		case !ok:
 			problems = append(problems, fmt.Sprintf("schema %s does not exist in database %s: run %s "+
 				"as a superuser connected to database %s (part of the create script)", name, db,
-				redshiftSuggest("schema.create", redshiftSchemaData{Name: s.name, Owner: s.owner}), db))
+				redshiftSuggest(platforms.KindSchema.Template("create"), platforms.OwnedData{Name: s.name, Owner: s.owner}), db))
 			continue
 		case f.owner != s.owner:
 			problems = append(problems, fmt.Sprintf("schema %s in database %s is owned by %s, not by user %s: run %s "+
@@ -519,7 +527,7 @@ func (r *Redshift) checkImpersonation(ctx context.Context, conn *sql.Conn, t *re
 	}
 	if groups == 0 {
 		problems = append(problems, fmt.Sprintf("impersonation group %s does not exist: run %s as a superuser connected to database %s "+
-			"(part of the create script)", group, redshiftSuggest("group.create", redshiftNameData{Name: t.group}), db))
+			"(part of the create script)", group, redshiftSuggest(platforms.KindGroup.Template("create"), platforms.NameData{Name: t.group}), db))
 	}
 	if len(t.procs) == 0 {
 		return problems, nil
@@ -564,7 +572,7 @@ func (r *Redshift) checkImpersonation(ctx context.Context, conn *sql.Conn, t *re
 		}
 		if !f.execute {
 			problems = append(problems, fmt.Sprintf("user %s cannot EXECUTE procedure %s: run %s as a superuser "+
-				"(part of the create script)", user, sig, redshiftSuggest("procedure-grant.create", redshiftProcGrantData{Schema: p.schema, Name: p.name, User: t.user})))
+				"(part of the create script)", user, sig, redshiftSuggest(platforms.KindProcedureGrant.Template("create"), platforms.RedshiftProcedureGrantData{Schema: p.schema, Name: p.name, User: t.user})))
 		}
 	}
 	return problems, nil

@@ -24,12 +24,22 @@ import (
 	"github.com/openintegrations/integrations/render"
 )
 
-// The "Native S3" test names (Catalogue("Native S3")).
+// The "Native S3" test names (registered in init).
 const (
 	s3CredentialsTest = "Initial Validation: AWS Credentials Test"
 	s3InstanceTest    = "Initial Validation: S3 Access Grants Instance Test"
 	s3LocationTest    = "Initial Validation: Location Role Test"
 )
+
+// Every connector file registers itself like this: the catalogue is data each platform
+// states beside its checks.
+func init() {
+	register(Registration{Type: "Native S3", Tests: []Spec{
+		{Name: s3CredentialsTest, Recurring: true, Connection: true},
+		{Name: s3InstanceTest, Recurring: true},
+		{Name: s3LocationTest},
+	}, New: func(o Options) Connector { return NewS3(o) }})
+}
 
 // S3SessionName is the role session name of the sessions the S3 connector opens when it
 // assumes config.awsRoleToAssume (authenticationType auto); it shows in CloudTrail.

@@ -19,7 +19,7 @@ import (
 	"github.com/openintegrations/integrations/render"
 )
 
-// The Snowflake test catalogue's names (see catalogue).
+// The Snowflake test catalogue's names (registered in init).
 const (
 	sfTestConnection    = "Initial Validation: Basic Connection Test"
 	sfTestWarehouse     = "Initial Validation: Default Warehouse Access Test"
@@ -29,6 +29,21 @@ const (
 	sfTestImpersonation = "Validate Automatic: Impersonation Role Does Not Exist"
 	sfTestGrants        = "Validate Automatic Bootstrap User Grants"
 )
+
+// Every connector file registers itself like this: the catalogue is data each platform
+// states beside its checks.
+func init() {
+	register(Registration{Type: "Snowflake", Tests: []Spec{
+		{Name: sfTestConnection, Recurring: true, Connection: true},
+		{Name: sfTestWarehouse, EmptyResult: true, Recurring: true},
+		// Where the API reference's GET /integrations/{id} example lists it.
+		{Name: sfTestPrefix, Recurring: true},
+		{Name: sfTestRole, Applies: AutomaticOnly, EmptyResult: true},
+		{Name: sfTestDatabase, Applies: AutomaticOnly, CreateOnly: true},
+		{Name: sfTestImpersonation, Applies: AutomaticOnly, Impersonation: true, CreateOnly: true},
+		{Name: sfTestGrants, Applies: AutomaticOnly},
+	}, New: func(o Options) Connector { return NewSnowflake(o) }})
+}
 
 // sfTarget is the only ConnectTo of Snowflake scripts: the account.
 const sfTarget = "account"
@@ -217,21 +232,16 @@ func sfCanonical(name string) string {
 // sfPlatform is the folder of the Snowflake templates (templates/snowflake).
 const sfPlatform = "snowflake"
 
-// The typed data of the statements the connector renders: the connector's own
-// definitions (templates/snowflake/connector.sql.tmpl) and the script definitions its
-// messages suggest (grants.sql.tmpl, objects.sql.tmpl, user.sql.tmpl).
+// The typed data of the connector's own definitions (templates/snowflake/
+// connector.sql.tmpl); the script definitions its messages suggest take the kinds'
+// data types of package platforms.
 type (
 	sfRoleData      struct{ Role string }
 	sfWarehouseData struct{ Warehouse string }
 	sfUserData      struct{ User string }
 	sfPrefixData    struct{ Prefix string }
 	// sfShowData: Objects is DATABASES, ROLES or USERS.
-	sfShowData           struct{ Objects, Name string }
-	sfNameData           struct{ Name string }
-	sfRoleGrantData      struct{ Role, GranteeType, Grantee string }
-	sfWarehouseGrantData struct{ Warehouse, Role string }
-	sfAccountGrantData   struct{ Privilege, Role string }
-	sfKeyData            struct{ User, Type, PublicKey string }
+	sfShowData struct{ Objects, Name string }
 )
 
 // sfQuery renders a statement the connector runs (render.Engine.Query: checked against
@@ -408,7 +418,7 @@ func sfConnectError(c *platforms.Snowflake, lg sfLogin, err error) error {
 			fix = "the system account's password was changed or the user was dropped; edit the integration to run its setup again, or restore the user"
 		case c.AuthenticationType == "keyPair":
 			fix = "check config.username, and that the user's RSA_PUBLIC_KEY matches config.privateKey (" +
-				sfSuggest("user-key.create", sfKeyData{User: c.Username, Type: "SERVICE", PublicKey: "<the public key of config.privateKey>"}) + ")"
+				sfSuggest(platforms.KindUserKey.Template("create"), platforms.SnowflakeKeyData{User: c.Username, Type: "SERVICE", PublicKey: "<the public key of config.privateKey>"}) + ")"
 		case c.AuthenticationType == "oAuthClientCredentials":
 			fix = "check config.oAuthClientConfig (clientId, clientSecret, authorityUrl, scope) and the Snowflake security integration of the OAuth provider"
 		}
@@ -441,7 +451,7 @@ func (ss *sfSession) useRole(ctx context.Context, role string) error {
 		if ss.lg.user == "" {
 			return fmt.Errorf("%s cannot use role %s (%v): grant the role to the OAuth client's user (GRANT ROLE %s TO USER followed by that user's name, as SECURITYADMIN or ACCOUNTADMIN)", ss.lg.what, q, vendor(err), q)
 		}
-		fix := sfSuggest("role-grant.create", sfRoleGrantData{Role: role, GranteeType: "USER", Grantee: ss.lg.user})
+		fix := sfSuggest(platforms.KindRoleMember.Template("create"), platforms.SnowflakeRoleMemberData{Role: role, GranteeType: "USER", Grantee: ss.lg.user})
 		return fmt.Errorf("%s cannot use role %s (%v): grant it with %s (as SECURITYADMIN or ACCOUNTADMIN)", ss.lg.what, q, vendor(err), fix)
 	}
 	return nil
@@ -533,7 +543,7 @@ func sfCheckWarehouse(ctx context.Context, ss *sfSession) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		fix := sfSuggest("warehouse-grant.create", sfWarehouseGrantData{Warehouse: ss.c.Warehouse, Role: ss.lg.role})
+		fix := sfSuggest(platforms.KindWarehouseGrant.Template("create"), platforms.SnowflakeWarehouseGrantData{Warehouse: ss.c.Warehouse, Role: ss.lg.role})
 		return fmt.Errorf("role %s cannot use warehouse %s (%v): check config.warehouse, and grant the role access with %s", sfQ(ss.lg.role), sfQ(ss.c.Warehouse), vendor(err), fix)
 	}
 	return nil
@@ -615,7 +625,7 @@ func sfCheckDatabase(ctx context.Context, ss *sfSession) error {
 	}
 	if found {
 		db := sfQ(ss.c.Database)
-		drop := sfSuggest("database.drop", sfNameData{Name: ss.c.Database})
+		drop := sfSuggest(platforms.KindDatabase.Template("drop"), platforms.NameData{Name: ss.c.Database})
 		return fmt.Errorf("database %s already exists, but the create script makes it: set config.database to a new database name, or, if %s is left over from an earlier Immuta setup and holds nothing you need, run that setup's cleanup script or %s", db, db, drop)
 	}
 	return nil
@@ -631,7 +641,7 @@ func sfCheckImpersonation(ctx context.Context, ss *sfSession) error {
 		return fmt.Errorf("cannot check whether role %s exists: %v", sfQ(r), vendor(err))
 	}
 	if found {
-		drop := sfSuggest("role.drop", sfNameData{Name: r})
+		drop := sfSuggest(platforms.KindRole.Template("drop"), platforms.NameData{Name: r})
 		return fmt.Errorf("role %s already exists, but the create script makes it: set config.impersonation.role to a new role name, or, if an earlier Immuta setup left it, drop it with %s", sfQ(r), drop)
 	}
 	return nil
@@ -684,7 +694,7 @@ func sfCheckGrants(ctx context.Context, ss *sfSession) error {
 	for _, priv := range sfRequiredPrivileges {
 		if !have[priv] {
 			missing = append(missing, priv)
-			fixes = append(fixes, sfSuggest("account-grant.create", sfAccountGrantData{Privilege: priv, Role: root}))
+			fixes = append(fixes, sfSuggest(platforms.KindAccountGrant.Template("create"), platforms.SnowflakeAccountGrantData{Privilege: priv, Role: root}))
 		}
 	}
 	if len(missing) == 0 {
@@ -813,7 +823,7 @@ func (ss *sfSession) verifyPresent(ctx context.Context) error {
 			}
 		}
 		if !granted {
-			fix := sfSuggest("role-grant.create", sfRoleGrantData{Role: sysRole, GranteeType: "USER", Grantee: user})
+			fix := sfSuggest(platforms.KindRoleMember.Template("create"), platforms.SnowflakeRoleMemberData{Role: sysRole, GranteeType: "USER", Grantee: user})
 			problems = append(problems, fmt.Sprintf("role %s is not granted to user %s (%s)", sfQ(sysRole), sfQ(user), fix))
 		}
 	}

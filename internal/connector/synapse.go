@@ -25,7 +25,7 @@ import (
 	"github.com/openintegrations/integrations/render"
 )
 
-// The Azure Synapse Analytics test catalogue's names (see catalogue).
+// The Azure Synapse Analytics test catalogue's names (registered in init).
 const (
 	synTestConnection          = "Initial Validation: Basic Connection Test"
 	synTestPool                = "Initial Validation: Dedicated SQL Pool Access Test"
@@ -35,6 +35,20 @@ const (
 	synTestPermissions         = "Validate Manual: System Account Permissions"
 	synTestImpersonationExists = "Validate Manual: Impersonation Role Exists"
 )
+
+// Every connector file registers itself like this: the catalogue is data each platform
+// states beside its checks.
+func init() {
+	register(Registration{Type: "Azure Synapse Analytics", Tests: []Spec{
+		{Name: synTestConnection, Recurring: true, Connection: true},
+		{Name: synTestPool, Recurring: true},
+		{Name: synTestSchema, Applies: AutomaticOnly, CreateOnly: true},
+		{Name: synTestImpersonationAbsent, Applies: AutomaticOnly, Impersonation: true, CreateOnly: true},
+		{Name: synTestGrants, Applies: AutomaticOnly},
+		{Name: synTestPermissions, Applies: ManualOnly},
+		{Name: synTestImpersonationExists, Applies: ManualOnly, Impersonation: true},
+	}, New: func(o Options) Connector { return NewSynapse(o) }})
+}
 
 // synMaster is the database of the login phases (initial-create, post-cleanup).
 const synMaster = "master"
@@ -187,23 +201,14 @@ func synQuery(name string, data any) (string, error) {
 // synSuggest renders a statement a message suggests (render.Engine.Suggest).
 func synSuggest(name string, data any) string { return liveSQLSuggest(synPlatform, name, data) }
 
-// The data of the connector's definitions (templates/synapse/connector.sql.tmpl) and
-// of the script definitions its messages suggest.
+// The data of the connector's definitions (templates/synapse/connector.sql.tmpl); the
+// script definitions its messages suggest take the kinds' data types of package
+// platforms.
 type (
 	synNameData  struct{ Name string }
 	synNamesData struct{ Names []string }
 	synLoginData struct{ Login string }
-	synUserData  struct{ Name, Login string }
-	synRoleData  struct{ Name, Owner string }
-	// synMemberData is role-member.create: EXEC sp_addrolemember.
-	synMemberData struct{ Role, Member string }
-	// synDBGrantData is grant-database.create.
-	synDBGrantData struct{ Privilege, Grantee string }
-	// synSchemaGrantData is grant-schema.create.
-	synSchemaGrantData struct{ Privilege, Schema, Grantee string }
-	// synRoleGrantData is grant-role.create.
-	synRoleGrantData struct{ Privilege, Role, Grantee string }
-	synTable         struct{ Schema, Name string }
+	synTable     struct{ Schema, Name string }
 	// synSetupData is connector.setup: one column per fact, in this order.
 	synSetupData struct {
 		Members, Schemas []string
@@ -441,11 +446,11 @@ func synConnectError(c *platforms.Synapse, lg synLogin, target string, err error
 		case lg.held:
 			fix = "the system account's password was changed or its login was dropped; edit the integration to run its setup again"
 		case lg.oauth:
-			fix = fmt.Sprintf("check config.oAuthClientConfig (clientId, clientSecret, authorityUrl), and that the application has a user in %s (%s run there by a Microsoft Entra admin)", db, synSuggest("external-user.create", synNameData{Name: lg.user}))
+			fix = fmt.Sprintf("check config.oAuthClientConfig (clientId, clientSecret, authorityUrl), and that the application has a user in %s (%s run there by a Microsoft Entra admin)", db, synSuggest(platforms.KindExternalUser.Template("create"), platforms.NameData{Name: lg.user}))
 		case target == synMaster:
 			fix = "check config.username and config.password; the bootstrap login must be the workspace SQL admin (or a login with a user in master)"
 		default:
-			fix = fmt.Sprintf("check config.username and config.password, and that the login has a user in %s (%s run there)", db, synSuggest("user.create", synUserData{Name: lg.user, Login: lg.user}))
+			fix = fmt.Sprintf("check config.username and config.password, and that the login has a user in %s (%s run there)", db, synSuggest(platforms.KindUser.Template("create"), platforms.SynapseUserData{Name: lg.user, Login: lg.user}))
 		}
 		return fmt.Errorf("synapse refused the sign-in of %s to database %s (%v): %s", lg.what, db, vendor(err), fix)
 	case synErrCannotOpenDB:
@@ -520,7 +525,7 @@ func (ss *synSession) checkConnection(ctx context.Context) error {
 func (ss *synSession) checkPool(ctx context.Context) error {
 	rows, err := ss.rows(ctx, "connector.pool-edition", nil, func(err error) error {
 		return fmt.Errorf("cannot read the properties of database %s as %s (%v): the login needs a user in the database (%s run there)", synQ(ss.target), ss.lg.what, vendor(err),
-			synSuggest("user.create", synUserData{Name: ss.lg.user, Login: ss.lg.user}))
+			synSuggest(platforms.KindUser.Template("create"), platforms.SynapseUserData{Name: ss.lg.user, Login: ss.lg.user}))
 	})
 	if err != nil {
 		return err
@@ -596,8 +601,8 @@ func (ss *synSession) checkLoginCreation(ctx context.Context) error {
 		}
 	}
 	return fmt.Errorf("%s cannot create logins in master (it is neither the workspace SQL admin nor a member of loginmanager), which the initial-create phase needs to make the system account's login: set config.username to the workspace SQL admin, or, as that admin in master, run %s %s",
-		ss.lg.what, synSuggest("user.create", synUserData{Name: ss.lg.user, Login: ss.lg.user}),
-		synSuggest("role-member.create", synMemberData{Role: "loginmanager", Member: ss.lg.user}))
+		ss.lg.what, synSuggest(platforms.KindUser.Template("create"), platforms.SynapseUserData{Name: ss.lg.user, Login: ss.lg.user}),
+		synSuggest(platforms.KindRoleMember.Template("create"), platforms.SynapseRoleMemberData{Role: "loginmanager", Member: ss.lg.user}))
 }
 
 func (ss *synSession) checkDBOwner(ctx context.Context) error {
@@ -617,7 +622,7 @@ func (ss *synSession) checkDBOwner(ctx context.Context) error {
 		}
 	}
 	return fmt.Errorf("%s is not a member of db_owner in database %s, which the create phase needs (it adds the system account to db_datareader, which only db_owner members may do, grants it the CREATE permissions on tables, views, procedures and functions, and creates schemas, a role and a table): as the workspace SQL admin, in %s run %s or set config.username to the workspace SQL admin",
-		ss.lg.what, synQ(ss.target), synQ(ss.target), synSuggest("role-member.create", synMemberData{Role: "db_owner", Member: user}))
+		ss.lg.what, synQ(ss.target), synQ(ss.target), synSuggest(platforms.KindRoleMember.Template("create"), platforms.SynapseRoleMemberData{Role: "db_owner", Member: user}))
 }
 
 // synGrant is a permission the create script grants.
@@ -642,34 +647,33 @@ func synExpectOf(c *platforms.Synapse, auto bool, lg synLogin) (*synExpect, erro
 	if err != nil {
 		return nil, err
 	}
-	str := func(o platforms.Object, k string) string {
-		v, _ := o.Data[k].(string)
-		return v
-	}
 	e := &synExpect{user: c.SystemUser(auto)}
 	if lg.held {
 		e.user = lg.user
 	}
 	for _, o := range m.Objects {
 		switch o.Kind {
-		case "login":
+		case platforms.KindLogin:
 			e.login = true
-		case "role-member":
-			e.members = append(e.members, str(o, "Role"))
-		case "grant-database":
-			e.dbGrants = append(e.dbGrants, str(o, "Privilege"))
-		case "grant-schema":
-			e.grants = append(e.grants, synGrant{str(o, "Privilege"), str(o, "Schema"), str(o, "Grantee")})
-		case "grant-role":
-			e.roleGrants = append(e.roleGrants, synGrant{str(o, "Privilege"), str(o, "Role"), str(o, "Grantee")})
-		case "schema":
-			e.schemas = append(e.schemas, str(o, "Name"))
-		case "view-schema":
-			e.viewSchema = str(o, "Name")
-		case "role":
-			e.roles = append(e.roles, str(o, "Name"))
-		case "metadata-table":
-			e.tables = append(e.tables, [2]string{str(o, "Schema"), str(o, "Name")})
+		case platforms.KindRoleMember:
+			e.members = append(e.members, objectData[platforms.SynapseRoleMemberData](o).Role)
+		case platforms.KindDatabaseGrant:
+			e.dbGrants = append(e.dbGrants, objectData[platforms.SynapseDatabaseGrantData](o).Privilege)
+		case platforms.KindSchemaGrant:
+			d := objectData[platforms.SynapseSchemaGrantData](o)
+			e.grants = append(e.grants, synGrant{d.Privilege, d.Schema, d.Grantee})
+		case platforms.KindRoleGrant:
+			d := objectData[platforms.SynapseRoleGrantData](o)
+			e.roleGrants = append(e.roleGrants, synGrant{d.Privilege, d.Role, d.Grantee})
+		case platforms.KindSchema:
+			e.schemas = append(e.schemas, objectData[platforms.OwnedData](o).Name)
+		case platforms.KindViewSchema:
+			e.viewSchema = objectData[platforms.OwnedData](o).Name
+		case platforms.KindRole:
+			e.roles = append(e.roles, objectData[platforms.OwnedData](o).Name)
+		case platforms.KindMetadataTable:
+			d := objectData[platforms.SynapseTableData](o)
+			e.tables = append(e.tables, [2]string{d.Schema, d.Name})
 		}
 	}
 	return e, nil
@@ -811,7 +815,7 @@ func (e *synExpect) userProblems(f *synFacts, tables bool) (missing, fixes []str
 	for _, r := range e.members {
 		if !f.member[r] && !f.owner {
 			missing = append(missing, "membership of "+r)
-			fixes = append(fixes, synSuggest("role-member.create", synMemberData{Role: r, Member: e.user}))
+			fixes = append(fixes, synSuggest(platforms.KindRoleMember.Template("create"), platforms.SynapseRoleMemberData{Role: r, Member: e.user}))
 		}
 	}
 	for _, priv := range e.dbGrants {
@@ -820,7 +824,7 @@ func (e *synExpect) userProblems(f *synFacts, tables bool) (missing, fixes []str
 			continue
 		}
 		missing = append(missing, priv+" on the database")
-		fixes = append(fixes, synSuggest("grant-database.create", synDBGrantData{Privilege: priv, Grantee: e.user}))
+		fixes = append(fixes, synSuggest(platforms.KindDatabaseGrant.Template("create"), platforms.SynapseDatabaseGrantData{Privilege: priv, Grantee: e.user}))
 	}
 	for _, g := range e.grants {
 		if g.grantee != e.user || !synKeyword.MatchString(g.priv) {
@@ -836,7 +840,7 @@ func (e *synExpect) userProblems(f *synFacts, tables bool) (missing, fixes []str
 		default:
 			missing = append(missing, g.priv+" on schema "+qi)
 		}
-		fixes = append(fixes, synSuggest("grant-schema.create", synSchemaGrantData{Privilege: g.priv, Schema: g.on, Grantee: e.user}))
+		fixes = append(fixes, synSuggest(platforms.KindSchemaGrant.Template("create"), platforms.SynapseSchemaGrantData{Privilege: g.priv, Schema: g.on, Grantee: e.user}))
 	}
 	if tables {
 		for _, t := range e.tables {
@@ -854,7 +858,7 @@ func (e *synExpect) roleProblems(f *synFacts, role string) (missing, fixes []str
 	var grantFixes []string
 	for _, g := range e.roleGrants {
 		if g.grantee == e.user && strings.EqualFold(g.on, role) && synKeyword.MatchString(g.priv) {
-			fix := synSuggest("grant-role.create", synRoleGrantData{Privilege: g.priv, Role: role, Grantee: e.user})
+			fix := synSuggest(platforms.KindRoleGrant.Template("create"), platforms.SynapseRoleGrantData{Privilege: g.priv, Role: role, Grantee: e.user})
 			grantFixes = append(grantFixes, fix)
 			if f.roleID != "" && !f.owner && !synHas(f.mine, "4", f.roleID, g.priv) && !synHas(f.mine, "0", "", "ALTER ANY ROLE") {
 				missing = append(missing, g.priv+" on role "+ri)
@@ -866,7 +870,7 @@ func (e *synExpect) roleProblems(f *synFacts, role string) (missing, fixes []str
 		if !strings.EqualFold(g.grantee, role) || !synKeyword.MatchString(g.priv) {
 			continue
 		}
-		fix := synSuggest("grant-schema.create", synSchemaGrantData{Privilege: g.priv, Schema: g.on, Grantee: role})
+		fix := synSuggest(platforms.KindSchemaGrant.Template("create"), platforms.SynapseSchemaGrantData{Privilege: g.priv, Schema: g.on, Grantee: role})
 		grantFixes = append(grantFixes, fix)
 		if f.roleID != "" && !synHas(f.role, "3", f.schemaID[g.on], g.priv) {
 			missing = append(missing, g.priv+" on schema "+synQ(g.on)+" for role "+ri)
@@ -876,7 +880,7 @@ func (e *synExpect) roleProblems(f *synFacts, role string) (missing, fixes []str
 	switch {
 	case f.roleID == "":
 		return []string{"role " + ri + " (config.impersonation.role; it does not exist, or the system account cannot see it)"},
-			append([]string{synSuggest("role.create", synRoleData{Name: role, Owner: "dbo"})}, grantFixes...)
+			append([]string{synSuggest(platforms.KindRole.Template("create"), platforms.OwnedData{Name: role, Owner: "dbo"})}, grantFixes...)
 	case f.roleType != "" && f.roleType != "DATABASE_ROLE":
 		return []string{fmt.Sprintf("role %s (%s is a %s, not a database role: set config.impersonation.role to another name)", ri, ri, strings.ToLower(f.roleType))}, nil
 	}

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openintegrations/integrations/internal/badinput"
 	"github.com/openintegrations/integrations/internal/lifecycle"
 )
 
@@ -22,7 +21,7 @@ func TestBadInputCorpus(t *testing.T) {
 		{"POST", "/integrations/scripts/create"},
 		{"POST", "/integrations/" + id + "/scripts/edit"},
 	}
-	for _, c := range badinput.Corpus() {
+	for _, c := range badCorpus() {
 		for _, rt := range routes {
 			var hdr []string
 			if c.ContentType != "" {
@@ -38,7 +37,7 @@ func TestBadInputCorpus(t *testing.T) {
 			checkErrorBody(t, r)
 		}
 	}
-	for _, c := range badinput.DeleteBodies() {
+	for _, c := range badDeleteBodies() {
 		hdr := []string{"Content-Type: " + c.ContentType}
 		if c.ContentType == "" {
 			hdr = []string{"Content-Type:"}

@@ -120,7 +120,7 @@ func (s *Server) view(r *http.Request, in *store.Integration) (*view, error) {
 	if len(v.ValidationResults) == 0 {
 		v.ValidationResults = json.RawMessage(`{"status":"skipped","validationTests":[]}`)
 	}
-	if in.Type == "Trino" {
+	if platforms.IssuesKey(in.Type) {
 		h, err := heldOf(in)
 		if err != nil {
 			return nil, err
@@ -167,10 +167,10 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) error 
 }
 
 // viewJSON encodes the integration object of in, through the cache of bodies by id and
-// version (Trino's body depends on the request's host, for the snippet's base URL, so
-// it is not cached).
+// version (the body of a type whose key the server issues, Trino's, depends on the
+// request's host, for the snippet's base URL, so it is not cached).
 func (s *Server) viewJSON(r *http.Request, in *store.Integration) ([]byte, error) {
-	cacheable := in.Type != "Trino"
+	cacheable := !platforms.IssuesKey(in.Type)
 	if body, ok := s.views.get(in.ID, in.Version); ok && cacheable {
 		return body, nil
 	}
@@ -222,35 +222,14 @@ func decodePayload(w http.ResponseWriter, r *http.Request) (*platforms.Payload, 
 	return platforms.DecodeIntegration(data)
 }
 
-// uniq is one unique key of a payload and how a conflict message names it.
-type uniq struct{ key, what string }
-
-// uniqueKeys lists what must be unique among live integrations of p's type (API.md
-// section 3).
-func uniqueKeys(p *platforms.Payload) []uniq {
-	host := func(h string) []uniq { return []uniq{{p.Type + "|host|" + p.Config.UniqueKey(), "on host " + h}} }
-	switch c := p.Config.(type) {
-	case *platforms.Snowflake:
-		return host(c.Host)
-	case *platforms.Redshift:
-		return host(c.Host)
-	case *platforms.Synapse:
-		return host(c.Host)
-	case *platforms.BigQuery:
-		return []uniq{{p.Type + "|dataset|" + c.UniqueKey(), "for project and dataset " + c.UniqueKey()}}
-	case *platforms.S3:
-		return []uniq{
-			{p.Type + "|name|" + c.Name, fmt.Sprintf("with name %q", c.Name)},
-			{p.Type + "|path|" + c.AWSLocationPath, "for location " + c.AWSLocationPath},
-		}
-	}
-	return []uniq{{p.Type + "|cluster", "on this server"}}
-}
-
-func keysOf(us []uniq) []string {
+// keysOf lists the store keys of what must be unique among live integrations of p's
+// type (API.md section 3); each platform's config says what they are
+// (platforms.Config.UniqueKeys).
+func keysOf(p *platforms.Payload) []string {
+	us := p.UniqueKeys()
 	out := make([]string, len(us))
 	for i, u := range us {
-		out[i] = u.key
+		out[i] = u.Key
 	}
 	return out
 }
@@ -262,9 +241,9 @@ func conflict(p *platforms.Payload, err error) error {
 		return err
 	}
 	what := "with the same unique settings"
-	for _, u := range uniqueKeys(p) {
-		if u.key == ce.Key {
-			what = u.what
+	for _, u := range p.UniqueKeys() {
+		if u.Key == ce.Key {
+			what = u.What
 		}
 	}
 	return errorf(http.StatusConflict, "%s integration already exists %s (id = %d)", p.Type, what, ce.ExistingID)
@@ -274,7 +253,7 @@ func conflict(p *platforms.Payload, err error) error {
 // so that a conflict is reported before the platform tests run and by a dry run, which
 // stores nothing. Writes do not rely on it: the store's constraint decides races.
 func (s *Server) precheckConflict(r *http.Request, p *platforms.Payload, self int64) error {
-	keys := keysOf(uniqueKeys(p))
+	keys := keysOf(p)
 	holders, err := s.store.KeyHolders(r.Context(), keys)
 	if err != nil {
 		return err
@@ -388,7 +367,7 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 	results, _ := json.Marshal(res)
 	in := &store.Integration{
 		Type: p.Type, AutoBootstrap: p.AutoBootstrap, Status: lifecycle.Creating,
-		Config: cfg, ValidationResults: results, Keys: keysOf(uniqueKeys(p)),
+		Config: cfg, ValidationResults: results, Keys: keysOf(p),
 	}
 	place, err := s.reserve(platforms.OpCreate, in)
 	if err != nil {
@@ -443,7 +422,7 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) error
 	in.ValidationResults, _ = json.Marshal(res)
 	// While the edit runs the integration holds its old and its new keys (the store
 	// drops duplicates).
-	in.Keys = append(in.Keys, keysOf(uniqueKeys(p))...)
+	in.Keys = append(in.Keys, keysOf(p)...)
 	place, err := s.reserve(platforms.OpEdit, in)
 	if err != nil {
 		return err
@@ -528,7 +507,7 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) error
 		if err := s.store.Update(r.Context(), in); err != nil {
 			return s.raced(r, in.ID, err, "delete", nil)
 		}
-		if in.Type == "Trino" {
+		if platforms.IssuesKey(in.Type) {
 			if err := s.retireTrinoKey(r.Context(), in.ID); err != nil {
 				return err
 			}

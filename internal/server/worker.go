@@ -68,7 +68,7 @@ func (s *Server) runJob(j job) {
 	if s.finish(context.Background(), j.kind, j.id, from, ok, "", func(in *store.Integration) {
 		if j.kind == platforms.OpEdit && in.Pending != nil {
 			in.Config, in.Pending = in.Pending, nil
-			in.Keys = keysOf(uniqueKeys(j.payload))
+			in.Keys = keysOf(j.payload)
 		}
 	}) {
 		s.metrics.jobs.WithLabelValues(string(j.kind), "ok").Inc()
@@ -108,7 +108,7 @@ func (s *Server) finish(ctx context.Context, kind platforms.Operation, id int64,
 			// The previous config is kept: drop the pending one and its keys.
 			if in.Pending != nil {
 				if old, err := platforms.Restore(in.Type, in.AutoBootstrap, in.Config); err == nil {
-					in.Keys = keysOf(uniqueKeys(old))
+					in.Keys = keysOf(old)
 				}
 			}
 			in.Pending = nil
@@ -150,7 +150,7 @@ func failMessage(j job, err error) string {
 }
 
 func (s *Server) doCreate(ctx context.Context, j job) error {
-	if j.payload.Type == "Trino" {
+	if platforms.IssuesKey(j.payload.Type) {
 		in, err := s.store.Get(ctx, j.id)
 		if err != nil {
 			return err
@@ -216,7 +216,7 @@ func (s *Server) cleanupAfter(ctx context.Context, c connector.Connector, j job,
 // doChange does an edit or a delete: a manual setup's is checked as done (Verify); an
 // automatic setup's script runs with the request's privileged credentials.
 func (s *Server) doChange(ctx context.Context, j job) error {
-	if j.payload.Type == "Trino" && j.kind == platforms.OpDelete {
+	if platforms.IssuesKey(j.payload.Type) && j.kind == platforms.OpDelete {
 		return s.retireTrinoKey(ctx, j.id)
 	}
 	c := s.connectorFor(j.payload.Type)

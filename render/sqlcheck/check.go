@@ -20,8 +20,8 @@ func grammarFor(d Dialect) (*grammar, error) {
 	grammarsOnce.Do(func() {
 		grammars = map[Dialect]*grammar{}
 		grammarErrs = map[Dialect]error{}
-		for d, shapes := range map[Dialect][]Shape{Snowflake: snowflakeShapes, Redshift: redshiftShapes, Synapse: synapseShapes} {
-			grammars[d], grammarErrs[d] = compileShapes(d, shapes)
+		for _, s := range dialects {
+			grammars[s.name], grammarErrs[s.name] = compileShapes(s.name, s.shapes)
 		}
 	})
 	return grammars[d], grammarErrs[d]
@@ -31,13 +31,8 @@ func grammarFor(d Dialect) (*grammar, error) {
 // for an unknown dialect).
 func ShapeNames(d Dialect) []string {
 	var list []Shape
-	switch d {
-	case Snowflake:
-		list = snowflakeShapes
-	case Redshift:
-		list = redshiftShapes
-	case Synapse:
-		list = synapseShapes
+	if s := d.spec(); s != nil {
+		list = s.shapes
 	}
 	out := make([]string, len(list))
 	for i, s := range list {
@@ -134,7 +129,7 @@ func (g *grammar) checkScript(src string) []*Error {
 	errs := reviewCopy(g.d, toks)
 	stmts, batch := splitTokens(g.d, src, 0, toks)
 	for i := range stmts {
-		if g.d == Synapse && i > 0 && batch[i] == batch[i-1] && startsBatch(stmts[i].Tokens) {
+		if g.o.batches && i > 0 && batch[i] == batch[i-1] && startsBatch(stmts[i].Tokens) {
 			errs = append(errs, errAt(stmts[i].Pos, "statement must be the first in its batch: add a GO line before it"))
 		}
 		if _, e := g.check(&stmts[i], false); e != nil {
@@ -186,7 +181,7 @@ func (g *grammar) check(st *Statement, connector bool) (string, *Error) {
 		}
 		return "", errAt(p, "statement not in the %s closed grammar: %s", g.d, firstRunes(st.SQL, 60))
 	}
-	if g.d == Redshift && !s.RedshiftOnly {
+	if g.o.pgQuery && !s.RedshiftOnly {
 		if e := checkPG(st); e != nil {
 			return "", e
 		}

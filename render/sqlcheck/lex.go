@@ -58,7 +58,7 @@ func tokenize(d Dialect, src string, base Pos) ([]Token, *Error) {
 	if !d.valid() {
 		return nil, errAt(base, "unknown dialect %q", string(d))
 	}
-	l := lexer{d: d, src: src, p: base, toks: make([]Token, 0, len(src)/6+4)}
+	l := lexer{o: d.spec(), src: src, p: base, toks: make([]Token, 0, len(src)/6+4)}
 	lexErr := l.run()
 	if off, what := badByte(src); off >= 0 && (lexErr == nil || off+base.Offset < lexErr.Pos.Offset) {
 		return nil, errAt(advance(base, src[:off]), "%s", what)
@@ -70,7 +70,7 @@ func tokenize(d Dialect, src string, base Pos) ([]Token, *Error) {
 }
 
 type lexer struct {
-	d       Dialect
+	o       *dialectSpec // the dialect's lexical rules
 	src     string
 	i       int // byte offset in src
 	p       Pos // position of src[i]
@@ -115,7 +115,7 @@ func (l *lexer) run() *Error {
 			}
 			return l.errAfter(0, "control character U+%04X", c)
 		}
-		if l.d == Synapse {
+		if l.o.batches {
 			if n := l.goLine(); n > 0 {
 				l.emit(BatchSep, n)
 				continue
@@ -171,7 +171,7 @@ func (l *lexer) next() (TokenKind, int, *Error) {
 		c1 = src[1]
 	}
 	switch {
-	case c == '-' && c1 == '-', l.d == Snowflake && c == '/' && c1 == '/':
+	case c == '-' && c1 == '-', l.o.slashComments && c == '/' && c1 == '/':
 		n := strings.IndexByte(src, '\n')
 		if n < 0 {
 			n = len(src)
@@ -184,13 +184,13 @@ func (l *lexer) next() (TokenKind, int, *Error) {
 		return l.blockComment(src)
 	case c == '\'':
 		return l.str(src, 0)
-	case (c == 'N' || c == 'n') && c1 == '\'' && l.d == Synapse:
+	case (c == 'N' || c == 'n') && c1 == '\'' && l.o.nationalStrings:
 		return l.str(src, 1)
-	case (c == 'E' || c == 'e') && c1 == '\'' && l.d == Redshift:
+	case (c == 'E' || c == 'e') && c1 == '\'' && l.o.escapeStrings:
 		return l.str(src, 1)
 	case c == '"':
 		return l.quoted(src, '"')
-	case c == '[' && l.d == Synapse:
+	case c == '[' && l.o.brackets:
 		return l.quoted(src, ']')
 	case c == '$':
 		if n := l.dollarTag(src); n > 0 {
@@ -201,14 +201,14 @@ func (l *lexer) next() (TokenKind, int, *Error) {
 			return DollarBody, n + end + n, nil
 		}
 		return Operator, 1, nil
-	case isWordStart(c), l.d == Synapse && (c == '@' || c == '#'):
+	case isWordStart(c), l.o.variables && (c == '@' || c == '#'):
 		n := 1
-		for n < len(src) && (isWordPart(src[n]) || l.d == Synapse && (src[n] == '@' || src[n] == '#')) {
+		for n < len(src) && (isWordPart(src[n]) || l.o.variables && (src[n] == '@' || src[n] == '#')) {
 			n++
 		}
 		return Word, n, nil
 	case isDigit(c):
-		return Number, number(src, l.d), nil
+		return Number, number(src, l.o.hexNumbers), nil
 	case strings.IndexByte("(),.;:[]{}", c) >= 0:
 		if c == ':' && c1 == ':' {
 			return Operator, 2, nil
@@ -229,13 +229,13 @@ func (l *lexer) next() (TokenKind, int, *Error) {
 // dollarTag returns the length of a dollar-quote delimiter ($$ or, for redshift, $tag$) at
 // the start of src, or 0.
 func (l *lexer) dollarTag(src string) int {
-	if l.d == Synapse {
+	if !l.o.dollarBodies {
 		return 0
 	}
 	if strings.HasPrefix(src, "$$") {
 		return 2
 	}
-	if l.d != Redshift || len(src) < 3 || !isWordStart(src[1]) {
+	if !l.o.taggedDollar || len(src) < 3 || !isWordStart(src[1]) {
 		return 0
 	}
 	for n := 2; n < len(src); n++ {
@@ -251,7 +251,7 @@ func (l *lexer) dollarTag(src string) int {
 }
 
 func (l *lexer) blockComment(src string) (TokenKind, int, *Error) {
-	nested := l.d != Snowflake
+	nested := l.o.nestedComments
 	depth := 1
 	for n := 2; n < len(src)-1; n++ {
 		switch {
@@ -271,7 +271,7 @@ func (l *lexer) blockComment(src string) (TokenKind, int, *Error) {
 
 // str lexes a string literal whose opening quote is at src[skip].
 func (l *lexer) str(src string, skip int) (TokenKind, int, *Error) {
-	backslash := l.d != Synapse
+	backslash := l.o.backslashEscapes
 	for n := skip + 1; n < len(src); n++ {
 		switch src[n] {
 		case '\\':
@@ -309,10 +309,11 @@ func (l *lexer) quoted(src string, end byte) (TokenKind, int, *Error) {
 	return 0, 0, l.errAfter(0, "unterminated quoted identifier")
 }
 
-// number returns the length of the numeric literal at the start of src.
-func number(src string, d Dialect) int {
+// number returns the length of the numeric literal at the start of src; hex accepts
+// 0x literals too.
+func number(src string, hex bool) int {
 	n := 0
-	if d == Synapse && len(src) > 2 && src[0] == '0' && (src[1]|0x20) == 'x' {
+	if hex && len(src) > 2 && src[0] == '0' && (src[1]|0x20) == 'x' {
 		n = 2
 		for n < len(src) && (isDigit(src[n]) || (src[n]|0x20) >= 'a' && (src[n]|0x20) <= 'f') {
 			n++

@@ -168,7 +168,7 @@ func (m *matcher) isIdent(t *Token) bool {
 	if t.Kind != QuotedIdent {
 		return false
 	}
-	if m.g.d == Synapse {
+	if m.g.o.brackets {
 		return t.Text[0] == '['
 	}
 	return t.Text[0] == '"'
@@ -178,7 +178,7 @@ func (m *matcher) isString(t *Token) bool {
 	if t.Kind != String {
 		return false
 	}
-	return t.Text[0] == '\'' || m.g.d == Synapse && (t.Text[0] == 'N' || t.Text[0] == 'n')
+	return t.Text[0] == '\'' || m.g.o.nationalStrings && (t.Text[0] == 'N' || t.Text[0] == 'n')
 }
 
 // execOK reports whether the content of string literal lit is one statement that the
@@ -250,7 +250,7 @@ func unquoteString(d Dialect, lit string) (string, bool) {
 	for i := 0; i < len(body); i++ {
 		c := body[i]
 		switch {
-		case c == '\\' && d != Synapse && i+1 < len(body):
+		case c == '\\' && d.spec().backslashEscapes && i+1 < len(body):
 			i++
 			b.WriteByte(body[i])
 		case c == '\'' && i+1 < len(body) && body[i+1] == '\'':

@@ -88,12 +88,13 @@ type compiledShape struct {
 // grammar is a compiled shape list of one dialect.
 type grammar struct {
 	d      Dialect
+	o      *dialectSpec // d's entry of the dialect table
 	shapes []compiledShape
 }
 
 // compileShapes compiles the shape list of dialect d.
 func compileShapes(d Dialect, shapes []Shape) (*grammar, error) {
-	g := &grammar{d: d}
+	g := &grammar{d: d, o: d.spec()}
 	names := map[string]bool{}
 	for _, s := range shapes {
 		if s.Name == "" {
@@ -106,7 +107,7 @@ func compileShapes(d Dialect, shapes []Shape) (*grammar, error) {
 		if s.Block && s.Connector {
 			return nil, fmt.Errorf("%s shape %s: Block and Connector exclude each other", d, s.Name)
 		}
-		if s.RedshiftOnly && d != Redshift {
+		if s.RedshiftOnly && !g.o.pgQuery {
 			return nil, fmt.Errorf("%s shape %s: RedshiftOnly set on a %s shape", d, s.Name, d)
 		}
 		seq, err := compilePattern(s.Pattern)

@@ -119,10 +119,10 @@ var synapseShapes = []Shape{
 	{Name: "drop-metadata-table", Pattern: "IF OBJECT_ID ( $string ) IS NOT NULL DROP TABLE $ident . $ident"},
 	{Name: "insert-metadata-row", Pattern: "IF NOT EXISTS ( SELECT 1 FROM $ident . $ident ) INSERT INTO $ident . $ident ( $ident , $ident , $ident ) VALUES ( $string , $string , $string )"},
 
-	// grant-schema.*, grant-role.*
+	// schema-grant.*, role-grant.*
 	{Name: "grant-schema", Pattern: "GRANT CONTROL ON SCHEMA :: $ident TO $ident"},
 	{Name: "revoke-schema", Pattern: "REVOKE CONTROL ON SCHEMA :: $ident FROM $ident"},
-	// grant-database.*: the CREATE permissions the service uses (instead of db_ddladmin)
+	// database-grant.*: the CREATE permissions the service uses (instead of db_ddladmin)
 	{Name: "grant-database", Pattern: "GRANT CREATE < TABLE | VIEW | PROCEDURE | FUNCTION > TO $ident"},
 	{Name: "revoke-database", Pattern: "REVOKE CREATE < TABLE | VIEW | PROCEDURE | FUNCTION > FROM $ident"},
 	{Name: "grant-role", Pattern: "GRANT ALTER ON ROLE :: $ident TO $ident"},

@@ -28,6 +28,7 @@ func splitTokens(d Dialect, src string, base int, toks []Token) (stmts []Stateme
 	all := make([]Token, 0, len(toks)) // non-comment tokens; statements are slices of it
 	var cur []Token                    // non-comment tokens of the current statement
 	toBatchEnd := false
+	batches := d.spec().batches
 	nbatch := 0
 	flush := func() {
 		if len(cur) > 0 && cur[len(cur)-1].Kind == Punct && cur[len(cur)-1].Text == ";" {
@@ -59,7 +60,7 @@ func splitTokens(d Dialect, src string, base int, toks []Token) (stmts []Stateme
 		}
 		all = append(all, t)
 		cur = all[len(all)-len(cur)-1:]
-		if d == Synapse && len(cur) <= 4 && !toBatchEnd {
+		if batches && len(cur) <= 4 && !toBatchEnd {
 			toBatchEnd = runsToBatchEnd(cur)
 		}
 	}

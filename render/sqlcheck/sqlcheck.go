@@ -1,8 +1,9 @@
 // Package sqlcheck checks the syntax of the SQL the engine renders for the three scripted
 // dialects: Snowflake, Amazon Redshift and Azure Synapse (T-SQL).
 //
-// Each dialect has its own tokenizer (strings, quoted identifiers, comments, dollar
-// quoting, GO batch lines) that rejects anything lexically broken. A statement is then
+// Each dialect is one entry of the dialect table (dialect.go): its name, its closed
+// grammar and the lexical rules (strings, quoted identifiers, comments, dollar quoting,
+// GO batch lines) by which the tokenizer rejects anything lexically broken. A statement is then
 // accepted only if it matches one of a closed list of statement shapes written in a small
 // pattern language (see Shape). Redshift statements are additionally parsed with
 // pg_query (PostgreSQL's own parser), and plpgsql procedure bodies with its plpgsql
@@ -21,31 +22,6 @@ import (
 	"strings"
 	"unicode/utf8"
 )
-
-// Dialect names an SQL dialect the engine renders.
-type Dialect string
-
-// The dialects sqlcheck knows.
-const (
-	Snowflake Dialect = "snowflake"
-	Redshift  Dialect = "redshift"
-	Synapse   Dialect = "synapse"
-)
-
-// ParseDialect returns the Dialect named s (case-insensitive, surrounding blanks ignored).
-func ParseDialect(s string) (Dialect, error) {
-	switch Dialect(strings.ToLower(strings.TrimSpace(s))) {
-	case Snowflake:
-		return Snowflake, nil
-	case Redshift:
-		return Redshift, nil
-	case Synapse:
-		return Synapse, nil
-	}
-	return "", fmt.Errorf("unknown dialect %q: accepted names are snowflake, redshift, synapse", s)
-}
-
-func (d Dialect) valid() bool { return d == Snowflake || d == Redshift || d == Synapse }
 
 // Pos is a position in a source text: a 0-based byte Offset, a 1-based Line and a
 // 1-based Col that counts runes.

@@ -1,13 +1,14 @@
-// Package badinput is a corpus of bad request bodies for the integrations API: malformed
+package server
+
+// This file is the bad-input corpus: bad request bodies for the integrations API: malformed
 // JSON and YAML, a value of the wrong type in every field of every type's payload,
 // unknown fields at every level, oversized and deeply nested bodies, YAML alias bombs,
 // invalid UTF-8, NUL and control characters, numbers too big for int, duplicate keys and
 // wrong content types.
 //
-// Every case is a body the server must refuse with Case.Status (400, or 413 for bodies
-// over 1 MiB), never with a 500, a crash or a success. Server tests send each case and
-// check the status and the error body.
-package badinput
+// Every case is a body the server must refuse with badCase.Status (400, or 413 for bodies
+// over 1 MiB), never with a 500, a crash or a success. TestBadInputCorpus sends each
+// case and checks the status and the error body.
 
 import (
 	"bytes"
@@ -23,20 +24,20 @@ import (
 	"sync"
 )
 
-// MaxBody is the largest body the API accepts (API.md: bodies over 1 MiB are a 413).
-const MaxBody = 1 << 20
+// badMaxBody is the largest body the API accepts (API.md: bodies over 1 MiB are a 413).
+const badMaxBody = 1 << 20
 
 // Content types of the cases.
 const (
-	// JSON is the content type of the JSON cases.
-	JSON = "application/json"
-	// YAML is the content type of most YAML cases (a few use application/x-yaml or
+	// badJSON is the content type of the JSON cases.
+	badJSON = "application/json"
+	// badYAML is the content type of most YAML cases (a few use application/x-yaml or
 	// text/yaml).
-	YAML = "application/yaml"
+	badYAML = "application/yaml"
 )
 
-// Case is one bad request body.
-type Case struct {
+// badCase is one bad request body.
+type badCase struct {
 	// Name says what is wrong; it is unique in its corpus.
 	Name string
 	// ContentType is the Content-Type header to send; empty: send none (the server
@@ -45,31 +46,31 @@ type Case struct {
 	// Body is the request body.
 	Body []byte
 	// Status is the status the server must answer: 400 (Bad Request), or 413 (Payload
-	// Too Large) for bodies over MaxBody.
+	// Too Large) for bodies over badMaxBody.
 	Status int
 }
 
-type corpus struct {
-	cases []Case
+type badSet struct {
+	cases []badCase
 	names map[string]bool
 }
 
-func (c *corpus) add(name, contentType string, body []byte, status int) {
+func (c *badSet) add(name, contentType string, body []byte, status int) {
 	if c.names[name] {
 		panic("badinput: duplicate case name " + name)
 	}
 	c.names[name] = true
-	c.cases = append(c.cases, Case{Name: name, ContentType: contentType, Body: body, Status: status})
+	c.cases = append(c.cases, badCase{Name: name, ContentType: contentType, Body: body, Status: status})
 }
 
-func (c *corpus) bad(name, contentType string, body []byte) { c.add(name, contentType, body, 400) }
-func (c *corpus) json(name, body string)                    { c.bad(name, JSON, []byte(body)) }
-func (c *corpus) yaml(name, body string)                    { c.bad(name, YAML, []byte(body)) }
+func (c *badSet) bad(name, contentType string, body []byte) { c.add(name, contentType, body, 400) }
+func (c *badSet) json(name, body string)                    { c.bad(name, badJSON, []byte(body)) }
+func (c *badSet) yaml(name, body string)                    { c.bad(name, badYAML, []byte(body)) }
 
-// obj is a JSON object under construction.
-type obj = map[string]any
+// badObj is a JSON object under construction.
+type badObj = map[string]any
 
-func marshal(v any) []byte {
+func badMarshal(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic("badinput: " + err.Error())
@@ -77,48 +78,48 @@ func marshal(v any) []byte {
 	return b
 }
 
-// toYAML renders a payload as block-style YAML: mappings in block style with sorted
+// badToYAML renders a payload as block-style YAML: mappings in block style with sorted
 // keys, every scalar and sequence as its JSON text (a valid YAML flow value), so that a
 // case differs from its valid base only by the fault it names.
-func toYAML(v obj) string {
+func badToYAML(v badObj) string {
 	var b strings.Builder
-	writeYAML(&b, v, 0)
+	badWriteYAML(&b, v, 0)
 	return b.String()
 }
 
-func writeYAML(b *strings.Builder, m obj, indent int) {
+func badWriteYAML(b *strings.Builder, m badObj, indent int) {
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		b.WriteString(strings.Repeat("  ", indent))
-		b.Write(marshal(k))
+		b.Write(badMarshal(k))
 		b.WriteString(":")
-		if sub, ok := m[k].(obj); ok && len(sub) > 0 {
+		if sub, ok := m[k].(badObj); ok && len(sub) > 0 {
 			b.WriteString("\n")
-			writeYAML(b, sub, indent+1)
+			badWriteYAML(b, sub, indent+1)
 			continue
 		}
 		b.WriteString(" ")
 		if raw, ok := m[k].(json.RawMessage); ok {
 			b.Write(raw) // written as given, even when it is not JSON (.inf)
 		} else {
-			b.Write(marshal(m[k]))
+			b.Write(badMarshal(m[k]))
 		}
 		b.WriteString("\n")
 	}
 }
 
-// clone deep-copies a payload.
-func clone(v any) any {
+// badClone deep-copies a payload.
+func badClone(v any) any {
 	switch x := v.(type) {
-	case obj:
-		out := make(obj, len(x))
+	case badObj:
+		out := make(badObj, len(x))
 		for k, e := range x {
-			out[k] = clone(e)
+			out[k] = badClone(e)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = clone(e)
+			out[i] = badClone(e)
 		}
 		return out
 	default:
@@ -126,55 +127,55 @@ func clone(v any) any {
 	}
 }
 
-// with returns a copy of base with the dotted path set to v (the parent objects must
+// badWith returns a copy of base with the dotted path set to v (the parent objects must
 // exist).
-func with(base obj, path string, v any) obj {
-	out := clone(base).(obj)
+func badWith(base badObj, path string, v any) badObj {
+	out := badClone(base).(badObj)
 	m := out
 	parts := strings.Split(path, ".")
 	for _, p := range parts[:len(parts)-1] {
-		m = m[p].(obj)
+		m = m[p].(badObj)
 	}
 	m[parts[len(parts)-1]] = v
 	return out
 }
 
-// without returns a copy of base with the dotted path removed.
-func without(base obj, path string) obj {
-	out := clone(base).(obj)
+// badWithout returns a copy of base with the dotted path removed.
+func badWithout(base badObj, path string) badObj {
+	out := badClone(base).(badObj)
 	m := out
 	parts := strings.Split(path, ".")
 	for _, p := range parts[:len(parts)-1] {
-		m = m[p].(obj)
+		m = m[p].(badObj)
 	}
 	delete(m, parts[len(parts)-1])
 	return out
 }
 
-// kinds of config fields.
+// The kinds of config fields, for badWrongValues.
 const (
-	str = iota
-	integer
-	boolean
-	object
+	badKindString = iota
+	badKindInt
+	badKindBool
+	badKindObject
 )
 
-type field struct {
+type badField struct {
 	path string // under "config."
 	kind int
 	base string // the variant of the type's base payload that uses the field
 }
 
-type platform struct {
+type badPlatform struct {
 	typ    string
 	short  string
-	bases  map[string]obj
-	fields []field
+	bases  map[string]badObj
+	fields []badField
 }
 
-// privateKeyPEM is an unencrypted 2048-bit PKCS#8 RSA key (the smallest Snowflake
+// badPrivateKeyPEM is an unencrypted 2048-bit PKCS#8 RSA key (the smallest Snowflake
 // accepts), generated once per process so that no key is stored in the source.
-var privateKeyPEM = sync.OnceValue(func() string {
+var badPrivateKeyPEM = sync.OnceValue(func() string {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		panic("badinput: " + err.Error())
@@ -187,133 +188,133 @@ var privateKeyPEM = sync.OnceValue(func() string {
 })
 
 // A service-account key JSON as BigQuery's credential (a string holding JSON).
-const bigQueryCredential = `{"type":"service_account","project_id":"innate-conquest-123456",` +
+const badBigQueryCredential = `{"type":"service_account","project_id":"innate-conquest-123456",` +
 	`"private_key":"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",` +
 	`"client_email":"sa@innate-conquest-123456.iam.gserviceaccount.com"}`
 
-func platformsTable() []platform {
-	sfCommon := func(auth string) obj {
-		return obj{"type": "Snowflake", "autoBootstrap": false, "config": obj{
+func badPlatforms() []badPlatform {
+	sfCommon := func(auth string) badObj {
+		return badObj{"type": "Snowflake", "autoBootstrap": false, "config": badObj{
 			"host": "organization.us-east-1.snowflakecomputing.com", "port": 443,
 			"warehouse": "SAMPLE_WAREHOUSE", "database": "IMMUTA_DB", "role": "ACCOUNTADMIN",
 			"authenticationType": auth, "username": "IMMUTA_SYSTEM_ACCOUNT",
-			"audit": obj{"enabled": false}, "workspaces": obj{"enabled": false},
-			"impersonation": obj{"enabled": true, "role": "IMMUTA_IMPERSONATION"},
-			"lineage":       obj{"enabled": true, "ingestBatchSize": 100, "tableFilter": "^DB\\.", "tagFilter": "^pii"},
+			"audit": badObj{"enabled": false}, "workspaces": badObj{"enabled": false},
+			"impersonation": badObj{"enabled": true, "role": "IMMUTA_IMPERSONATION"},
+			"lineage":       badObj{"enabled": true, "ingestBatchSize": 100, "tableFilter": "^DB\\.", "tagFilter": "^pii"},
 		}}
 	}
 	sfPassword := sfCommon("userPassword")
-	sfPassword["config"].(obj)["password"] = "Abc1234-secret-pw" // a script sets it: Snowflake's password policy applies
+	sfPassword["config"].(badObj)["password"] = "Abc1234-secret-pw" // a script sets it: Snowflake's password policy applies
 	sfKey := sfCommon("keyPair")
-	sfKey["config"].(obj)["privateKey"] = obj{"keyName": "PRIV_KEY_FILE", "userFilename": "rsa_key.p8",
-		"content": privateKeyPEM()}
+	sfKey["config"].(badObj)["privateKey"] = badObj{"keyName": "PRIV_KEY_FILE", "userFilename": "rsa_key.p8",
+		"content": badPrivateKeyPEM()}
 	sfOAuth := sfCommon("oAuthClientCredentials")
-	delete(sfOAuth["config"].(obj), "username")
-	sfOAuth["config"].(obj)["oAuthClientConfig"] = obj{"provider": "Okta", "clientId": "client",
+	delete(sfOAuth["config"].(badObj), "username")
+	sfOAuth["config"].(badObj)["oAuthClientConfig"] = badObj{"provider": "Okta", "clientId": "client",
 		"clientSecret": "secret", "authorityUrl": "https://example.okta.com/oauth2/default/v1/token",
 		"scope": "session:role:IMMUTA", "useCertificate": false, "publicCertificateThumbprint": "AB12",
 		"resource": "https://example.com"}
 
-	rsCommon := func(auth string) obj {
-		return obj{"type": "Redshift", "autoBootstrap": false, "config": obj{
+	rsCommon := func(auth string) badObj {
+		return badObj{"type": "Redshift", "autoBootstrap": false, "config": badObj{
 			"host": "organization.aws.amazon.com", "port": 5439, "database": "immuta",
-			"initialDatabase": "dev", "impersonation": obj{"enabled": true, "role": "immuta_impersonation"},
+			"initialDatabase": "dev", "impersonation": badObj{"enabled": true, "role": "immuta_impersonation"},
 			"authenticationType": auth, "username": "immuta_system",
 		}}
 	}
 	rsPassword := rsCommon("userPassword")
-	rsPassword["config"].(obj)["password"] = "Abc12345"
+	rsPassword["config"].(badObj)["password"] = "Abc12345"
 	rsKey := rsCommon("accessKey")
-	for k, v := range (obj{"awsAccessKeyId": "AKIAIOSFODNN7EXAMPLE",
+	for k, v := range (badObj{"awsAccessKeyId": "AKIAIOSFODNN7EXAMPLE",
 		"awsSecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "awsRegion": "us-east-1"}) {
-		rsKey["config"].(obj)[k] = v
+		rsKey["config"].(badObj)[k] = v
 	}
 
-	synCommon := func(auth string) obj {
-		return obj{"type": "Azure Synapse Analytics", "autoBootstrap": false, "config": obj{
+	synCommon := func(auth string) badObj {
+		return badObj{"type": "Azure Synapse Analytics", "autoBootstrap": false, "config": badObj{
 			"host": "organization.sql.azuresynapse.net", "port": 1433, "schema": "sample_schema",
 			"database": "immuta", "authenticationType": auth,
-			"metadataDelimiters": obj{"hashDelimiter": "|", "hashKeyDelimiter": "-", "arrayDelimiter": ","},
-			"impersonation":      obj{"enabled": true, "role": "IMMUTA_IMPERSONATION"},
+			"metadataDelimiters": badObj{"hashDelimiter": "|", "hashKeyDelimiter": "-", "arrayDelimiter": ","},
+			"impersonation":      badObj{"enabled": true, "role": "IMMUTA_IMPERSONATION"},
 		}}
 	}
 	synPassword := synCommon("userPassword")
-	synPassword["config"].(obj)["username"] = "immuta_system"
-	synPassword["config"].(obj)["password"] = "Abc12345!"
+	synPassword["config"].(badObj)["username"] = "immuta_system"
+	synPassword["config"].(badObj)["password"] = "Abc12345!"
 	synOAuth := synCommon("oAuthClientSecret")
-	synOAuth["config"].(obj)["oAuthClientConfig"] = obj{"clientId": "6f1c2b9e-8a4d-4c3b-9e2f-1a2b3c4d5e6f",
+	synOAuth["config"].(badObj)["oAuthClientConfig"] = badObj{"clientId": "6f1c2b9e-8a4d-4c3b-9e2f-1a2b3c4d5e6f",
 		"displayName": "immuta-app", "clientSecret": "secret", "authorityUrl": "https://login.microsoftonline.com/tenant", "resource": "https://database.windows.net/"}
 
-	bq := obj{"type": "Google BigQuery", "autoBootstrap": false, "config": obj{
+	bq := badObj{"type": "Google BigQuery", "autoBootstrap": false, "config": badObj{
 		"role": "immuta", "datasetSuffix": "_secureView", "dataset": "immuta", "location": "us-east1",
-		"credential": bigQueryCredential,
+		"credential": badBigQueryCredential,
 	}}
 
-	s3Common := func(auth string) obj {
-		return obj{"type": "Native S3", "autoBootstrap": false, "config": obj{
+	s3Common := func(auth string) badObj {
+		return badObj{"type": "Native S3", "autoBootstrap": false, "config": badObj{
 			"name": "S3 integration", "awsAccountId": "123456789012", "awsRegion": "us-east-1",
 			"awsLocationRole": "arn:aws:iam::123456789012:role/access-grants-instance-role",
 			"awsLocationPath": "s3://bucket/prefix/", "authenticationType": auth,
 		}}
 	}
 	s3Auto := s3Common("auto")
-	s3Auto["config"].(obj)["awsRoleToAssume"] = "arn:aws:iam::123456789012:role/immuta"
+	s3Auto["config"].(badObj)["awsRoleToAssume"] = "arn:aws:iam::123456789012:role/immuta"
 	s3Key := s3Common("accessKey")
-	s3Key["config"].(obj)["awsAccessKeyId"] = "AKIAIOSFODNN7EXAMPLE"
-	s3Key["config"].(obj)["awsSecretAccessKey"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	s3Key["config"].(badObj)["awsAccessKeyId"] = "AKIAIOSFODNN7EXAMPLE"
+	s3Key["config"].(badObj)["awsSecretAccessKey"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
-	return []platform{
-		{"Snowflake", "snowflake", map[string]obj{"": sfPassword, "keyPair": sfKey, "oauth": sfOAuth}, []field{
-			{"host", str, ""}, {"port", integer, ""}, {"warehouse", str, ""}, {"database", str, ""},
-			{"role", str, ""}, {"authenticationType", str, ""}, {"username", str, ""}, {"password", str, ""},
-			{"audit", object, ""}, {"audit.enabled", boolean, ""},
-			{"workspaces", object, ""}, {"workspaces.enabled", boolean, ""},
-			{"impersonation", object, ""}, {"impersonation.enabled", boolean, ""}, {"impersonation.role", str, ""},
-			{"lineage", object, ""}, {"lineage.enabled", boolean, ""}, {"lineage.ingestBatchSize", integer, ""},
-			{"lineage.tableFilter", str, ""}, {"lineage.tagFilter", str, ""},
-			{"privateKey", object, "keyPair"}, {"privateKey.keyName", str, "keyPair"},
-			{"privateKey.userFilename", str, "keyPair"}, {"privateKey.content", str, "keyPair"},
-			{"privateKeyPassword", str, "keyPair"},
-			{"oAuthClientConfig", object, "oauth"}, {"oAuthClientConfig.provider", str, "oauth"},
-			{"oAuthClientConfig.clientId", str, "oauth"}, {"oAuthClientConfig.clientSecret", str, "oauth"},
-			{"oAuthClientConfig.authorityUrl", str, "oauth"}, {"oAuthClientConfig.scope", str, "oauth"},
-			{"oAuthClientConfig.useCertificate", boolean, "oauth"},
-			{"oAuthClientConfig.publicCertificateThumbprint", str, "oauth"},
-			{"oAuthClientConfig.resource", str, "oauth"},
+	return []badPlatform{
+		{"Snowflake", "snowflake", map[string]badObj{"": sfPassword, "keyPair": sfKey, "oauth": sfOAuth}, []badField{
+			{"host", badKindString, ""}, {"port", badKindInt, ""}, {"warehouse", badKindString, ""}, {"database", badKindString, ""},
+			{"role", badKindString, ""}, {"authenticationType", badKindString, ""}, {"username", badKindString, ""}, {"password", badKindString, ""},
+			{"audit", badKindObject, ""}, {"audit.enabled", badKindBool, ""},
+			{"workspaces", badKindObject, ""}, {"workspaces.enabled", badKindBool, ""},
+			{"impersonation", badKindObject, ""}, {"impersonation.enabled", badKindBool, ""}, {"impersonation.role", badKindString, ""},
+			{"lineage", badKindObject, ""}, {"lineage.enabled", badKindBool, ""}, {"lineage.ingestBatchSize", badKindInt, ""},
+			{"lineage.tableFilter", badKindString, ""}, {"lineage.tagFilter", badKindString, ""},
+			{"privateKey", badKindObject, "keyPair"}, {"privateKey.keyName", badKindString, "keyPair"},
+			{"privateKey.userFilename", badKindString, "keyPair"}, {"privateKey.content", badKindString, "keyPair"},
+			{"privateKeyPassword", badKindString, "keyPair"},
+			{"oAuthClientConfig", badKindObject, "oauth"}, {"oAuthClientConfig.provider", badKindString, "oauth"},
+			{"oAuthClientConfig.clientId", badKindString, "oauth"}, {"oAuthClientConfig.clientSecret", badKindString, "oauth"},
+			{"oAuthClientConfig.authorityUrl", badKindString, "oauth"}, {"oAuthClientConfig.scope", badKindString, "oauth"},
+			{"oAuthClientConfig.useCertificate", badKindBool, "oauth"},
+			{"oAuthClientConfig.publicCertificateThumbprint", badKindString, "oauth"},
+			{"oAuthClientConfig.resource", badKindString, "oauth"},
 		}},
-		{"Redshift", "redshift", map[string]obj{"": rsPassword, "accessKey": rsKey}, []field{
-			{"host", str, ""}, {"port", integer, ""}, {"database", str, ""}, {"initialDatabase", str, ""},
-			{"impersonation", object, ""}, {"impersonation.enabled", boolean, ""}, {"impersonation.role", str, ""},
-			{"authenticationType", str, ""}, {"username", str, ""}, {"password", str, ""},
-			{"awsAccessKeyId", str, "accessKey"}, {"awsSecretAccessKey", str, "accessKey"},
-			{"awsRegion", str, "accessKey"},
+		{"Redshift", "redshift", map[string]badObj{"": rsPassword, "accessKey": rsKey}, []badField{
+			{"host", badKindString, ""}, {"port", badKindInt, ""}, {"database", badKindString, ""}, {"initialDatabase", badKindString, ""},
+			{"impersonation", badKindObject, ""}, {"impersonation.enabled", badKindBool, ""}, {"impersonation.role", badKindString, ""},
+			{"authenticationType", badKindString, ""}, {"username", badKindString, ""}, {"password", badKindString, ""},
+			{"awsAccessKeyId", badKindString, "accessKey"}, {"awsSecretAccessKey", badKindString, "accessKey"},
+			{"awsRegion", badKindString, "accessKey"},
 		}},
-		{"Azure Synapse Analytics", "synapse", map[string]obj{"": synPassword, "oauth": synOAuth}, []field{
-			{"host", str, ""}, {"port", integer, ""}, {"schema", str, ""}, {"database", str, ""},
-			{"metadataDelimiters", object, ""}, {"metadataDelimiters.hashDelimiter", str, ""},
-			{"metadataDelimiters.hashKeyDelimiter", str, ""}, {"metadataDelimiters.arrayDelimiter", str, ""},
-			{"authenticationType", str, ""}, {"username", str, ""}, {"password", str, ""},
-			{"impersonation", object, ""}, {"impersonation.enabled", boolean, ""}, {"impersonation.role", str, ""},
-			{"oAuthClientConfig", object, "oauth"}, {"oAuthClientConfig.clientId", str, "oauth"},
-			{"oAuthClientConfig.displayName", str, "oauth"},
-			{"oAuthClientConfig.clientSecret", str, "oauth"}, {"oAuthClientConfig.authorityUrl", str, "oauth"},
-			{"oAuthClientConfig.resource", str, "oauth"},
+		{"Azure Synapse Analytics", "synapse", map[string]badObj{"": synPassword, "oauth": synOAuth}, []badField{
+			{"host", badKindString, ""}, {"port", badKindInt, ""}, {"schema", badKindString, ""}, {"database", badKindString, ""},
+			{"metadataDelimiters", badKindObject, ""}, {"metadataDelimiters.hashDelimiter", badKindString, ""},
+			{"metadataDelimiters.hashKeyDelimiter", badKindString, ""}, {"metadataDelimiters.arrayDelimiter", badKindString, ""},
+			{"authenticationType", badKindString, ""}, {"username", badKindString, ""}, {"password", badKindString, ""},
+			{"impersonation", badKindObject, ""}, {"impersonation.enabled", badKindBool, ""}, {"impersonation.role", badKindString, ""},
+			{"oAuthClientConfig", badKindObject, "oauth"}, {"oAuthClientConfig.clientId", badKindString, "oauth"},
+			{"oAuthClientConfig.displayName", badKindString, "oauth"},
+			{"oAuthClientConfig.clientSecret", badKindString, "oauth"}, {"oAuthClientConfig.authorityUrl", badKindString, "oauth"},
+			{"oAuthClientConfig.resource", badKindString, "oauth"},
 		}},
-		{"Google BigQuery", "bigquery", map[string]obj{"": bq}, []field{
-			{"role", str, ""}, {"datasetSuffix", str, ""}, {"dataset", str, ""}, {"location", str, ""},
-			{"credential", str, ""},
+		{"Google BigQuery", "bigquery", map[string]badObj{"": bq}, []badField{
+			{"role", badKindString, ""}, {"datasetSuffix", badKindString, ""}, {"dataset", badKindString, ""}, {"location", badKindString, ""},
+			{"credential", badKindString, ""},
 		}},
-		{"Native S3", "s3", map[string]obj{"": s3Auto, "accessKey": s3Key}, []field{
-			{"name", str, ""}, {"awsAccountId", str, ""}, {"awsRegion", str, ""}, {"awsLocationRole", str, ""},
-			{"awsLocationPath", str, ""}, {"authenticationType", str, ""}, {"awsRoleToAssume", str, ""},
-			{"awsAccessKeyId", str, "accessKey"}, {"awsSecretAccessKey", str, "accessKey"},
+		{"Native S3", "s3", map[string]badObj{"": s3Auto, "accessKey": s3Key}, []badField{
+			{"name", badKindString, ""}, {"awsAccountId", badKindString, ""}, {"awsRegion", badKindString, ""}, {"awsLocationRole", badKindString, ""},
+			{"awsLocationPath", badKindString, ""}, {"authenticationType", badKindString, ""}, {"awsRoleToAssume", badKindString, ""},
+			{"awsAccessKeyId", badKindString, "accessKey"}, {"awsSecretAccessKey", badKindString, "accessKey"},
 		}},
 	}
 }
 
-// wrongValues returns values of the wrong type for a field of kind k, with a name for
+// badWrongValues returns values of the wrong type for a field of kind k, with a name for
 // each.
-func wrongValues(k int, path string) []struct {
+func badWrongValues(k int, path string) []struct {
 	name string
 	v    any
 } {
@@ -322,12 +323,12 @@ func wrongValues(k int, path string) []struct {
 		v    any
 	}
 	switch k {
-	case str:
-		out := []nv{{"number", 42}, {"boolean", true}, {"object", obj{"value": "x"}}, {"array", []any{"x"}}}
+	case badKindString:
+		out := []nv{{"number", 42}, {"boolean", true}, {"object", badObj{"value": "x"}}, {"array", []any{"x"}}}
 		if path == "credential" {
 			// The realistic mistake: the key file's JSON inlined instead of as a string.
-			var cred obj
-			if err := json.Unmarshal([]byte(bigQueryCredential), &cred); err != nil {
+			var cred badObj
+			if err := json.Unmarshal([]byte(badBigQueryCredential), &cred); err != nil {
 				panic(err)
 			}
 			out = append(out, nv{"object (the key JSON itself)", cred})
@@ -336,44 +337,44 @@ func wrongValues(k int, path string) []struct {
 			out = append(out, nv{"number (digits)", 123456789012})
 		}
 		return out
-	case integer:
-		return []nv{{"string", "443"}, {"fraction", 443.5}, {"boolean", true}, {"object", obj{"value": 443}},
+	case badKindInt:
+		return []nv{{"string", "443"}, {"fraction", 443.5}, {"boolean", true}, {"object", badObj{"value": 443}},
 			{"array", []any{443}}, {"1e400", json.RawMessage("1e400")},
 			{"99999999999999999999", json.RawMessage("99999999999999999999")},
 			{"-99999999999999999999", json.RawMessage("-99999999999999999999")}}
-	case boolean:
-		return []nv{{"string", "true"}, {"number", 1}, {"object", obj{"value": true}}, {"array", []any{true}}}
+	case badKindBool:
+		return []nv{{"string", "true"}, {"number", 1}, {"object", badObj{"value": true}}, {"array", []any{true}}}
 	default:
-		return []nv{{"string", "enabled"}, {"number", 1}, {"boolean", true}, {"array", []any{obj{}}}}
+		return []nv{{"string", "enabled"}, {"number", 1}, {"boolean", true}, {"array", []any{badObj{}}}}
 	}
 }
 
-// Corpus returns the bad-input corpus for payload bodies (POST /integrations, PUT
+// badCorpus returns the bad-input corpus for payload bodies (POST /integrations, PUT
 // /integrations/{id} and the script routes). Every call builds fresh slices.
-func Corpus() []Case {
-	c := &corpus{names: map[string]bool{}}
-	plats := platformsTable()
+func badCorpus() []badCase {
+	c := &badSet{names: map[string]bool{}}
+	plats := badPlatforms()
 	base := plats[0].bases[""] // a valid Snowflake payload
-	baseJSON := marshal(base)
+	baseJSON := badMarshal(base)
 
-	malformedJSON(c, baseJSON)
-	malformedYAML(c)
-	topLevel(c, plats)
+	badMalformedJSON(c, baseJSON)
+	badMalformedYAML(c)
+	badTopLevel(c, plats)
 	for _, p := range plats {
-		configFields(c, p)
+		badConfigFields(c, p)
 	}
-	unknownFields(c, plats)
-	sizes(c)
-	nesting(c)
-	yamlFeatures(c)
-	encodings(c, baseJSON)
-	numbers(c, plats)
-	duplicates(c)
-	contentTypes(c)
+	badUnknownFields(c, plats)
+	badSizes(c)
+	badNesting(c)
+	badYAMLFeatures(c)
+	badEncodings(c, baseJSON)
+	badNumbers(c, plats)
+	badDuplicates(c)
+	badContentTypes(c)
 	return c.cases
 }
 
-func malformedJSON(c *corpus, valid []byte) {
+func badMalformedJSON(c *badSet, valid []byte) {
 	s := string(valid)
 	c.json("json: truncated in the middle", s[:len(s)/2])
 	c.json("json: truncated before the last brace", s[:len(s)-1])
@@ -410,7 +411,7 @@ func malformedJSON(c *corpus, valid []byte) {
 	c.bad("json: truncated, no content type", "", []byte(s[:len(s)/3]))
 }
 
-func malformedYAML(c *corpus) {
+func badMalformedYAML(c *badSet) {
 	c.yaml("yaml: bad indentation", "type: Snowflake\nautoBootstrap: false\nconfig:\n    host: h.example.com\n  warehouse: w\n")
 	c.yaml("yaml: tab indentation", "type: Snowflake\nautoBootstrap: false\nconfig:\n\thost: h.example.com\n\twarehouse: w\n")
 	c.yaml("yaml: unclosed double quote", "type: \"Snowflake\nautoBootstrap: false\n")
@@ -433,21 +434,21 @@ func malformedYAML(c *corpus) {
 	c.bad("yaml: unclosed quote, text/yaml", "text/yaml", []byte("type: \"Trino\n"))
 }
 
-func topLevel(c *corpus, plats []platform) {
+func badTopLevel(c *badSet, plats []badPlatform) {
 	snow := plats[0].bases[""]
 	for _, v := range []struct {
 		name string
 		v    any
 	}{
-		{"number", 42}, {"array", []any{"Snowflake"}}, {"object", obj{"name": "Snowflake"}}, {"null", nil},
+		{"number", 42}, {"array", []any{"Snowflake"}}, {"object", badObj{"name": "Snowflake"}}, {"null", nil},
 		{"boolean", true}, {"empty string", ""}, {"lower case", "snowflake"}, {"upper case", "SNOWFLAKE"},
 		{"trailing space", "Snowflake "}, {"leading space", " Snowflake"}, {"unknown", "Oracle"},
 		{"partial name", "Azure Synapse"}, {"short key", "synapse"}, {"trailing newline", "Native S3\n"},
 		{"zero-width space", "Snow\u200bflake"},
 	} {
-		c.json("type: "+v.name, string(marshal(with(snow, "type", v.v))))
+		c.json("type: "+v.name, string(badMarshal(badWith(snow, "type", v.v))))
 	}
-	c.json("type: missing", string(marshal(without(snow, "type"))))
+	c.json("type: missing", string(badMarshal(badWithout(snow, "type"))))
 	c.yaml("type: number (yaml)", "type: 42\nautoBootstrap: false\n")
 	c.yaml("type: sequence (yaml)", "type: [Trino]\n")
 
@@ -458,28 +459,28 @@ func topLevel(c *corpus, plats []platform) {
 			v    any
 		}{
 			{"string true", "true"}, {"string false", "false"}, {"number 1", 1}, {"number 0", 0},
-			{"array", []any{false}}, {"object", obj{"value": false}},
+			{"array", []any{false}}, {"object", badObj{"value": false}},
 		} {
-			c.json(p.short+": autoBootstrap as "+v.name, string(marshal(with(b, "autoBootstrap", v.v))))
+			c.json(p.short+": autoBootstrap as "+v.name, string(badMarshal(badWith(b, "autoBootstrap", v.v))))
 		}
-		c.json(p.short+": autoBootstrap missing", string(marshal(without(b, "autoBootstrap"))))
-		c.json(p.short+": autoBootstrap null", string(marshal(with(b, "autoBootstrap", nil))))
+		c.json(p.short+": autoBootstrap missing", string(badMarshal(badWithout(b, "autoBootstrap"))))
+		c.json(p.short+": autoBootstrap null", string(badMarshal(badWith(b, "autoBootstrap", nil))))
 		for _, v := range []struct {
 			name string
 			v    any
 		}{
 			{"string", "host=h"}, {"array", []any{b["config"]}}, {"number", 1}, {"boolean", true},
-			{"null", nil}, {"empty object", obj{}},
+			{"null", nil}, {"empty object", badObj{}},
 		} {
-			c.json(p.short+": config as "+v.name, string(marshal(with(b, "config", v.v))))
+			c.json(p.short+": config as "+v.name, string(badMarshal(badWith(b, "config", v.v))))
 		}
-		c.json(p.short+": config missing", string(marshal(without(b, "config"))))
-		c.yaml(p.short+": autoBootstrap as quoted string (yaml)", toYAML(with(b, "autoBootstrap", "false")))
+		c.json(p.short+": config missing", string(badMarshal(badWithout(b, "config"))))
+		c.yaml(p.short+": autoBootstrap as quoted string (yaml)", badToYAML(badWith(b, "autoBootstrap", "false")))
 	}
 	for _, t := range []string{"Redshift", "Google BigQuery", "Native S3"} {
 		for _, p := range plats {
 			if p.typ == t {
-				c.json(p.short+": autoBootstrap true (must be false)", string(marshal(with(p.bases[""], "autoBootstrap", true))))
+				c.json(p.short+": autoBootstrap true (must be false)", string(badMarshal(badWith(p.bases[""], "autoBootstrap", true))))
 			}
 		}
 	}
@@ -493,7 +494,7 @@ func topLevel(c *corpus, plats []platform) {
 	for _, body := range []struct{ name, body string }{
 		{"empty", ""}, {"whitespace only", " \n\t\r\n "}, {"null", "null"}, {"true", "true"},
 		{"number", "42"}, {"string", `"Snowflake"`}, {"empty array", "[]"}, {"empty object", "{}"},
-		{"array of payloads", "[" + string(marshal(snow)) + "]"},
+		{"array of payloads", "[" + string(badMarshal(snow)) + "]"},
 	} {
 		c.json("body: "+body.name, body.body)
 	}
@@ -503,71 +504,71 @@ func topLevel(c *corpus, plats []platform) {
 	c.yaml("body: yaml null", "~\n")
 }
 
-func configFields(c *corpus, p platform) {
+func badConfigFields(c *badSet, p badPlatform) {
 	for _, f := range p.fields {
 		b := p.bases[f.base]
-		for _, w := range wrongValues(f.kind, f.path) {
+		for _, w := range badWrongValues(f.kind, f.path) {
 			c.json(fmt.Sprintf("%s: config.%s as %s", p.short, f.path, w.name),
-				string(marshal(with(b, "config."+f.path, w.v))))
+				string(badMarshal(badWith(b, "config."+f.path, w.v))))
 		}
 	}
 	// A few of the same mistakes in YAML.
 	b := p.bases[""]
 	first := p.fields[0].path
 	c.yaml(fmt.Sprintf("%s: config.%s as sequence (yaml)", p.short, first),
-		toYAML(with(b, "config."+first, []any{"a", "b"})))
+		badToYAML(badWith(b, "config."+first, []any{"a", "b"})))
 	c.yaml(fmt.Sprintf("%s: config.%s as mapping (yaml)", p.short, first),
-		toYAML(with(b, "config."+first, obj{"a": "b"})))
+		badToYAML(badWith(b, "config."+first, badObj{"a": "b"})))
 	c.yaml(fmt.Sprintf("%s: config as sequence (yaml)", p.short),
-		toYAML(with(b, "config", []any{b["config"]})))
+		badToYAML(badWith(b, "config", []any{b["config"]})))
 	for _, f := range p.fields {
 		switch {
-		case f.kind == integer && !strings.Contains(f.path, "."):
+		case f.kind == badKindInt && !strings.Contains(f.path, "."):
 			c.yaml(fmt.Sprintf("%s: config.%s as quoted string (yaml)", p.short, f.path),
-				toYAML(with(b, "config."+f.path, "443")))
-		case f.kind == boolean:
+				badToYAML(badWith(b, "config."+f.path, "443")))
+		case f.kind == badKindBool:
 			c.yaml(fmt.Sprintf("%s: config.%s as quoted string (yaml)", p.short, f.path),
-				toYAML(with(p.bases[f.base], "config."+f.path, "true")))
+				badToYAML(badWith(p.bases[f.base], "config."+f.path, "true")))
 		}
 	}
 }
 
-func unknownFields(c *corpus, plats []platform) {
+func badUnknownFields(c *badSet, plats []badPlatform) {
 	for _, p := range plats {
 		b := p.bases[""]
-		c.json(p.short+": unknown top-level field", string(marshal(with(b, "extra", true))))
-		c.json(p.short+": unknown config field", string(marshal(with(b, "config.extra", "x"))))
-		cfg := b["config"].(obj)
+		c.json(p.short+": unknown top-level field", string(badMarshal(badWith(b, "extra", true))))
+		c.json(p.short+": unknown config field", string(badMarshal(badWith(b, "config.extra", "x"))))
+		cfg := b["config"].(badObj)
 		first := slices.Sorted(maps.Keys(cfg))[0]
-		renamed := without(b, "config."+first)
-		renamed["config"].(obj)[strings.ToUpper(first[:1])+first[1:]] = cfg[first]
-		c.json(p.short+": config field with wrong case ("+first+")", string(marshal(renamed)))
-		c.yaml(p.short+": unknown config field (yaml)", toYAML(with(b, "config.extra", "x")))
-		c.yaml(p.short+": unknown top-level field (yaml)", toYAML(with(b, "extra", "x")))
+		renamed := badWithout(b, "config."+first)
+		renamed["config"].(badObj)[strings.ToUpper(first[:1])+first[1:]] = cfg[first]
+		c.json(p.short+": config field with wrong case ("+first+")", string(badMarshal(renamed)))
+		c.yaml(p.short+": unknown config field (yaml)", badToYAML(badWith(b, "config.extra", "x")))
+		c.yaml(p.short+": unknown top-level field (yaml)", badToYAML(badWith(b, "extra", "x")))
 		// Every nested object gets an unknown field too.
 		seen := map[string]bool{}
 		for _, f := range p.fields {
-			if f.kind != object || seen[f.path] {
+			if f.kind != badKindObject || seen[f.path] {
 				continue
 			}
 			seen[f.path] = true
 			c.json(fmt.Sprintf("%s: unknown field in config.%s", p.short, f.path),
-				string(marshal(with(p.bases[f.base], "config."+f.path+".extra", 1))))
+				string(badMarshal(badWith(p.bases[f.base], "config."+f.path+".extra", 1))))
 		}
 	}
 	snow := plats[0].bases[""]
-	c.json("unknown field: Type instead of type", string(marshal(with(without(snow, "type"), "Type", "Snowflake"))))
-	c.json("unknown field: autoBootStrap typo", string(marshal(with(without(snow, "autoBootstrap"), "autoBootStrap", false))))
-	c.json("unknown field: configuration instead of config", string(marshal(with(without(snow, "config"), "configuration", snow["config"]))))
-	c.json("unknown field: id in payload", string(marshal(with(snow, "id", "1"))))
-	c.json("unknown field: status in payload", string(marshal(with(snow, "status", "enabled"))))
+	c.json("unknown field: Type instead of type", string(badMarshal(badWith(badWithout(snow, "type"), "Type", "Snowflake"))))
+	c.json("unknown field: autoBootStrap typo", string(badMarshal(badWith(badWithout(snow, "autoBootstrap"), "autoBootStrap", false))))
+	c.json("unknown field: configuration instead of config", string(badMarshal(badWith(badWithout(snow, "config"), "configuration", snow["config"]))))
+	c.json("unknown field: id in payload", string(badMarshal(badWith(snow, "id", "1"))))
+	c.json("unknown field: status in payload", string(badMarshal(badWith(snow, "status", "enabled"))))
 	c.json("unknown field: trino extra", `{"type":"Trino","extra":1}`)
 	c.json("unknown field: __proto__", `{"type":"Trino","__proto__":{"admin":true}}`)
 }
 
-// sized returns a JSON payload of exactly n bytes: a Trino payload with an unknown
+// badSized returns a JSON payload of exactly n bytes: a Trino payload with an unknown
 // field (so it is a 400 whatever the size), padded with whitespace between tokens.
-func sized(n int) []byte {
+func badSized(n int) []byte {
 	head, tail := `{"type":"Trino",`, `"unknownField":true}`
 	pad := n - len(head) - len(tail)
 	var b bytes.Buffer
@@ -584,24 +585,24 @@ func sized(n int) []byte {
 	return b.Bytes()
 }
 
-// longValue returns a Snowflake payload of exactly n bytes whose host is long.
-func longValue(n int) []byte {
+// badLongValue returns a Snowflake payload of exactly n bytes whose host is long.
+func badLongValue(n int) []byte {
 	head := `{"type":"Snowflake","autoBootstrap":false,"config":{"warehouse":"w","database":"d","authenticationType":"userPassword","username":"u","password":"p","host":"`
 	tail := `"}}`
 	return []byte(head + strings.Repeat("a", n-len(head)-len(tail)) + tail)
 }
 
-func sizes(c *corpus) {
-	c.add("size: 1 MiB + 1 byte (whitespace JSON)", JSON, sized(MaxBody+1), 413)
-	c.add("size: 4 MiB value", JSON, longValue(4*MaxBody), 413)
-	c.add("size: 2 MiB, no content type", "", sized(2*MaxBody), 413)
-	c.add("size: 2 MiB yaml", YAML, []byte("type: Trino\nextra: \""+strings.Repeat("x", 2*MaxBody)+"\"\n"), 413)
-	c.bad("size: exactly 1 MiB of whitespace-heavy JSON (unknown field: 400, not 413)", JSON, sized(MaxBody))
-	c.bad("size: 1 MiB - 1 byte of whitespace-heavy JSON (unknown field: 400, not 413)", JSON, sized(MaxBody-1))
-	c.bad("size: just under 1 MiB host value (400, not 413)", JSON, longValue(MaxBody-16))
+func badSizes(c *badSet) {
+	c.add("size: 1 MiB + 1 byte (whitespace JSON)", badJSON, badSized(badMaxBody+1), 413)
+	c.add("size: 4 MiB value", badJSON, badLongValue(4*badMaxBody), 413)
+	c.add("size: 2 MiB, no content type", "", badSized(2*badMaxBody), 413)
+	c.add("size: 2 MiB yaml", badYAML, []byte("type: Trino\nextra: \""+strings.Repeat("x", 2*badMaxBody)+"\"\n"), 413)
+	c.bad("size: exactly 1 MiB of whitespace-heavy JSON (unknown field: 400, not 413)", badJSON, badSized(badMaxBody))
+	c.bad("size: 1 MiB - 1 byte of whitespace-heavy JSON (unknown field: 400, not 413)", badJSON, badSized(badMaxBody-1))
+	c.bad("size: just under 1 MiB host value (400, not 413)", badJSON, badLongValue(badMaxBody-16))
 }
 
-func nesting(c *corpus) {
+func badNesting(c *badSet) {
 	const depth = 10000
 	c.json("nesting: 10k arrays at top level", strings.Repeat("[", depth)+strings.Repeat("]", depth))
 	c.json("nesting: 10k objects at top level", strings.Repeat(`{"a":`, depth)+"1"+strings.Repeat("}", depth))
@@ -621,7 +622,7 @@ func nesting(c *corpus) {
 	c.yaml("nesting: 500 block mappings (yaml)", b.String())
 }
 
-func yamlFeatures(c *corpus) {
+func badYAMLFeatures(c *badSet) {
 	// Billion laughs: nine levels of nine aliases; expanded, 9^9 strings.
 	var b strings.Builder
 	b.WriteString("type: Trino\n")
@@ -656,7 +657,7 @@ func yamlFeatures(c *corpus) {
 	c.yaml("yaml: duplicate config key", "type: Native S3\nautoBootstrap: false\nconfig:\n  name: a\n  name: b\n")
 }
 
-func encodings(c *corpus, valid []byte) {
+func badEncodings(c *badSet, valid []byte) {
 	c.json("utf8: invalid byte in a key", "{\"ty\xffpe\":\"Trino\"}")
 	c.json("utf8: invalid byte in type", "{\"type\":\"Trino\xff\"}")
 	c.json("utf8: invalid byte in config.host", "{\"type\":\"Snowflake\",\"autoBootstrap\":false,\"config\":{\"host\":\"h\xc3\x28.example.com\"}}")
@@ -666,8 +667,8 @@ func encodings(c *corpus, valid []byte) {
 	c.json("utf8: escaped lone surrogate in host", `{"type":"Snowflake","autoBootstrap":false,"config":{"host":"h\ud800.example.com","warehouse":"w","database":"d","authenticationType":"userPassword","username":"u","password":"p"}}`)
 	c.yaml("utf8: invalid byte in a yaml key", "ty\xfepe: Trino\n")
 	c.yaml("utf8: invalid byte in a yaml value", "type: Snowflake\nautoBootstrap: false\nconfig:\n  host: \"h\xff\"\n")
-	c.bad("utf8: UTF-16LE with BOM", JSON, utf16le(`{"type":"Trino"}`))
-	c.bad("utf8: UTF-16BE with BOM", JSON, utf16be(`{"type":"Trino"}`))
+	c.bad("utf8: UTF-16LE with BOM", badJSON, badUTF16LE(`{"type":"Trino"}`))
+	c.bad("utf8: UTF-16BE with BOM", badJSON, badUTF16BE(`{"type":"Trino"}`))
 	c.json("utf8: Latin-1 byte in password", "{\"type\":\"Snowflake\",\"autoBootstrap\":false,\"config\":{\"password\":\"caf\xe9\"}}")
 
 	c.json("nul: raw NUL in type", "{\"type\":\"Tri\x00no\"}")
@@ -675,7 +676,7 @@ func encodings(c *corpus, valid []byte) {
 	c.json("nul: raw NUL after the body", "{\"type\":\"Trino\"}\x00")
 	c.json("nul: raw NUL before the body", "\x00{\"type\":\"Trino\"}")
 	c.json("nul: escaped NUL in type", `{"type":"Trino\u0000"}`)
-	c.json("nul: escaped NUL in config.host", sfHost(`h\u0000.example.com`))
+	c.json("nul: escaped NUL in config.host", badSfHost(`h\u0000.example.com`))
 	c.json("nul: escaped NUL in a key", `{"type\u0000":"Trino"}`)
 	c.yaml("nul: raw NUL in yaml", "type: Tri\x00no\n")
 	c.yaml("nul: escaped NUL in yaml", "type: \"Trino\\0\"\n")
@@ -687,11 +688,11 @@ func encodings(c *corpus, valid []byte) {
 		{"bidi right-to-left override", `h\u202emoc.example.com`}, {"bidi isolate", `h\u2066x\u2069.example.com`},
 		{"zero-width joiner", `h\u200d.example.com`}, {"BOM inside", `h\ufeff.example.com`},
 	} {
-		c.json("control: "+cc.name+" in config.host", sfHost(cc.val))
+		c.json("control: "+cc.name+" in config.host", badSfHost(cc.val))
 	}
-	c.json("control: newline in config.database", sfField("database", `IMMUTA\n;DROP DATABASE X`))
-	c.json("control: newline in config.warehouse", sfField("warehouse", `W\nGO`))
-	c.json("control: escape in config.username", sfField("username", `u\u001b[2J`))
+	c.json("control: newline in config.database", badSfField("database", `IMMUTA\n;DROP DATABASE X`))
+	c.json("control: newline in config.warehouse", badSfField("warehouse", `W\nGO`))
+	c.json("control: escape in config.username", badSfField("username", `u\u001b[2J`))
 	c.json("control: bidi override in type", `{"type":"Snow\u202eflake"}`)
 	c.json("control: bidi override in a key", `{"type":"Trino","\u202eepyt":"x"}`)
 	c.json("control: newline in type", `{"type":"Trino\n"}`)
@@ -704,11 +705,11 @@ func encodings(c *corpus, valid []byte) {
 	c.yaml("bom: BOM then yaml with unknown field", "\ufefftype: Trino\nx: 1\n")
 }
 
-// sfHost returns a Snowflake payload (JSON text) whose host is the JSON string body
+// badSfHost returns a Snowflake payload (JSON text) whose host is the JSON string body
 // val (escapes allowed).
-func sfHost(val string) string { return sfField("host", val) }
+func badSfHost(val string) string { return badSfField("host", val) }
 
-func sfField(name, val string) string {
+func badSfField(name, val string) string {
 	fields := map[string]string{"host": "h.snowflakecomputing.com", "warehouse": "W", "database": "D", "username": "U"}
 	fields[name] = val
 	return fmt.Sprintf(`{"type":"Snowflake","autoBootstrap":false,"config":{"host":"%s","warehouse":"%s","database":"%s",`+
@@ -716,7 +717,7 @@ func sfField(name, val string) string {
 		fields["host"], fields["warehouse"], fields["database"], fields["username"])
 }
 
-func utf16le(s string) []byte {
+func badUTF16LE(s string) []byte {
 	out := []byte{0xff, 0xfe}
 	for _, r := range s {
 		out = append(out, byte(r), byte(r>>8))
@@ -724,7 +725,7 @@ func utf16le(s string) []byte {
 	return out
 }
 
-func utf16be(s string) []byte {
+func badUTF16BE(s string) []byte {
 	out := []byte{0xfe, 0xff}
 	for _, r := range s {
 		out = append(out, byte(r>>8), byte(r))
@@ -732,7 +733,7 @@ func utf16be(s string) []byte {
 	return out
 }
 
-func numbers(c *corpus, plats []platform) {
+func badNumbers(c *badSet, plats []badPlatform) {
 	for _, p := range plats[:3] {
 		b := p.bases[""]
 		for _, v := range []struct{ name, raw string }{
@@ -740,20 +741,20 @@ func numbers(c *corpus, plats []platform) {
 			{"-0", "-0.0"}, {"1e-400", "1e-400"},
 		} {
 			c.json(fmt.Sprintf("%s: config.port %s", p.short, v.name),
-				string(marshal(with(b, "config.port", json.RawMessage(v.raw)))))
+				string(badMarshal(badWith(b, "config.port", json.RawMessage(v.raw)))))
 		}
 	}
 	snow := plats[0].bases[""]
 	for _, raw := range []string{"0", "1001", "-5", "1e400", "2147483648"} {
 		c.json("snowflake: config.lineage.ingestBatchSize "+raw,
-			string(marshal(with(snow, "config.lineage.ingestBatchSize", json.RawMessage(raw)))))
+			string(badMarshal(badWith(snow, "config.lineage.ingestBatchSize", json.RawMessage(raw)))))
 	}
 	for _, raw := range []string{"1e400", "99999999999999999999", ".inf", ".nan", "0x1BB0000000000000000", "443.5"} {
-		c.yaml("snowflake: config.port "+raw+" (yaml)", toYAML(with(snow, "config.port", json.RawMessage(raw))))
+		c.yaml("snowflake: config.port "+raw+" (yaml)", badToYAML(badWith(snow, "config.port", json.RawMessage(raw))))
 	}
 }
 
-func duplicates(c *corpus) {
+func badDuplicates(c *badSet) {
 	c.json("duplicate: type twice, same value", `{"type":"Trino","type":"Trino"}`)
 	c.json("duplicate: type twice, different values", `{"type":"Snowflake","type":"Trino"}`)
 	c.json("duplicate: autoBootstrap twice", `{"type":"Redshift","autoBootstrap":true,"autoBootstrap":false,"config":{}}`)
@@ -763,7 +764,7 @@ func duplicates(c *corpus) {
 	c.json("duplicate: keys equal after unescaping", `{"type":"Trino","typ\u0065":"Trino"}`)
 }
 
-func contentTypes(c *corpus) {
+func badContentTypes(c *badSet) {
 	c.bad("content type: text/html with an HTML body", "text/html", []byte("<!doctype html><html><body><p>type: Trino</p></body></html>"))
 	c.bad("content type: application/xml with an XML body", "application/xml",
 		[]byte(`<?xml version="1.0"?><integration><type>Trino</type></integration>`))
@@ -771,21 +772,21 @@ func contentTypes(c *corpus) {
 		[]byte(`<integration type="Snowflake"><config><host>h</host></config></integration>`))
 	c.bad("content type: form-urlencoded", "application/x-www-form-urlencoded", []byte("type=Trino"))
 	c.bad("content type: multipart without boundary", "multipart/form-data", []byte("--x\r\n\r\ntype=Trino\r\n--x--\r\n"))
-	c.bad("content type: YAML body labelled application/json", JSON, []byte("type: Trino\n"))
+	c.bad("content type: YAML body labelled application/json", badJSON, []byte("type: Trino\n"))
 	c.bad("content type: octet-stream garbage", "application/octet-stream", []byte{0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a})
-	c.bad("content type: gzip bytes as JSON", JSON, []byte{0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0xff})
+	c.bad("content type: gzip bytes as JSON", badJSON, []byte{0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0xff})
 	c.bad("no content type: HTML body", "", []byte("<html><body>hi</body></html>"))
 	c.bad("no content type: XML body", "", []byte(`<?xml version="1.0"?><integration/>`))
 }
 
-// DeleteBodies returns bad bodies for DELETE /integrations/{id} (the optional
+// badDeleteBodies returns bad bodies for DELETE /integrations/{id} (the optional
 // privileged-credentials object). Each must be refused with Status whatever the
 // integration, before any credential rule applies.
-func DeleteBodies() []Case {
-	c := &corpus{names: map[string]bool{}}
-	valid := obj{"authenticationType": "userPassword", "username": "taylor@snowflake.com",
+func badDeleteBodies() []badCase {
+	c := &badSet{names: map[string]bool{}}
+	valid := badObj{"authenticationType": "userPassword", "username": "taylor@snowflake.com",
 		"password": "abc1234", "role": "ACCOUNTADMIN"}
-	s := string(marshal(valid))
+	s := string(badMarshal(valid))
 	c.json("delete json: truncated", s[:len(s)/2])
 	c.json("delete json: trailing garbage", s+"x")
 	c.json("delete json: single quotes", `{'username':'u'}`)
@@ -799,21 +800,21 @@ func DeleteBodies() []Case {
 		path string
 		kind int
 	}{
-		{"authenticationType", str}, {"username", str}, {"password", str}, {"role", str},
-		{"privateKeyPassword", str}, {"privateKey", object}, {"oAuthClientConfig", object},
+		{"authenticationType", badKindString}, {"username", badKindString}, {"password", badKindString}, {"role", badKindString},
+		{"privateKeyPassword", badKindString}, {"privateKey", badKindObject}, {"oAuthClientConfig", badKindObject},
 	} {
-		for _, w := range wrongValues(f.kind, f.path) {
-			c.json(fmt.Sprintf("delete: %s as %s", f.path, w.name), string(marshal(with(valid, f.path, w.v))))
+		for _, w := range badWrongValues(f.kind, f.path) {
+			c.json(fmt.Sprintf("delete: %s as %s", f.path, w.name), string(badMarshal(badWith(valid, f.path, w.v))))
 		}
 	}
-	c.json("delete: privateKey.content as number", string(marshal(with(valid, "privateKey", obj{"keyName": "PRIV_KEY_FILE", "content": 1}))))
-	c.json("delete: unknown field", string(marshal(with(valid, "extra", true))))
-	c.json("delete: unknown field in privateKey", string(marshal(with(valid, "privateKey", obj{"extra": 1}))))
-	c.json("delete: config wrapper", string(marshal(obj{"config": valid})))
+	c.json("delete: privateKey.content as number", string(badMarshal(badWith(valid, "privateKey", badObj{"keyName": "PRIV_KEY_FILE", "content": 1}))))
+	c.json("delete: unknown field", string(badMarshal(badWith(valid, "extra", true))))
+	c.json("delete: unknown field in privateKey", string(badMarshal(badWith(valid, "privateKey", badObj{"extra": 1}))))
+	c.json("delete: config wrapper", string(badMarshal(badObj{"config": valid})))
 	c.json("delete: invalid UTF-8", "{\"username\":\"u\xff\"}")
 	c.json("delete: NUL byte", "{\"username\":\"u\x00\"}")
 	c.json("delete: 10k nested arrays", strings.Repeat("[", 10000)+strings.Repeat("]", 10000))
 	c.bad("delete content type: XML", "application/xml", []byte(`<credentials><username>u</username></credentials>`))
-	c.add("delete size: 1 MiB + 1 byte", JSON, []byte(`{"password":"`+strings.Repeat("p", MaxBody+1-len(`{"password":""}`))+`"}`), 413)
+	c.add("delete size: 1 MiB + 1 byte", badJSON, []byte(`{"password":"`+strings.Repeat("p", badMaxBody+1-len(`{"password":""}`))+`"}`), 413)
 	return c.cases
 }

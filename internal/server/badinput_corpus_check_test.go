@@ -1,4 +1,4 @@
-package badinput
+package server
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"github.com/openintegrations/integrations/platforms"
 )
 
-func checkSet(t *testing.T, cases []Case, min int) {
+func checkBadSet(t *testing.T, cases []badCase, min int) {
 	t.Helper()
 	if len(cases) < min {
 		t.Errorf("%d cases, want at least %d", len(cases), min)
@@ -24,24 +24,24 @@ func checkSet(t *testing.T, cases []Case, min int) {
 		}
 		seen[c.Name] = true
 		switch {
-		case len(c.Body) > MaxBody && c.Status != 413:
+		case len(c.Body) > badMaxBody && c.Status != 413:
 			t.Errorf("%s: %d bytes, status %d, want 413", c.Name, len(c.Body), c.Status)
-		case len(c.Body) <= MaxBody && c.Status != 400:
+		case len(c.Body) <= badMaxBody && c.Status != 400:
 			t.Errorf("%s: %d bytes, status %d, want 400", c.Name, len(c.Body), c.Status)
 		}
 	}
 }
 
-func TestCorpus(t *testing.T) {
-	cases := Corpus()
-	checkSet(t, cases, 150)
+func TestBadInputCases(t *testing.T) {
+	cases := badCorpus()
+	checkBadSet(t, cases, 150)
 	t.Logf("%d cases", len(cases))
 	var over, atLimit, nested, alias bool
 	for _, c := range cases {
-		if len(c.Body) > MaxBody {
+		if len(c.Body) > badMaxBody {
 			over = true
 		}
-		if len(c.Body) == MaxBody {
+		if len(c.Body) == badMaxBody {
 			atLimit = true
 		}
 		if bytes.Contains(c.Body, []byte(strings.Repeat("[", 10000))) {
@@ -55,35 +55,35 @@ func TestCorpus(t *testing.T) {
 		t.Errorf("missing a case: over 1 MiB %v, exactly 1 MiB %v, 10k nesting %v, alias bomb %v", over, atLimit, nested, alias)
 	}
 	// Fresh slices on every call: a test may modify a body.
-	a, b := Corpus(), Corpus()
+	a, b := badCorpus(), badCorpus()
 	a[0].Body[0] ^= 0xff
 	if bytes.Equal(a[0].Body, b[0].Body) {
 		t.Error("Corpus() shares bodies between calls")
 	}
 }
 
-func TestDeleteBodies(t *testing.T) {
-	cases := DeleteBodies()
-	checkSet(t, cases, 20)
+func TestBadInputDeleteBodies(t *testing.T) {
+	cases := badDeleteBodies()
+	checkBadSet(t, cases, 20)
 	big := false
 	for _, c := range cases {
-		big = big || len(c.Body) > MaxBody
+		big = big || len(c.Body) > badMaxBody
 	}
 	if !big {
 		t.Error("no body over 1 MiB")
 	}
 }
 
-// TestCorpusRefusedByDecoder runs each payload case through the payload decoder the
+// TestBadInputRefusedByDecoder runs each payload case through the payload decoder the
 // server uses: every case the decoder sees as the server would (JSON or YAML, sniffed)
 // must be refused, so a case never passes for a reason other than the one it names.
-func TestCorpusRefusedByDecoder(t *testing.T) {
-	for _, c := range Corpus() {
+func TestBadInputRefusedByDecoder(t *testing.T) {
+	for _, c := range badCorpus() {
 		if c.Status != 400 {
 			continue
 		}
 		switch c.ContentType {
-		case JSON, YAML, "application/x-yaml", "text/yaml", "":
+		case badJSON, badYAML, "application/x-yaml", "text/yaml", "":
 		default:
 			continue // refused by its content type, which the decoder does not see
 		}
@@ -96,22 +96,22 @@ func TestCorpusRefusedByDecoder(t *testing.T) {
 	}
 }
 
-// TestBasesAreValid checks the base payloads the wrong-type cases mutate: each case has
+// TestBadInputBasesAreValid checks the base payloads the wrong-type cases mutate: each case has
 // exactly the one fault it names.
-func TestBasesAreValid(t *testing.T) {
-	for _, p := range platformsTable() {
+func TestBadInputBasesAreValid(t *testing.T) {
+	for _, p := range badPlatforms() {
 		for name, b := range p.bases {
-			if _, err := platforms.Decode(marshal(b), p.short+"/"+name); err != nil {
+			if _, err := platforms.Decode(badMarshal(b), p.short+"/"+name); err != nil {
 				t.Errorf("%s base %q is invalid: %v", p.short, name, err)
 			}
-			if _, err := platforms.Decode([]byte(toYAML(b)), p.short+"/"+name+".yaml"); err != nil {
-				t.Errorf("%s base %q as YAML is invalid: %v\n%s", p.short, name, err, toYAML(b))
+			if _, err := platforms.Decode([]byte(badToYAML(b)), p.short+"/"+name+".yaml"); err != nil {
+				t.Errorf("%s base %q as YAML is invalid: %v\n%s", p.short, name, err, badToYAML(b))
 			}
 		}
 		// Every config field of the type is mutated.
 		cfg := map[string]bool{}
 		for _, b := range p.bases {
-			for k := range b["config"].(obj) {
+			for k := range b["config"].(badObj) {
 				cfg[k] = true
 			}
 		}
@@ -124,9 +124,9 @@ func TestBasesAreValid(t *testing.T) {
 	}
 }
 
-// TestEveryConfigFieldCovered ties the field table to the config structs' JSON fields.
-func TestEveryConfigFieldCovered(t *testing.T) {
-	for _, p := range platformsTable() {
+// TestBadInputEveryConfigFieldCovered ties the field table to the config structs' JSON fields.
+func TestBadInputEveryConfigFieldCovered(t *testing.T) {
+	for _, p := range badPlatforms() {
 		plat, err := platforms.Lookup(p.typ)
 		if err != nil {
 			t.Fatal(err)
