@@ -2,6 +2,10 @@
 // registry of platforms, strict decoding and validation of their payloads, the typed
 // config of each type (one file per platform), the dialect quoting functions, and the
 // object model from which the script engine (package render) builds SQL.
+//
+// It is the bottom of the engine: it imports nothing of the module, and never
+// net/http, database/sql or os/exec. Platform's doc comment is the checklist of adding
+// a platform.
 package platforms
 
 import (

@@ -7,6 +7,10 @@
 // ordered objects a create makes); every object is rendered through the templates
 // "<kind>.create", "<kind>.drop" and "<kind>.alter" of templates/<platform>/; every
 // statement is then checked by package sqlcheck before the script is returned.
+//
+// It is the public library with platforms, templates and render/sqlcheck: it must never
+// import net/http, database/sql, os/exec or any internal package (internal/deps_test.go
+// checks its whole dependency graph).
 package render
 
 import (

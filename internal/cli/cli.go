@@ -1,6 +1,9 @@
 // Package cli implements the `integrations` command: render, check, platforms, serve
 // and keys (SCRIPTS.md section 7). It is a thin front end over packages platforms, render and
 // sqlcheck; Run is the whole program, so tests drive it without building the binary.
+// It owns the command line only: flags, usage, exit codes (through apierr.Classify, as
+// the server) and output files. It must never be imported by the engine or the server;
+// it reads the environment only through the Env it is given.
 package cli
 
 import (

@@ -4,6 +4,11 @@
 // it. It is thin: payloads are decoded and validated by package platforms, scripts come
 // from package render, statuses move only as package lifecycle allows, persistence is a
 // store.Store and platforms are reached through connector.Connector.
+//
+// It owns the HTTP contract: routes.go is the one routing table, errors.go the one error
+// adapter (apierr.Classify for everything without its own status), queue.go and
+// worker.go the job queue with leases. It must never import internal/cli, and nothing
+// of the engine imports it.
 package server
 
 import (
