@@ -8,6 +8,8 @@ import (
 )
 
 // BigQuery is the config of the "Google BigQuery" type.
+// Like every config type, it lists the seed's fields one per line with their JSON
+// names, so config types look alike by nature.
 type BigQuery struct {
 	Role          string `json:"role"`
 	DatasetSuffix string `json:"datasetSuffix"`
@@ -30,9 +32,13 @@ type serviceAccount struct {
 
 func (c *BigQuery) account() (serviceAccount, error) {
 	var sa serviceAccount
-	err := json.Unmarshal(escapeControlInStrings(c.Credential), &sa)
+	err := json.Unmarshal(c.CredentialJSON(), &sa)
 	return sa, err
 }
+
+// CredentialJSON returns config.credential as strict JSON: the connector reads the key
+// through it, so the two read the same document.
+func (c *BigQuery) CredentialJSON() []byte { return escapeControlInStrings(c.Credential) }
 
 // escapeControlInStrings escapes raw control characters inside the JSON strings of doc.
 // A key file pasted into a JSON string often ends up with real line breaks in its
@@ -119,6 +125,8 @@ func (c *BigQuery) UniqueKeys() []Unique {
 func (c *BigQuery) ImpersonationEnabled() bool { return false }
 
 // S3 is the config of the "Native S3" type.
+// Like every config type, it lists the seed's fields one per line with their JSON
+// names, so config types look alike by nature.
 type S3 struct {
 	Name               string `json:"name"`
 	AWSAccountID       string `json:"awsAccountId"`

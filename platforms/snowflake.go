@@ -420,15 +420,18 @@ var sfUnquotedRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
 // identifier, else unchanged. Models hold canonical names so that edits compare the
 // objects Snowflake has, not spellings.
 func sfCanon(name string) string {
-	if sfUnquoted(name) {
+	if SnowflakeUnquoted(name) {
 		return strings.ToUpper(name)
 	}
 	return name
 }
 
-// sfUnquoted is sfUnquotedRE.MatchString without the regexp engine (it runs for every
-// identifier of every script; FuzzSnowflakeQuoting checks that the two agree).
-func sfUnquoted(name string) bool {
+// SnowflakeUnquoted reports whether name is an unquoted Snowflake identifier: a letter
+// or _, then letters, digits, _ or $
+// (https://docs.snowflake.com/en/sql-reference/identifiers-syntax). It is
+// sfUnquotedRE.MatchString without the regexp engine (it runs for every identifier of
+// every script; FuzzSnowflakeQuoting checks that the two agree).
+func SnowflakeUnquoted(name string) bool {
 	if name == "" {
 		return false
 	}

@@ -395,8 +395,8 @@ func FuzzSnowflakeQuoting(f *testing.F) {
 	f.Add("_")
 	f.Fuzz(func(t *testing.T, s string) {
 		checkSnowflakeRoundTrip(t, s)
-		if sfUnquoted(s) != sfUnquotedRE.MatchString(s) {
-			t.Fatalf("sfUnquoted(%q) = %v, regexp says %v", s, sfUnquoted(s), !sfUnquoted(s))
+		if SnowflakeUnquoted(s) != sfUnquotedRE.MatchString(s) {
+			t.Fatalf("SnowflakeUnquoted(%q) = %v, regexp says %v", s, SnowflakeUnquoted(s), !SnowflakeUnquoted(s))
 		}
 		if utf8.ValidString(s) && !hasControl(s) {
 			if _, err := SnowflakeStr(s); err != nil {

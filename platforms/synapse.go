@@ -407,12 +407,17 @@ func SynapseUnquoteIdent(q string) (string, error) {
 	if len(q) < 2 || q[0] != '[' || q[len(q)-1] != ']' {
 		return "", fmt.Errorf("not a bracketed identifier: %q", q)
 	}
-	in := q[1 : len(q)-1]
+	return undouble(q[1:len(q)-1], ']', q)
+}
+
+// undouble returns in, the inside of the quoted q, with each doubled c made single; a
+// lone c is an error.
+func undouble(in string, c byte, q string) (string, error) {
 	var b strings.Builder
 	for i := 0; i < len(in); i++ {
-		if in[i] == ']' {
-			if i+1 >= len(in) || in[i+1] != ']' {
-				return "", fmt.Errorf("unescaped ] in %q", q)
+		if in[i] == c {
+			if i+1 >= len(in) || in[i+1] != c {
+				return "", fmt.Errorf("unescaped %c in %q", c, q)
 			}
 			i++
 		}
@@ -426,18 +431,7 @@ func SynapseUnquoteStr(q string) (string, error) {
 	if len(q) < 3 || q[:2] != "N'" || q[len(q)-1] != '\'' {
 		return "", fmt.Errorf("not an N'...' literal: %q", q)
 	}
-	in := q[2 : len(q)-1]
-	var b strings.Builder
-	for i := 0; i < len(in); i++ {
-		if in[i] == '\'' {
-			if i+1 >= len(in) || in[i+1] != '\'' {
-				return "", fmt.Errorf("unescaped ' in %q", q)
-			}
-			i++
-		}
-		b.WriteByte(in[i])
-	}
-	return b.String(), nil
+	return undouble(q[2:len(q)-1], '\'', q)
 }
 
 // SystemUser is the system account (login and user) the integration signs in as after

@@ -191,7 +191,7 @@ func bqSecrets(p *platforms.Payload, sys Credentials, s *bqSession) []string {
 	out := Secrets(p, sys)
 	if c, ok := bqConfig(p); ok {
 		var k bqKey
-		if json.Unmarshal(bqEscapeControl(c.Credential), &k) == nil && k.PrivateKey != "" {
+		if json.Unmarshal(c.CredentialJSON(), &k) == nil && k.PrivateKey != "" {
 			out = append(out, k.PrivateKey)
 			for _, line := range strings.Split(k.PrivateKey, "\n") {
 				if line = strings.TrimSpace(line); len(line) >= 16 && !strings.HasPrefix(line, "-----") {
@@ -202,32 +202,6 @@ func bqSecrets(p *platforms.Payload, sys Credentials, s *bqSession) []string {
 	}
 	if s != nil && s.token != "" {
 		out = append(out, s.token)
-	}
-	return out
-}
-
-// bqEscapeControl escapes raw control characters inside the JSON strings of doc: a key
-// pasted into a JSON string often has real line breaks in its private_key, which mean
-// what their escapes mean (platforms.BigQuery accepts them too).
-func bqEscapeControl(doc string) []byte {
-	out := make([]byte, 0, len(doc)+16)
-	inString, escaped := false, false
-	for i := 0; i < len(doc); i++ {
-		ch := doc[i]
-		switch {
-		case !inString:
-			inString = ch == '"'
-		case escaped:
-			escaped = false
-		case ch == '\\':
-			escaped = true
-		case ch == '"':
-			inString = false
-		case ch < 0x20:
-			out = append(out, fmt.Sprintf("\\u%04x", ch)...)
-			continue
-		}
-		out = append(out, ch)
 	}
 	return out
 }
@@ -263,7 +237,7 @@ func (t bqCtxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // session signs in as the key's service account.
 func (b *BigQuery) session(ctx context.Context, c *platforms.BigQuery) (*bqSession, error) {
-	doc := bqEscapeControl(c.Credential)
+	doc := c.CredentialJSON()
 	var k bqKey
 	if err := json.Unmarshal(doc, &k); err != nil || k.Type != "service_account" || k.ClientEmail == "" || k.ProjectID == "" {
 		return nil, errors.New("config.credential is not a service-account key JSON document with type service_account, project_id, client_email and private_key; download a JSON key of the service account (IAM & Admin > Service Accounts > the account > Keys > Add key > Create new key > JSON) and put its contents in config.credential")

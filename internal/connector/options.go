@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/openintegrations/integrations/internal/egress"
+	"github.com/openintegrations/integrations/platforms"
 )
 
 // Options configure the live connectors (NewSnowflake, NewRedshift, NewSynapse,
@@ -71,14 +72,8 @@ func CheckTableGrantsRolePrefix(prefix string) error {
 	if len(prefix) > maxTableGrantsRolePrefix {
 		return &PrefixError{prefix, fmt.Sprintf("is longer than %d characters", maxTableGrantsRolePrefix)}
 	}
-	for i := 0; i < len(prefix); i++ {
-		c := prefix[i]
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c == '_':
-		case i > 0 && (c >= '0' && c <= '9' || c == '$'):
-		default:
-			return &PrefixError{prefix, "is not the start of an unquoted Snowflake identifier (a letter or _, then letters, digits, _ or $)"}
-		}
+	if !platforms.SnowflakeUnquoted(prefix) {
+		return &PrefixError{prefix, "is not the start of an unquoted Snowflake identifier (a letter or _, then letters, digits, _ or $)"}
 	}
 	return nil
 }

@@ -45,18 +45,27 @@ func ShapeNames(d Dialect) []string {
 // allowed) and returns the name of the shape that accepted it. The error is an *Error
 // with a position in sql.
 func CheckStatement(d Dialect, sql string) (shape string, err error) {
-	g, gerr := grammarFor(d)
-	if !d.valid() {
-		return "", errAt(startPos, "unknown dialect %q", string(d))
+	g, e := grammarOf(d)
+	if e != nil {
+		return "", e
 	}
-	if gerr != nil {
-		return "", errAt(startPos, "internal error: invalid shape list: %v", gerr)
-	}
-	shape, e := g.checkStatement(sql)
+	shape, e = g.checkStatement(sql)
 	if e != nil {
 		return "", e
 	}
 	return shape, nil
+}
+
+// grammarOf returns the compiled grammar of d, or the error a check in d reports.
+func grammarOf(d Dialect) (*grammar, *Error) {
+	g, gerr := grammarFor(d)
+	if !d.valid() {
+		return nil, errAt(startPos, "unknown dialect %q", string(d))
+	}
+	if gerr != nil {
+		return nil, errAt(startPos, "internal error: invalid shape list: %v", gerr)
+	}
+	return g, nil
 }
 
 func (g *grammar) checkStatement(sql string) (string, *Error) {
@@ -73,12 +82,9 @@ func (g *grammar) checkStatement(sql string) (string, *Error) {
 // fails here, as a connector statement fails CheckStatement. The error is an *Error
 // with a position in sql.
 func CheckConnector(d Dialect, sql string) (shape string, err error) {
-	g, gerr := grammarFor(d)
-	if !d.valid() {
-		return "", errAt(startPos, "unknown dialect %q", string(d))
-	}
-	if gerr != nil {
-		return "", errAt(startPos, "internal error: invalid shape list: %v", gerr)
+	g, e := grammarOf(d)
+	if e != nil {
+		return "", e
 	}
 	st, e := g.single(sql)
 	if e != nil {

@@ -196,11 +196,17 @@ func (m *matcher) execOK(lit string) bool {
 		return false
 	}
 	stmts, _ := splitTokens(m.g.d, inner, 0, toks)
-	if len(stmts) != 1 {
+	return len(stmts) == 1 && m.nested(stmts[0].Tokens, false)
+}
+
+// nested reports whether toks, a statement (or, block, a $$ body) inside the one being
+// matched, is accepted, at most maxExecDepth levels down.
+func (m *matcher) nested(toks []Token, block bool) bool {
+	if m.depth >= maxExecDepth {
 		return false
 	}
-	sub := matcher{g: m.g, toks: stmts[0].Tokens, depth: m.depth + 1}
-	_, ok = sub.match()
+	sub := matcher{g: m.g, toks: toks, depth: m.depth + 1, block: block}
+	_, ok := sub.match()
 	return ok
 }
 
@@ -229,12 +235,7 @@ func (m *matcher) blockOK(body string) bool {
 		return false
 	}
 	toks, ok := blockTokens(m.g.d, body)
-	if !ok {
-		return false
-	}
-	sub := matcher{g: m.g, toks: toks, depth: m.depth + 1, block: true}
-	_, ok = sub.match()
-	return ok
+	return ok && m.nested(toks, true)
 }
 
 // unquoteString returns the content of a string literal token of dialect d.

@@ -12,6 +12,9 @@ func redshiftStrings(n int) string {
 // templates/redshift emit (owned by the platform engineers). Every statement is also
 // parsed by pg_query (and procedure bodies by its plpgsql parser) except the shapes
 // marked RedshiftOnly.
+// Its entries look like the other dialects' lists (grants and revokes in pairs, one
+// line each): a grammar is data, one entry per statement form, and alike forms stay
+// listed one by one so each can be read against its vendor page.
 var redshiftShapes = []Shape{
 	// Guard (first statement of initial-create): fails, changing nothing, when the
 	// database, the user or the group is taken.

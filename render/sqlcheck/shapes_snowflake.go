@@ -3,6 +3,9 @@ package sqlcheck
 // snowflakeShapes is the Snowflake closed grammar: exactly the statement forms of
 // templates/snowflake (owned by the Snowflake platform engineer). Names are always quoted
 // identifiers; the only string literals are a password and an RSA public key.
+// Its entries look like the other dialects' lists (grants and revokes in pairs, one
+// line each): a grammar is data, one entry per statement form, and alike forms stay
+// listed one by one so each can be read against its vendor page.
 var snowflakeShapes = []Shape{
 	// The guard before a create's first change (templates/snowflake/guard.sql.tmpl): a
 	// Snowflake Scripting block that raises when a SHOW ... LIKE listing holds exactly

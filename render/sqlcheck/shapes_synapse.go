@@ -19,6 +19,9 @@ func synapseSetupColumns(n int) string {
 // templates/synapse (owned by the Synapse platform engineer). Guards are part of the
 // statement: T-SQL has no IF [NOT] EXISTS on CREATE/DROP LOGIN, USER, ROLE or SCHEMA in
 // dedicated SQL pools, so each is guarded by a catalog lookup.
+// Its entries look like the other dialects' lists (grants and revokes in pairs, one
+// line each): a grammar is data, one entry per statement form, and alike forms stay
+// listed one by one so each can be read against its vendor page.
 var synapseShapes = []Shape{
 	// login.* (master)
 	// CREATE LOGIN must be the only statement of its batch, so no IF guards it: on an

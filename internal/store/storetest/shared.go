@@ -101,39 +101,8 @@ func testSharedIDs(t *testing.T, a, b store.Store) {
 func testSharedRacingCreates(t *testing.T, a, b store.Store) {
 	for round := range 3 {
 		key := fmt.Sprint("contested-", round)
-		const n = 8
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		results := make([]*store.Integration, n)
-		errs := make([]error, n)
-		for i := range n {
-			s := []store.Store{a, b}[i%2]
-			wg.Go(func() {
-				in := sample(fmt.Sprintf("racer%d", i), key, fmt.Sprintf("own-%d-%d", round, i))
-				<-start
-				errs[i] = s.Create(ctx(t), in)
-				results[i] = in
-			})
-		}
-		close(start)
-		wg.Wait()
-		var winner *store.Integration
-		for i, err := range errs {
-			if err == nil {
-				if winner != nil {
-					t.Fatalf("round %d: two creates with the same key succeeded: %d and %d", round, winner.ID, results[i].ID)
-				}
-				winner = results[i]
-			}
-		}
-		if winner == nil {
-			t.Fatalf("round %d: no create succeeded: %v", round, errs)
-		}
-		for _, err := range errs {
-			if err != nil {
-				wantConflict(t, err, key, winner.ID)
-			}
-		}
+		winner := raceCreates(t, fmt.Sprintf("round %d: ", round), key, func(i int) store.Store { return []store.Store{a, b}[i%2] },
+			func(i int) []string { return []string{fmt.Sprintf("own-%d-%d", round, i)} })
 		for _, s := range []store.Store{a, b} {
 			if h, err := s.KeyHolders(ctx(t), []string{key}); err != nil || h[key] != winner.ID {
 				t.Fatalf("round %d: KeyHolders = %v, %v; want %d", round, h, err, winner.ID)

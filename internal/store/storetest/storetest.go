@@ -710,14 +710,27 @@ func testUniqueness(t *testing.T, s store.Store) {
 }
 
 func testRacingCreates(t *testing.T, s store.Store) {
+	raceCreates(t, "", "contested", func(int) store.Store { return s }, func(i int) []string { return []string{fmt.Sprintf("own-%d", i)} })
+	list, _ := s.List(ctx(t))
+	if len(list) != 1 {
+		t.Fatalf("%d integrations stored, want 1", len(list))
+	}
+}
+
+// raceCreates starts eight creates at once, racer i on storeOf(i) holding key and
+// own(i), and fails unless exactly one succeeds and every other one gets the
+// conflict naming key and the winner; it returns the winner. what prefixes failures.
+func raceCreates(t *testing.T, what, key string, storeOf func(i int) store.Store, own func(i int) []string) *store.Integration {
+	t.Helper()
 	const n = 8
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	results := make([]*store.Integration, n)
 	errs := make([]error, n)
 	for i := range n {
+		s := storeOf(i)
 		wg.Go(func() {
-			in := sample(fmt.Sprintf("racer%d", i), "contested", fmt.Sprintf("own-%d", i))
+			in := sample(fmt.Sprintf("racer%d", i), append([]string{key}, own(i)...)...)
 			<-start
 			errs[i] = s.Create(ctx(t), in)
 			results[i] = in
@@ -729,23 +742,20 @@ func testRacingCreates(t *testing.T, s store.Store) {
 	for i, err := range errs {
 		if err == nil {
 			if winner != nil {
-				t.Fatalf("two creates with the same key succeeded: %d and %d", winner.ID, results[i].ID)
+				t.Fatalf("%stwo creates with the same key succeeded: %d and %d", what, winner.ID, results[i].ID)
 			}
 			winner = results[i]
 		}
 	}
 	if winner == nil {
-		t.Fatalf("no create succeeded: %v", errs)
+		t.Fatalf("%sno create succeeded: %v", what, errs)
 	}
 	for _, err := range errs {
 		if err != nil {
-			wantConflict(t, err, "contested", winner.ID)
+			wantConflict(t, err, key, winner.ID)
 		}
 	}
-	list, _ := s.List(ctx(t))
-	if len(list) != 1 {
-		t.Fatalf("%d integrations stored, want 1", len(list))
-	}
+	return winner
 }
 
 var hexKey = regexp.MustCompile(`^[0-9a-f]{64}$`)
