@@ -13,6 +13,8 @@
 // checks its whole dependency graph).
 package render
 
+// The import block is like internal/store/migrate.go's: both read embedded files; a
+// list of dependencies shares no logic.
 import (
 	"errors"
 	"fmt"

@@ -2,6 +2,8 @@ package connector
 
 //lint:file-ignore SA1019 gosnowflake v1.19 marks its timeout and credential-cache settings deprecated ("may be reorganized"), yet they are its only way to bound sign-in and requests and to keep tokens off disk.
 
+// The import block is like internal/store/sqlite.go's: both open a database/sql driver;
+// a list of dependencies shares no logic.
 import (
 	"context"
 	"database/sql"

@@ -1,5 +1,7 @@
 package server
 
+// The import block is like worker.go's: both handle an integration from its payload to
+// the store; a list of dependencies shares no logic.
 import (
 	"bytes"
 	"context"

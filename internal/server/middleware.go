@@ -1,5 +1,7 @@
 package server
 
+// The import block is like queue.go's: both are server plumbing around requests and
+// jobs; a list of dependencies shares no logic.
 import (
 	"context"
 	"crypto/rand"

@@ -1,5 +1,7 @@
 package store
 
+// The import block is like render/engine.go's: both read embedded files; a list of
+// dependencies shares no logic.
 import (
 	"context"
 	"database/sql"

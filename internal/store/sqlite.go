@@ -1,5 +1,7 @@
 package store
 
+// The import block is like internal/connector/snowflake.go's: both open a database/sql
+// driver; a list of dependencies shares no logic.
 import (
 	"context"
 	"database/sql"

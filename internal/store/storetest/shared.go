@@ -1,5 +1,7 @@
 package storetest
 
+// The import block is like claim.go's: both race store calls from goroutines; a list of
+// dependencies shares no logic.
 import (
 	"errors"
 	"fmt"
