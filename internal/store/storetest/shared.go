@@ -32,6 +32,7 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"Keys", testSharedKeys},
 		{"APIKeys", testSharedAPIKeys},
 	}
+	// Run like Run's table: a conformance suite is a table of named checks.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
