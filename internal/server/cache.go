@@ -87,6 +87,14 @@ func (c *viewCache) get(id, version int64) ([]byte, bool) {
 	return e.body, true
 }
 
+// cached returns the body kept for id and the version it is of.
+func (c *viewCache) cached(id int64) (int64, []byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[id]
+	return e.version, e.body, ok
+}
+
 func (c *viewCache) put(id, version int64, body []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

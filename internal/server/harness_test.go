@@ -94,6 +94,8 @@ type env struct {
 	requestTimeout time.Duration
 	// workers and queue are Options.Workers and Options.Queue.
 	workers, queue int
+	// wrap is envOpt.wrap.
+	wrap func(store.Store) store.Store
 }
 
 type envOpt struct {
@@ -107,6 +109,8 @@ type envOpt struct {
 	requestTimeout time.Duration
 	// workers and queue are Options.Workers and Options.Queue (default: the server's).
 	workers, queue int
+	// wrap, when set, wraps the store the server is given (the tests' e.st is not).
+	wrap func(store.Store) store.Store
 }
 
 func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
@@ -129,6 +133,7 @@ func newEnv(t *testing.T, opts ...func(*envOpt)) *env {
 	}
 	e.requestTimeout = o.requestTimeout
 	e.workers, e.queue = o.workers, o.queue
+	e.wrap = o.wrap
 	e.start(o.offline)
 	return e
 }
@@ -153,7 +158,11 @@ func (e *env) start(offline bool) {
 			t.Fatal(err)
 		}
 	}
-	opts := Options{Store: st, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), CheckTimeout: 5 * time.Second, WorkTimeout: 20 * time.Second, AuthTTL: 100 * time.Millisecond, Now: e.clock.now, OnBackground: e.background.fire,
+	var served store.Store = st
+	if e.wrap != nil {
+		served = e.wrap(st)
+	}
+	opts := Options{Store: served, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), CheckTimeout: 5 * time.Second, WorkTimeout: 20 * time.Second, AuthTTL: 100 * time.Millisecond, Now: e.clock.now, OnBackground: e.background.fire,
 		Lease: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond, RevalidateInterval: e.revalidate, RequestTimeout: e.requestTimeout,
 		Workers: e.workers, Queue: e.queue}
 	if !offline {

@@ -97,8 +97,9 @@ type sqlStore struct {
 	d      *dialect
 	w, r   *sql.DB
 	sealer *Sealer
-	// getStmt and authStmt are the prepared hot-path reads (Get, Authenticate).
-	getStmt, authStmt *sql.Stmt
+	// getStmt, versionStmt and authStmt are the prepared hot-path reads (Get, Version,
+	// Authenticate).
+	getStmt, versionStmt, authStmt *sql.Stmt
 }
 
 // sizePool makes db keep up to n connections open, each for at most lifetime and
@@ -162,11 +163,14 @@ func (s *sqlStore) start(ctx context.Context, where string, connect func() error
 	return s, nil
 }
 
-// prepare prepares the two statements every request runs, once (per connection of
-// r): compiling SQL costs more than running a point lookup.
+// prepare prepares the statements every request runs, once (per connection of r):
+// compiling SQL costs more than running a point lookup.
 func (s *sqlStore) prepare(ctx context.Context) error {
 	var err error
 	if s.getStmt, err = s.r.PrepareContext(ctx, s.d.rebind(`SELECT `+s.integrationColumns()+` FROM integrations WHERE id = ?`)); err != nil {
+		return err
+	}
+	if s.versionStmt, err = s.r.PrepareContext(ctx, s.d.rebind(`SELECT version FROM integrations WHERE id = ?`)); err != nil {
 		return err
 	}
 	s.authStmt, err = s.r.PrepareContext(ctx, s.d.rebind(`SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ?`))
@@ -625,6 +629,15 @@ func (s *sqlStore) Get(ctx context.Context, id int64) (*Integration, error) {
 	return in, nil
 }
 
+// Version implements Store.
+func (s *sqlStore) Version(ctx context.Context, id int64) (int64, error) {
+	var v int64
+	if err := s.versionStmt.QueryRowContext(ctx, id).Scan(&v); err != nil {
+		return 0, rowErr(err, fmt.Sprintf("integration %d", id), fmt.Sprintf("version of integration %d", id))
+	}
+	return v, nil
+}
+
 func (s *sqlStore) list(ctx context.Context, where string, args ...any) ([]*Integration, error) {
 	out, err := queryAll(ctx, s, s.r, func(rows *sql.Rows) (*Integration, error) { return s.scanIntegration(rows) },
 		`SELECT `+s.integrationColumns()+` FROM integrations WHERE `+where+` ORDER BY id`, args...)
@@ -761,7 +774,7 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 // Close implements Store.
 func (s *sqlStore) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.getStmt, s.authStmt} {
+	for _, st := range []*sql.Stmt{s.getStmt, s.versionStmt, s.authStmt} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

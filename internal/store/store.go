@@ -127,6 +127,11 @@ type Store interface {
 	Create(ctx context.Context, in *Integration) error
 	// Get returns the integration with id (deleted ones too), or ErrNotFound.
 	Get(ctx context.Context, id int64) (*Integration, error)
+	// Version returns the version of the integration with id (deleted ones too), or
+	// ErrNotFound: one indexed column, nothing unsealed, so that a cached view can be
+	// checked against the row (another replica's write moves it) at a point lookup's
+	// cost.
+	Version(ctx context.Context, id int64) (int64, error)
 	// List returns every integration except deleted ones, ordered by id.
 	List(ctx context.Context) ([]*Integration, error)
 	// ListByStatus returns the integrations in any of the statuses, ordered by id.

@@ -47,7 +47,13 @@ func testSharedVisibility(t *testing.T, a, b store.Store) {
 	checkSame(t, "Get through b of what a created", mustGet(t, b, in.ID), mustGet(t, a, in.ID))
 	cur := mustGet(t, b, in.ID)
 	cur.Status, cur.Message = lifecycle.Enabled, "from b"
+	if v, err := a.Version(ctx(t), in.ID); err != nil || v != in.Version {
+		t.Fatalf("Version through a before b's update = %d, %v; want %d", v, err, in.Version)
+	}
 	mustUpdate(t, b, cur)
+	if v, err := a.Version(ctx(t), in.ID); err != nil || v != cur.Version || v == in.Version {
+		t.Fatalf("Version through a after b's update = %d, %v; want %d: a replica must see another's write at once", v, err, cur.Version)
+	}
 	checkSame(t, "Get through a of what b updated", mustGet(t, a, in.ID), cur)
 	list, err := a.List(ctx(t))
 	if err != nil || len(list) != 1 || list[0].Message != "from b" {

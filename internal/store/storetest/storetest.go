@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"APIKeyList", testAPIKeyList},
 		{"APIKeyRevoke", testAPIKeyRevoke},
 		{"APIKeyRotate", testAPIKeyRotate},
+		{"Version", testVersion},
 		{"Ping", testPing},
 		{"CanceledContext", testCanceledContext},
 	}
@@ -757,6 +758,26 @@ func raceCreates(t *testing.T, what, key string, storeOf func(i int) store.Store
 		}
 	}
 	return winner
+}
+
+// testVersion: Version is Get's version, moves with every update, covers deleted
+// integrations and says ErrNotFound for an unknown id.
+func testVersion(t *testing.T, s store.Store) {
+	in := mustCreate(t, s, sample("versioned"))
+	for range 2 {
+		if v, err := s.Version(ctx(t), in.ID); err != nil || v != in.Version || v != mustGet(t, s, in.ID).Version {
+			t.Fatalf("Version = %d, %v; want %d", v, err, in.Version)
+		}
+		in.Message = "moved"
+		mustUpdate(t, s, in)
+	}
+	setStatus(t, s, in.ID, lifecycle.Deleted)
+	if v, err := s.Version(ctx(t), in.ID); err != nil || v != mustGet(t, s, in.ID).Version {
+		t.Fatalf("Version of a deleted integration = %d, %v", v, err)
+	}
+	if _, err := s.Version(ctx(t), in.ID+1000); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Version of an unknown id = %v, want ErrNotFound", err)
+	}
 }
 
 var hexKey = regexp.MustCompile(`^[0-9a-f]{64}$`)
