@@ -1,11 +1,17 @@
 package server
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/openintegrations/integrations/internal/store"
+	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/render"
 )
 
@@ -141,4 +147,90 @@ func (c *checkMemo) check(dialect, sql string) (string, error) {
 	c.ok[k] = shape
 	c.mu.Unlock()
 	return shape, nil
+}
+
+// scriptMemo keeps the responses of POST /integrations/scripts/{op}, so that the same
+// request again costs no decoding, render or check. A response is decided by the
+// operation, ?redact, the media type and the body's bytes alone (the engine is pure and
+// fixed for the server's life), so those are the key, as an HMAC-SHA256 under a key made
+// at start: the table holds no hash an attacker could test guesses against. An
+// unredacted script holds passwords, so every entry is sealed with AES-256-GCM under
+// another key made at start and kept only in memory: no entry is in clear. Failures are
+// never kept. The table is bounded in entries and bytes; when full it starts over.
+type scriptMemo struct {
+	mac  []byte
+	aead cipher.AEAD
+
+	mu      sync.Mutex
+	entries map[[32]byte]sealedScript
+	bytes   int
+}
+
+// sealedScript is one kept response: its media type and its sealed body.
+type sealedScript struct {
+	mediaType  string
+	nonce, box []byte
+}
+
+const (
+	scriptMemoMax      = 1024
+	scriptMemoMaxBytes = 32 << 20
+)
+
+// newScriptMemo makes the memo's two keys.
+func newScriptMemo() (*scriptMemo, error) {
+	keys := make([]byte, 64)
+	if _, err := rand.Read(keys); err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(keys[32:])
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &scriptMemo{mac: keys[:32], aead: aead}, nil
+}
+
+// key is the memo key of a script request.
+func (m *scriptMemo) key(op platforms.Operation, redact bool, mediaType string, body []byte) [32]byte {
+	h := hmac.New(sha256.New, m.mac)
+	fmt.Fprintf(h, "%s\x00%t\x00%s\x00", op, redact, mediaType)
+	h.Write(body)
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// get returns the kept response of k.
+func (m *scriptMemo) get(k [32]byte) (string, []byte, bool) {
+	m.mu.Lock()
+	e, ok := m.entries[k]
+	m.mu.Unlock()
+	if !ok {
+		return "", nil, false
+	}
+	body, err := m.aead.Open(nil, e.nonce, e.box, k[:])
+	if err != nil {
+		return "", nil, false
+	}
+	return e.mediaType, body, true
+}
+
+// put keeps the response body of k, sealed.
+func (m *scriptMemo) put(k [32]byte, mediaType string, body []byte) {
+	nonce := make([]byte, m.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return
+	}
+	e := sealedScript{mediaType: mediaType, nonce: nonce, box: m.aead.Seal(nil, nonce, body, k[:])}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.entries == nil || len(m.entries) >= scriptMemoMax || m.bytes+len(e.box) > scriptMemoMaxBytes {
+		m.entries, m.bytes = map[[32]byte]sealedScript{}, 0
+	}
+	m.entries[k] = e
+	m.bytes += len(e.box)
 }

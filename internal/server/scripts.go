@@ -16,11 +16,27 @@ func (s *Server) scriptOp(op platforms.Operation) handler {
 		if err != nil {
 			return err
 		}
-		p, err := decodeScriptPayload(w, r, op)
+		data, err := readBody(w, r)
 		if err != nil {
 			return err
 		}
-		return s.writeScript(w, r, render.Request{Operation: op, Payload: p, Redact: redact})
+		mt := scriptMediaType(r)
+		k := s.scripts.key(op, redact, mt, data)
+		if mt, body, ok := s.scripts.get(k); ok {
+			writeScriptBody(w, mt, body)
+			return nil
+		}
+		p, err := platforms.DecodeFor(op, data, "")
+		if err != nil {
+			return err
+		}
+		mt, body, err := s.renderScript(r, render.Request{Operation: op, Payload: p, Redact: redact})
+		if err != nil {
+			return err
+		}
+		s.scripts.put(k, mt, body)
+		writeScriptBody(w, mt, body)
+		return nil
 	}
 }
 
@@ -91,18 +107,37 @@ func (s *Server) scriptDelete(w http.ResponseWriter, r *http.Request) error {
 // writeScript renders req and writes it as JSON, or as the script text when the client
 // asks for text/plain or application/sql.
 func (s *Server) writeScript(w http.ResponseWriter, r *http.Request, req render.Request) error {
-	script, err := s.engine.Render(req)
+	mt, body, err := s.renderScript(r, req)
 	if err != nil {
 		return err
 	}
-	if mt := scriptMediaType(r); mt != "application/json" {
-		w.Header().Set("Content-Type", mt+"; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(script.Script))
-		return nil
-	}
-	writeJSON(w, http.StatusOK, script)
+	writeScriptBody(w, mt, body)
 	return nil
+}
+
+// renderScript renders req and encodes it in the media type the client asks for: the
+// JSON script, or its text for text/plain and application/sql.
+func (s *Server) renderScript(r *http.Request, req render.Request) (string, []byte, error) {
+	script, err := s.engine.Render(req)
+	if err != nil {
+		return "", nil, err
+	}
+	if mt := scriptMediaType(r); mt != "application/json" {
+		return mt, []byte(script.Script), nil
+	}
+	body, err := encodeJSON(script)
+	return "application/json", body, err
+}
+
+// writeScriptBody writes a script response renderScript encoded.
+func writeScriptBody(w http.ResponseWriter, mediaType string, body []byte) {
+	if mediaType == "application/json" {
+		writeBody(w, http.StatusOK, body)
+		return
+	}
+	w.Header().Set("Content-Type", mediaType+"; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
 }
 
 // decodeScriptPayload reads and validates a script endpoint's body for op.

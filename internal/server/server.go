@@ -100,6 +100,8 @@ type Server struct {
 
 	auths authCache
 	views viewCache
+	// scripts is the memo of script responses (scriptOp).
+	scripts *scriptMemo
 
 	replica      string
 	lease        time.Duration
@@ -143,8 +145,13 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	scripts, err := newScriptMemo()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		store:        opts.Store,
+		scripts:      scripts,
 		conn:         opts.Connector,
 		engine:       eng,
 		log:          opts.Logger,
