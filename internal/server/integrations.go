@@ -3,6 +3,7 @@ package server
 // The import block is like worker.go's: both handle an integration from its payload to
 // the store; a list of dependencies shares no logic.
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -148,24 +149,93 @@ func trinoSnippet(base, key string) string {
 	return "access-control.name=immuta\nimmuta.base-url=" + base + "\nimmuta.apikey=" + key + "\n"
 }
 
+// listIntegrations serves GET /integrations: the seed's whole array, or with ?limit=N
+// (and ?after=ID, the last id of the page before) one page of it in id order. The ids
+// and versions are read first (two columns, nothing unsealed); each item's body then
+// comes from the cache GET uses when its version matches, else from the row. The
+// array is written item by item, never built whole. A store error after the first byte
+// is sent aborts the response (the client sees a cut connection, never a shorter array
+// that looks whole).
 func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) error {
-	all, err := s.store.List(r.Context())
+	after, limit, err := pageOf(r)
 	if err != nil {
 		return err
 	}
-	out := []byte{'['}
-	for i, in := range all {
-		body, err := s.viewJSON(r, in)
-		if err != nil {
-			return err
-		}
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, bytes.TrimSuffix(body, []byte("\n"))...)
+	items, err := s.store.ListVersions(r.Context(), after, limit)
+	if err != nil {
+		return err
 	}
-	writeBody(w, http.StatusOK, append(out, ']', '\n'))
-	return nil
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	bw := bufio.NewWriterSize(w, 32<<10)
+	total := 0 // bytes given to bw; those beyond bw.Buffered() are sent
+	write := func(b []byte) {
+		total += len(b)
+		_, _ = bw.Write(b)
+	}
+	write([]byte{'['})
+	n := 0
+	for _, it := range items {
+		body, ok, err := s.listItem(r, it)
+		if err != nil {
+			if total == bw.Buffered() {
+				return err // nothing sent yet: the usual error answer
+			}
+			s.log.ErrorContext(r.Context(), "list cut off", "request_id", r.Context().Value(ctxRequestID), "err", err)
+			panic(http.ErrAbortHandler)
+		}
+		if !ok {
+			continue // deleted since the ids were read
+		}
+		if n > 0 {
+			write([]byte{','})
+		}
+		write(bytes.TrimSuffix(body, []byte("\n")))
+		n++
+	}
+	write([]byte("]\n"))
+	return bw.Flush()
+}
+
+// listItem returns the body of one listed integration, false when it was deleted
+// since its id was read.
+func (s *Server) listItem(r *http.Request, it store.IDVersion) ([]byte, bool, error) {
+	if body, ok := s.views.get(it.ID, it.Version); ok {
+		return body, true, nil
+	}
+	in, err := s.store.Get(r.Context(), it.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if in.Status == lifecycle.Deleted {
+		return nil, false, nil
+	}
+	body, err := s.viewJSON(r, in)
+	return body, err == nil, err
+}
+
+// maxPage is the largest ?limit.
+const maxPage = 10000
+
+// pageOf reads ?after (an integration id, 0 when absent) and ?limit (1 to maxPage, 0
+// when absent: no limit).
+func pageOf(r *http.Request) (after int64, limit int, err error) {
+	q := r.URL.Query()
+	if v, ok := q["after"]; ok {
+		if after, err = strconv.ParseInt(v[0], 10, 64); err != nil || after < 0 || v[0] == "" || v[0][0] == '+' {
+			return 0, 0, errorf(http.StatusBadRequest, "query parameter after must be an integration id (got %q)", v[0])
+		}
+	}
+	if v, ok := q["limit"]; ok {
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n < 1 || n > maxPage || v[0][0] == '+' {
+			return 0, 0, errorf(http.StatusBadRequest, "query parameter limit must be a whole number from 1 to %d (got %q)", maxPage, v[0])
+		}
+		limit = n
+	}
+	return after, limit, nil
 }
 
 // viewJSON encodes the integration object of in, through the cache of bodies by id and

@@ -23,7 +23,8 @@ func TestStrictQuery(t *testing.T) {
 		{"POST", "/integrations?dryRun=yes", http.StatusBadRequest, `must be true or false (got "yes")`},
 		{"POST", "/integrations?dryRun=%zz", http.StatusBadRequest, "malformed query string"},
 		{"POST", "/integrations?dryRun=true&dryRun=true", http.StatusOK, ""},
-		{"GET", "/integrations?limit=5", http.StatusBadRequest, `unknown query parameter "limit"; this route accepts: none`},
+		{"GET", "/integrations/1/status?limit=5", http.StatusBadRequest, `unknown query parameter "limit"; this route accepts: none`},
+		{"GET", "/integrations?limt=5", http.StatusBadRequest, `(did you mean "limit"?); this route accepts: limit, after`},
 		{"DELETE", "/integrations/1?forceDisabled=true", http.StatusBadRequest, `(did you mean "forceDisable"?)`},
 		{"POST", "/integrations/scripts/create?redacted=true", http.StatusBadRequest, `(did you mean "redact"?)`},
 	}

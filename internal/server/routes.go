@@ -33,7 +33,7 @@ func (s *Server) routeTable() []route {
 		}))
 	}
 	return []route{
-		{"GET /integrations", a(s.listIntegrations)},
+		{"GET /integrations", a(s.listIntegrations, "limit", "after")},
 		{"POST /integrations", a(s.createIntegration, "dryRun")},
 		{"DELETE /integrations/{id}", a(s.deleteIntegration, "dryRun", "forceDisable")},
 		{"GET /integrations/{id}", a(s.getIntegration)},

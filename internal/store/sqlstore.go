@@ -647,6 +647,25 @@ func (s *sqlStore) list(ctx context.Context, where string, args ...any) ([]*Inte
 	return out, nil
 }
 
+// ListVersions implements Store.
+func (s *sqlStore) ListVersions(ctx context.Context, after int64, limit int) ([]IDVersion, error) {
+	q := `SELECT id, version FROM integrations WHERE status <> ? AND id > ? ORDER BY id`
+	args := []any{string(lifecycle.Deleted), after}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	out, err := queryAll(ctx, s, s.r, func(rows *sql.Rows) (IDVersion, error) {
+		var v IDVersion
+		err := rows.Scan(&v.ID, &v.Version)
+		return v, err
+	}, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list integration versions: %w", err)
+	}
+	return out, nil
+}
+
 // List implements Store.
 func (s *sqlStore) List(ctx context.Context) ([]*Integration, error) {
 	return s.list(ctx, `status <> ?`, string(lifecycle.Deleted))

@@ -63,6 +63,11 @@ var (
 	ErrAmbiguousName = errors.New("several API keys have that name")
 )
 
+// IDVersion is an integration's id and version (ListVersions).
+type IDVersion struct {
+	ID, Version int64
+}
+
 // ConflictError names the unique key that is taken and the live integration holding it.
 // It has the shape of lifecycle.TransitionError (fields, Error, Unwrap to a
 // sentinel): Go's errors.Is/As idiom, with nothing between the two to share.
@@ -134,6 +139,11 @@ type Store interface {
 	Version(ctx context.Context, id int64) (int64, error)
 	// List returns every integration except deleted ones, ordered by id.
 	List(ctx context.Context) ([]*Integration, error)
+	// ListVersions returns the id and version of the integrations except deleted ones
+	// whose id is above after, ordered by id, at most limit of them (0: all). It reads
+	// two columns and unseals nothing: the server's list takes each body from its cache
+	// when the version matches and reads the row only when it does not.
+	ListVersions(ctx context.Context, after int64, limit int) ([]IDVersion, error)
 	// ListByStatus returns the integrations in any of the statuses, ordered by id.
 	ListByStatus(ctx context.Context, statuses ...lifecycle.Status) ([]*Integration, error)
 	// KeyHolders returns, for each of keys that a live integration holds, that

@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"APIKeyRevoke", testAPIKeyRevoke},
 		{"APIKeyRotate", testAPIKeyRotate},
 		{"Version", testVersion},
+		{"ListVersions", testListVersions},
 		{"Ping", testPing},
 		{"CanceledContext", testCanceledContext},
 	}
@@ -777,6 +778,46 @@ func testVersion(t *testing.T, s store.Store) {
 	}
 	if _, err := s.Version(ctx(t), in.ID+1000); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Version of an unknown id = %v, want ErrNotFound", err)
+	}
+}
+
+// testListVersions: the live integrations' ids and versions in id order, paged by
+// after and limit, deleted ones left out, as List has them.
+func testListVersions(t *testing.T, s store.Store) {
+	var ids []int64
+	for i := range 5 {
+		ids = append(ids, mustCreate(t, s, sample(fmt.Sprint("lv", i))).ID)
+	}
+	moved := mustGet(t, s, ids[1])
+	moved.Message = "moved"
+	mustUpdate(t, s, moved)
+	setStatus(t, s, ids[3], lifecycle.Deleted)
+	all, err := s.ListVersions(ctx(t), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.List(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(list) || len(all) != 4 {
+		t.Fatalf("ListVersions has %d items, List %d, want 4", len(all), len(list))
+	}
+	for i, v := range all {
+		if v.ID != list[i].ID || v.Version != list[i].Version {
+			t.Fatalf("item %d: ListVersions %+v, List id %d version %d", i, v, list[i].ID, list[i].Version)
+		}
+	}
+	page, err := s.ListVersions(ctx(t), ids[0], 2)
+	if err != nil || len(page) != 2 || page[0].ID != ids[1] || page[1].ID != ids[2] || page[0].Version != moved.Version {
+		t.Fatalf("ListVersions(after %d, limit 2) = %+v, %v; want %d (version %d) and %d", ids[0], page, err, ids[1], moved.Version, ids[2])
+	}
+	rest, err := s.ListVersions(ctx(t), ids[2], 10)
+	if err != nil || len(rest) != 1 || rest[0].ID != ids[4] {
+		t.Fatalf("ListVersions(after %d, limit 10) = %+v, %v; want only %d (%d is deleted)", ids[2], rest, err, ids[4], ids[3])
+	}
+	if none, err := s.ListVersions(ctx(t), ids[4], 0); err != nil || len(none) != 0 {
+		t.Fatalf("ListVersions after the last = %+v, %v; want none", none, err)
 	}
 }
 
