@@ -74,6 +74,7 @@ func (c *authCache) reset() {
 type viewCache struct {
 	mu      sync.Mutex
 	entries map[int64]viewEntry
+	bytes   int
 }
 
 type viewEntry struct {
@@ -81,7 +82,12 @@ type viewEntry struct {
 	body    []byte
 }
 
-const viewCacheMax = 4096
+// The view cache holds the bodies of a 10,000-integration list (about 1.2 KB each) and
+// more, bounded in entries and bytes; when full it starts over.
+const (
+	viewCacheMax      = 1 << 16
+	viewCacheMaxBytes = 64 << 20
+)
 
 func (c *viewCache) get(id, version int64) ([]byte, bool) {
 	c.mu.Lock()
@@ -104,10 +110,14 @@ func (c *viewCache) cached(id int64) (int64, []byte, bool) {
 func (c *viewCache) put(id, version int64, body []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= viewCacheMax {
-		c.entries = map[int64]viewEntry{}
+	if c.entries == nil || len(c.entries) >= viewCacheMax || c.bytes+len(body) > viewCacheMaxBytes {
+		c.entries, c.bytes = map[int64]viewEntry{}, 0
+	}
+	if old, ok := c.entries[id]; ok {
+		c.bytes -= len(old.body)
 	}
 	c.entries[id] = viewEntry{version: version, body: body}
+	c.bytes += len(body)
 }
 
 // checkMemo remembers the statements the engine's syntax checks accepted, keyed by
