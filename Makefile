@@ -1,6 +1,7 @@
 # Targets: build, test, nocgo (build everything and test the engine with cgo off),
 # check (vet + lint + nocgo + tests), golden (rewrite golden files),
-# bench (speed ratios; background jobs/s and p99), oracle (independent parsers over
+# bench (speed ratios, in process and with wrk as an outside client; background
+# jobs/s and p99), oracle (independent parsers over
 # the golden corpus), fuzz.
 GO ?= go
 STATICCHECK ?= $(GO) tool staticcheck
@@ -36,6 +37,7 @@ bench: build
 	$(GO) test -run '^$$' -bench 'BenchmarkServer|BenchmarkStores' -benchtime 1x ./internal/server/ | tee -a bin/bench.txt
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/store/ | tee -a bin/bench.txt
 	$(GO) test -run '^$$' -bench 'BenchmarkJobs' -benchtime 1x ./internal/e2e/ | grep -v '^{' | tee -a bin/bench.txt
+	bash internal/bench/wrk.sh | tee -a bin/bench.txt
 	bash internal/oracle/cli-vs-sqlfluff.sh
 
 oracle:

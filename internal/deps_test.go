@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"internal":                            {}, // this test
 	"internal/lifecycle":                  {},
 	"internal/egress":                     {},
+	"internal/bench/bare":                 {},
 	"internal/connector/recorddriver":     {},
 	"internal/store":                      {"internal/lifecycle"},
 	"internal/store/storetest":            {"internal/lifecycle", "internal/store"},
