@@ -34,7 +34,7 @@ golden:
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./render/ | tee bin/bench.txt
-	$(GO) test -run '^$$' -bench 'BenchmarkServer|BenchmarkStores' -benchtime 1x ./internal/server/ | tee -a bin/bench.txt
+	$(GO) test -run '^$$' -bench 'BenchmarkServer|BenchmarkStores|BenchmarkGrowth' -benchtime 1x ./internal/server/ | tee -a bin/bench.txt
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/store/ | tee -a bin/bench.txt
 	$(GO) test -run '^$$' -bench 'BenchmarkJobs' -benchtime 1x ./internal/e2e/ | grep -v '^{' | tee -a bin/bench.txt
 	bash internal/bench/wrk.sh | tee -a bin/bench.txt

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -71,9 +72,14 @@ func bare(body []byte, ct string) *httptest.Server {
 // benchEnv is a server on a SQLite store holding n integrations (n-1 S3 plus the
 // Snowflake one whose id is returned).
 func benchEnv(b *testing.B, n int) (*httptest.Server, string, string) {
+	return benchEnvAt(b, filepath.Join(b.TempDir(), "bench.db"), n)
+}
+
+// benchEnvAt is benchEnv on the store at dsn.
+func benchEnvAt(b *testing.B, dsn string, n int) (*httptest.Server, string, string) {
 	b.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), store.Options{Key: testKey})
+	st, err := store.Open(ctx, dsn, store.Options{Key: testKey})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,7 +97,8 @@ func benchEnv(b *testing.B, n int) (*httptest.Server, string, string) {
 			b.Fatal(err)
 		}
 	}
-	srv, err := New(Options{Store: st})
+	// The queue holds every POST a benchmark makes: the figures are the write path's.
+	srv, err := New(Options{Store: st, Queue: 1 << 20})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -273,4 +280,58 @@ func BenchmarkStores(b *testing.B) {
 	urls, admin = replicaSet(b, storetest.PostgresURL(b), 3)
 	pg3Get, pg3Post := storeThroughput(b, urls, admin, d)
 	fmt.Printf("bench: postgres, 3 replicas: GET %.0f req/s (speed-up %.2f), POST %.0f req/s (speed-up %.2f); all replicas share this machine's 2 cores\n", pg3Get, pg3Get/pgGet, pg3Post, pg3Post/pgPost)
+}
+
+// BenchmarkGrowth prints how GET /integrations/{id}, the whole list and POST
+// /integrations (a new S3 integration each) scale with the number stored: at 10, 1,000
+// and 10,000 integrations, each figure as a ratio to the 10 case, on SQLite and on
+// PostgreSQL (issue 10). Throughputs are requests per second from 4 clients; the list
+// is the median of three warm answers, compared per item (a list of n is n items).
+func BenchmarkGrowth(b *testing.B) {
+	TuneGC()
+	const conc, d = 4, time.Second
+	for _, db := range []struct {
+		name string
+		dsn  func(n int) string
+	}{
+		{"sqlite", func(n int) string { return filepath.Join(b.TempDir(), fmt.Sprintf("growth-%d.db", n)) }},
+		{"postgres", func(int) string { return storetest.PostgresURL(b) }},
+	} {
+		var get0, post0 float64
+		var list0 time.Duration
+		for _, n := range []int{10, 1000, 10000} {
+			hs, admin, id := benchEnvAt(b, db.dsn(n), n)
+			get := throughput(b, hs.URL, func() *http.Request {
+				r, _ := http.NewRequest("GET", hs.URL+"/integrations/"+id, nil)
+				r.Header.Set("Authorization", admin)
+				return r
+			}, conc, d)
+			var lists []time.Duration
+			for range 4 {
+				r, _ := http.NewRequest("GET", hs.URL+"/integrations", nil)
+				r.Header.Set("Authorization", admin)
+				start := time.Now()
+				fetch(b, r)
+				lists = append(lists, time.Since(start))
+			}
+			lists = lists[1:] // the first fills the cache of bodies
+			slices.Sort(lists)
+			list := lists[1]
+			var k atomic.Int64
+			post := throughput(b, hs.URL, func() *http.Request {
+				i := k.Add(1)
+				body := fmt.Sprintf(`{"type":"Native S3","autoBootstrap":false,"config":{"name":"g-%d","awsAccountId":"123456789012","awsRegion":"us-east-1","awsLocationRole":"arn:aws:iam::123456789012:role/r","awsLocationPath":"s3://g%d/","authenticationType":"accessKey","awsAccessKeyId":"AKIA","awsSecretAccessKey":"s"}}`, i, i)
+				r, _ := http.NewRequest("POST", hs.URL+"/integrations", strings.NewReader(body))
+				r.Header.Set("Authorization", admin)
+				r.Header.Set("Content-Type", "application/json")
+				return r
+			}, conc, d)
+			if n == 10 {
+				get0, post0, list0 = get, post, list
+			}
+			perItem := float64(list.Microseconds()) / float64(n)
+			fmt.Printf("bench: growth, %s, %5d stored: GET %.0f req/s (%.2f of 10), list %.1f ms = %.1f µs an item (%.2f of 10's rate), POST %.0f req/s (%.2f of 10)\n",
+				db.name, n, get, get/get0, float64(list.Microseconds())/1000, perItem, float64(list0.Microseconds())/10/perItem, post, post/post0)
+		}
+	}
 }
