@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -116,8 +117,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			d := time.Since(start)
 			s.metrics.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
 			s.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
-			s.log.InfoContext(ctx, "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-				"route", route, "status", code, "bytes", rec.bytes, "duration_ms", float64(d.Microseconds())/1000)
+			// LogAttrs writes the same line as InfoContext with key-value pairs, without
+			// boxing each value: this line is written for every request.
+			s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("request_id", id), slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.String("route", route), slog.Int("status", code),
+				slog.Int64("bytes", int64(rec.bytes)), slog.Float64("duration_ms", float64(d.Microseconds())/1000))
 		}()
 		next.ServeHTTP(rec, r)
 	})
