@@ -20,7 +20,9 @@
 // policies, custom privileges, object tags, running queries): a statement it accepts may
 // still fail there, but one it refuses fails for the documented reason.
 //
-// It is a test dependency of the engine: the server and the CLI do not import it.
+// It is a test dependency of the engine: the server and the CLI do not import it, and
+// like the engine it must never import net/http, database/sql, os/exec or an internal
+// package.
 package simulate
 
 import (
