@@ -59,6 +59,11 @@ func (s *Server) load(r *http.Request, lowerCase bool) (*store.Integration, erro
 	if err != nil {
 		return nil, err
 	}
+	return s.loadID(r, id, lowerCase)
+}
+
+// loadID is load with the path's id already parsed.
+func (s *Server) loadID(r *http.Request, id int64, lowerCase bool) (*store.Integration, error) {
 	in, err := s.store.Get(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		if lowerCase {
@@ -224,7 +229,7 @@ const maxPage = 10000
 func pageOf(r *http.Request) (after int64, limit int, err error) {
 	q := r.URL.Query()
 	if v, ok := q["after"]; ok {
-		if after, err = strconv.ParseInt(v[0], 10, 64); err != nil || after < 0 || v[0] == "" || v[0][0] == '+' {
+		if after, err = strconv.ParseInt(v[0], 10, 64); err != nil || after < 0 || v[0][0] == '+' {
 			return 0, 0, errorf(http.StatusBadRequest, "query parameter after must be an integration id (got %q)", v[0])
 		}
 	}
@@ -264,15 +269,17 @@ func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request) error {
 	// A kept body is served after a check of the row's version alone: no full-row read
 	// and nothing unsealed. Every write moves the version, whichever replica made it,
 	// so the check sees another replica's write on the next GET.
-	if id, err := parseID(r, false); err == nil {
-		if v, body, ok := s.views.cached(id); ok {
-			if cur, err := s.store.Version(r.Context(), id); err == nil && cur == v {
-				writeBody(w, http.StatusOK, body)
-				return nil
-			}
+	id, err := parseID(r, false)
+	if err != nil {
+		return err
+	}
+	if v, body, ok := s.views.cached(id); ok {
+		if cur, err := s.store.Version(r.Context(), id); err == nil && cur == v {
+			writeBody(w, http.StatusOK, body)
+			return nil
 		}
 	}
-	in, err := s.load(r, false)
+	in, err := s.loadID(r, id, false)
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,8 @@ func (s *Server) scriptOp(op platforms.Operation) handler {
 		}
 		mt := scriptMediaType(r)
 		k := s.scripts.key(op, redact, mt, data)
-		if mt, body, ok := s.scripts.get(k); ok {
-			writeScriptBody(w, mt, body)
+		if keptType, body, ok := s.scripts.get(k); ok {
+			writeScriptBody(w, keptType, body)
 			return nil
 		}
 		p, err := platforms.DecodeFor(op, data, "")

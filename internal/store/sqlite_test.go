@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/fstest"
 
@@ -271,26 +270,7 @@ func TestTwoHandles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var wins, stale atomic.Int32
-		var wg sync.WaitGroup
-		for i, s := range []store.Store{a, b, a, b, a, b} {
-			c := *base
-			c.Message = fmt.Sprintf("round %d writer %d", round, i)
-			wg.Go(func() {
-				switch err := s.Update(t.Context(), &c); {
-				case err == nil:
-					wins.Add(1)
-				case errors.Is(err, store.ErrStale):
-					stale.Add(1)
-				default:
-					t.Errorf("Update: %v", err)
-				}
-			})
-		}
-		wg.Wait()
-		if wins.Load() != 1 || stale.Load() != 5 {
-			t.Fatalf("round %d: %d wins %d stale, want 1 and 5", round, wins.Load(), stale.Load())
-		}
+		storetest.RaceUpdates(t, round, 6, base, func(i int) store.Store { return []store.Store{a, b}[i%2] }, func(*store.Integration, int) {})
 	}
 	// Transactions that read before they write (a key for an integration checks that
 	// it exists) must take the write lock up front (BEGIN IMMEDIATE): upgraded later,

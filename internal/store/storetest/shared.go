@@ -129,7 +129,7 @@ func testSharedRacingUpdates(t *testing.T, a, b store.Store) {
 	in := mustCreate(t, a, sample("race", "race-key"))
 	for round := range 4 {
 		base := mustGet(t, []store.Store{a, b}[round%2], in.ID)
-		raceUpdates(t, round, writers, base, func(g int) store.Store { return []store.Store{a, b}[g%2] }, func(c *store.Integration, g int) {
+		RaceUpdates(t, round, writers, base, func(g int) store.Store { return []store.Store{a, b}[g%2] }, func(c *store.Integration, g int) {
 			c.Keys = []string{"race-key", fmt.Sprintf("writer-%d", g)}
 		})
 		got := mustGet(t, a, in.ID)

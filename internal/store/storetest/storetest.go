@@ -538,7 +538,7 @@ func testRacingUpdates(t *testing.T, s store.Store) {
 	in := mustCreate(t, s, sample("race", "race-key"))
 	for round := range rounds {
 		base := mustGet(t, s, in.ID)
-		raceUpdates(t, round, writers, base, func(int) store.Store { return s }, func(c *store.Integration, g int) {
+		RaceUpdates(t, round, writers, base, func(int) store.Store { return s }, func(c *store.Integration, g int) {
 			c.Credentials = json.RawMessage(fmt.Sprintf(`{"writer":%d}`, g))
 		})
 		got := mustGet(t, s, in.ID)
@@ -553,10 +553,10 @@ func testRacingUpdates(t *testing.T, s store.Store) {
 	}
 }
 
-// raceUpdates starts writers updates of base at once, writer g on storeOf(g) with the
+// RaceUpdates starts writers updates of base at once, writer g on storeOf(g) with the
 // message "round R writer G" and edit's changes, and fails unless exactly one wins
 // and every other one gets ErrStale.
-func raceUpdates(t *testing.T, round, writers int, base *store.Integration, storeOf func(g int) store.Store, edit func(c *store.Integration, g int)) {
+func RaceUpdates(t *testing.T, round, writers int, base *store.Integration, storeOf func(g int) store.Store, edit func(c *store.Integration, g int)) {
 	t.Helper()
 	var wins, stale atomic.Int32
 	var wg sync.WaitGroup
