@@ -96,13 +96,16 @@ type place struct {
 	s     *Server
 	until time.Time
 	used  bool
+	// probe: the poller's place while it looks for a lapsed job (claim); it does not
+	// count against the requests' capacity until a job is claimed into it (keep).
+	probe bool
 }
 
 // reserve takes a place in the queue for a job of kind and sets in's lease (the
 // request's busy write takes it); a 503 with Retry-After when every place is taken or
 // the server is stopping.
 func (s *Server) reserve(kind platforms.Operation, in *store.Integration) (*place, error) {
-	p, err := s.takePlace()
+	p, err := s.takePlace(false)
 	if err != nil {
 		s.metrics.jobs.WithLabelValues(string(kind), "rejected").Inc()
 		return nil, err
@@ -112,20 +115,40 @@ func (s *Server) reserve(kind platforms.Operation, in *store.Integration) (*plac
 	return p, nil
 }
 
-// takePlace takes a place in the queue, or says why there is none.
-func (s *Server) takePlace() (*place, error) {
+// takePlace takes a place in the queue, or says why there is none. A probe place
+// (the poller's, while its claim looks for a lapsed job) is taken only when a place is
+// free, like any other, but a request never waits for it nor is refused because of
+// it: most probes find nothing and give the place back, and a request that arrived in
+// between would have been refused for a job that does not exist. So a probe that does
+// claim a job may bring the taken places to one above capacity (one poll runs at a
+// time; the jobs channel has that extra slot).
+func (s *Server) takePlace(probe bool) (*place, error) {
 	s.qmu.Lock()
 	defer s.qmu.Unlock()
-	switch {
+	switch taken := s.active - s.probes; {
 	case s.closing:
 		return nil, &httpError{status: http.StatusServiceUnavailable, retryAfter: retryAfter,
 			message: "the server is shutting down; nothing was written, retry (another replica, or this one once restarted, takes the request)"}
-	case s.active >= s.capacity:
+	case taken >= s.capacity:
 		return nil, &httpError{status: http.StatusServiceUnavailable, retryAfter: retryAfter,
-			message: fmt.Sprintf("the job queue is full (%d jobs accepted and not finished); nothing was written, retry later", s.active)}
+			message: fmt.Sprintf("the job queue is full (%d jobs accepted and not finished); nothing was written, retry later", taken)}
 	}
 	s.active++
-	return &place{s: s}, nil
+	if probe {
+		s.probes++
+	}
+	return &place{s: s, probe: probe}, nil
+}
+
+// keep makes a probe place an ordinary one: a job was claimed into it.
+func (p *place) keep() {
+	if !p.probe {
+		return
+	}
+	p.probe = false
+	p.s.qmu.Lock()
+	p.s.probes--
+	p.s.qmu.Unlock()
 }
 
 // enqueue hands j, whose lease the busy write took, to the workers: it is held from now
@@ -141,10 +164,17 @@ func (p *place) enqueue(j job) {
 
 // cancel gives the place back unless a job took it.
 func (p *place) cancel() {
-	if !p.used {
-		p.used = true
-		p.s.freePlace()
+	if p.used {
+		return
 	}
+	p.used = true
+	if p.probe {
+		p.probe = false
+		p.s.qmu.Lock()
+		p.s.probes--
+		p.s.qmu.Unlock()
+	}
+	p.s.freePlace()
 }
 
 // freePlace returns a place to the queue.
@@ -382,7 +412,7 @@ const interrupted = "interrupted: the server running it stopped; the privileged 
 // setups' end in their error status.
 func (s *Server) poll(ctx context.Context) error {
 	for {
-		p, err := s.takePlace()
+		p, err := s.takePlace(true)
 		if err != nil {
 			return nil // full or stopping: the lapsed jobs wait for a free place or another replica
 		}
@@ -396,6 +426,7 @@ func (s *Server) poll(ctx context.Context) error {
 			}
 			return err
 		}
+		p.keep()
 		s.takeOver(ctx, in, p)
 	}
 }

@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/openintegrations/integrations/internal/connector"
 	"github.com/openintegrations/integrations/internal/lifecycle"
+	"github.com/openintegrations/integrations/internal/store"
 )
 
 // jobCount returns the integrations_jobs_total counter of kind and outcome, as
@@ -283,4 +285,54 @@ func TestCloseDeadlineReleasesLeases(t *testing.T) {
 		e.waitStatus(strconv.FormatInt(id, 10), lifecycle.Enabled)
 	}
 	e.wantJobCounts(map[string]int{"resumed": n, "started": n, "ok": n})
+}
+
+// blockingClaims is a store whose Claim, once armed, waits until released: the
+// poller holds its probe place for as long as the test wants.
+type blockingClaims struct {
+	store.Store
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingClaims) Claim(ctx context.Context, owner string, now, until time.Time, statuses ...lifecycle.Status) (*store.Integration, error) {
+	if b.armed.CompareAndSwap(true, false) {
+		b.entered <- struct{}{}
+		<-b.release
+	}
+	return b.Store.Claim(ctx, owner, now, until, statuses...)
+}
+
+// While the poller looks for lapsed jobs (its claim in flight) every place of the
+// queue is still the requests': with Workers+Queue free places, that many requests
+// are accepted (CI once saw the second of two refused because a poll was under way).
+func TestPollDoesNotTakeARequestsPlace(t *testing.T) {
+	bc := &blockingClaims{entered: make(chan struct{}), release: make(chan struct{})}
+	e := newEnv(t, func(o *envOpt) {
+		o.workers, o.queue = 1, 1
+		o.wrap = func(s store.Store) store.Store { bc.Store = s; return bc }
+	})
+	release := sync.OnceFunc(func() { close(bc.release) })
+	t.Cleanup(release) // a failed check must not leave the poll blocked
+	gate := make(chan struct{})
+	open := sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(open)
+	e.fake.Set(func(f *connector.Fake) { f.Gate = gate })
+	bc.armed.Store(true)
+	<-bc.entered // a poll holds its place, its claim not answered yet
+	var ids []string
+	for i := 1; i <= 2; i++ {
+		r := e.post("/integrations", sfAuto(t, i))
+		expect(t, r, http.StatusOK)
+		ids = append(ids, r.str(t, "id"))
+	}
+	// The places are the requests' now: a third is refused.
+	expect(t, e.post("/integrations", sfAuto(t, 3)), http.StatusServiceUnavailable)
+	release()
+	e.fake.Set(func(f *connector.Fake) { f.Gate = nil })
+	open()
+	for _, id := range ids {
+		e.waitStatus(id, lifecycle.Enabled)
+	}
 }

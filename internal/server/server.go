@@ -118,8 +118,9 @@ type Server struct {
 	// held are the jobs whose lease this replica holds, waiting or running.
 	held map[int64]*heldJob
 	// active is the number of places taken (jobs accepted and not finished, and
-	// requests about to write one); capacity is Workers+Queue.
-	active, capacity int
+	// requests about to write one); capacity is Workers+Queue. probes is how many of
+	// the active places are the poller's probe (takePlace): 0 or 1.
+	active, capacity, probes int
 	// closing: Close was called; drained is closed once no place is taken after it.
 	closing bool
 	drained chan struct{}
@@ -213,7 +214,7 @@ func New(opts Options) (*Server, error) {
 		s.onBackground = func() {}
 	}
 	s.metrics = newMetrics(s.reg)
-	s.jobs = make(chan job, s.capacity)
+	s.jobs = make(chan job, s.capacity+1) // +1: a probe's claim (takePlace)
 	s.handler = s.routes()
 	return s, nil
 }
