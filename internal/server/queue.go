@@ -310,7 +310,7 @@ func (s *Server) renewHeld() {
 	ctx, cancel := context.WithTimeout(context.Background(), s.lease/3)
 	defer cancel()
 	until := time.Now().Add(s.lease).UTC()
-	kept, err := s.store.RenewLeases(ctx, s.replica, until, ids)
+	kept, err := s.store.RenewLeases(store.Relaxed(ctx), s.replica, until, ids) // bookkeeping (store.Relaxed)
 	if err != nil {
 		s.log.Warn("lease renewal failed", "jobs", len(ids), "err", err)
 		return
@@ -335,7 +335,8 @@ func (s *Server) renewHeld() {
 }
 
 // begin confirms, right before the platform work of job id starts, that this replica
-// still holds its lease (a write conditional on it), and registers cancel for the
+// still holds its lease (a read while it has half its term left, else a write
+// conditional on it), and registers cancel for the
 // keeper. False when the lease is lost, or the store cannot confirm it while the
 // lease as last written still holds.
 func (s *Server) begin(ctx context.Context, id int64, cancel context.CancelFunc) bool {
@@ -344,8 +345,27 @@ func (s *Server) begin(ctx context.Context, id int64, cancel context.CancelFunc)
 		if h == nil {
 			return false
 		}
+		// A read is enough while the lease has at least half its term left: no other
+		// replica may claim it before it lapses, and a forceDisable after the read is
+		// seen by the keeper's next renewal, as one after a renewal write would be.
+		owner, held, err := s.store.Lease(ctx, id)
+		switch {
+		case err == nil && owner == s.replica && time.Until(held) > s.lease/2:
+			s.qmu.Lock()
+			lost := h.lost
+			if !lost {
+				h.cancel = cancel
+			}
+			s.qmu.Unlock()
+			return !lost
+		case err == nil && owner != s.replica, errors.Is(err, store.ErrNotFound):
+			s.qmu.Lock()
+			h.lost = true
+			s.qmu.Unlock()
+			return false
+		}
 		until := time.Now().Add(s.lease).UTC()
-		err := s.store.RenewLease(ctx, id, s.replica, until)
+		err = s.store.RenewLease(store.Relaxed(ctx), id, s.replica, until) // bookkeeping (store.Relaxed)
 		s.qmu.Lock()
 		switch {
 		case err == nil && !h.lost:

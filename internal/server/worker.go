@@ -86,7 +86,9 @@ const finishTimeout = 30 * time.Second
 // outcome it could not write is counted as dropped for kind. change edits the record
 // before it is written.
 func (s *Server) finish(ctx context.Context, kind platforms.Operation, id int64, from lifecycle.Status, ev lifecycle.Event, msg string, change func(*store.Integration)) bool {
-	ctx, cancel := context.WithTimeout(ctx, finishTimeout)
+	// A job's outcome is bookkeeping a restart recovers from (store.Relaxed): lost
+	// with the machine's power, it is redone as interrupted work.
+	ctx, cancel := context.WithTimeout(store.Relaxed(ctx), finishTimeout)
 	defer cancel()
 	for attempt := 0; attempt < 5; attempt++ {
 		in, err := s.store.Get(ctx, id)

@@ -185,7 +185,7 @@ func (s *sqlStore) Authenticate(ctx context.Context, key string) (*APIKey, error
 		return nil, fmt.Errorf("API key: %w", ErrNotFound)
 	}
 	h := hashKey(key)
-	k, stored, err := scanAPIKey(s.authStmt.QueryRowContext(ctx, h))
+	k, stored, err := scanAPIKey(s.authStmt.QueryRowContext(s.detach(ctx), h))
 	if err != nil {
 		return nil, rowErr(err, "API key", "authenticate")
 	}

@@ -46,19 +46,14 @@ func BenchmarkGet(b *testing.B) {
 			s := openAt(b, tempDB(b), newKey(b))
 			ctx := b.Context()
 			// Load fast: durability does not matter for the fixture.
-			if err := store.ExecWriter(ctx, s, `PRAGMA synchronous = OFF`); err != nil {
-				b.Fatal(err)
-			}
+			load := store.Relaxed(ctx)
 			ids := make([]int64, n)
 			for i := range n {
 				in := benchIntegration(i)
-				if err := s.Create(ctx, in); err != nil {
+				if err := s.Create(load, in); err != nil {
 					b.Fatal(err)
 				}
 				ids[i] = in.ID
-			}
-			if err := store.ExecWriter(ctx, s, `PRAGMA synchronous = FULL`); err != nil {
-				b.Fatal(err)
 			}
 			benchGet(b, s, ids)
 		})
@@ -134,4 +129,44 @@ func postgresFixture(b *testing.B, n int) (store.Store, []int64) {
 		b.Fatal(err)
 	}
 	return openAt(b, u, key), ids
+}
+
+// BenchmarkVersion measures the version check of a GET served from the kept body
+// (SQLite, 10000 stored), from one goroutine and from GOMAXPROCS at once.
+func BenchmarkVersion(b *testing.B) {
+	s := openAt(b, tempDB(b), newKey(b))
+	ctx := b.Context()
+	load := store.Relaxed(ctx) // durability does not matter for the fixture
+	const n = 10000
+	ids := make([]int64, n)
+	for i := range n {
+		in := benchIntegration(i)
+		if err := s.Create(load, in); err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = in.ID
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := s.Version(ctx, ids[i%n]); err != nil {
+				b.Fatal(err)
+			}
+			i += 7919
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				if _, err := s.Version(ctx, ids[i%n]); err != nil {
+					b.Error(err)
+					return
+				}
+				i += 7919
+			}
+		})
+	})
 }

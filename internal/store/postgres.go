@@ -38,10 +38,13 @@ var postgresDialect = &dialect{
 		applied_at timestamptz NOT NULL
 	)`,
 	lockMigrations: `SELECT pg_advisory_xact_lock(?)`,
-	time:           func(t time.Time) any { return normTime(t) },
-	noLease:        nil,
-	bytea:          true,
-	retry:          func(err error) bool { return isPgCode(err, pgDeadlockDetected, pgSerializationFailure) },
+	// https://www.postgresql.org/docs/current/wal-async-commit.html: the commit
+	// returns before its WAL is flushed; the WAL writer flushes it soon after.
+	relaxedCommit: `SET LOCAL synchronous_commit = off`,
+	time:          func(t time.Time) any { return normTime(t) },
+	noLease:       nil,
+	bytea:         true,
+	retry:         func(err error) bool { return isPgCode(err, pgDeadlockDetected, pgSerializationFailure) },
 }
 
 // PostgreSQL error codes (SQLSTATE).

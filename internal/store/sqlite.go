@@ -68,9 +68,17 @@ var sqliteDialect = &dialect{
 		name       TEXT    NOT NULL,
 		applied_at INTEGER NOT NULL
 	)`,
-	time:    func(t time.Time) any { return t.UnixMicro() },
-	noLease: int64(0),
-	retry:   func(error) bool { return false },
+	// https://www.sqlite.org/pragma.html#pragma_synchronous: in WAL mode NORMAL
+	// syncs the log only at checkpoints, FULL at every commit; it is a setting of
+	// the connection ("Safety level may not be changed inside a transaction").
+	strictCommit:     `PRAGMA synchronous = FULL`,
+	relaxedCommit:    `PRAGMA synchronous = NORMAL`,
+	durabilityOnConn: true,
+	flushRelaxed:     true,
+	detach:           true,
+	time:             func(t time.Time) any { return t.UnixMicro() },
+	noLease:          int64(0),
+	retry:            func(error) bool { return false },
 }
 
 // SQLite result codes (extended result codes are on; the primary code is the low
@@ -159,6 +167,7 @@ func openSQLite(ctx context.Context, p string, sealer *Sealer) (Store, error) {
 		if s.r, err = openSQLitePool(sqliteDSN(abs, false), max(4, 2*runtime.GOMAXPROCS(0))); err != nil {
 			return err
 		}
+		s.wstmts, s.rstmts = newStmtCache(s.w), newStmtCache(s.r)
 		return s.r.PingContext(ctx)
 	}, sqliteMigrations, "migrations/sqlite")
 }

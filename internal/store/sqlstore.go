@@ -47,6 +47,15 @@ type dialect struct {
 	// lockMigrations (with one ?, the lock key) makes replicas opening at once migrate
 	// one after the other; "" when the write transaction alone does (SQLite).
 	lockMigrations string
+	// strictCommit and relaxedCommit set the durability of a write transaction's
+	// commit (durability.go); "" for none. They are run first in the transaction, or,
+	// with durabilityOnConn, on its connection before BEGIN (SQLite refuses to change
+	// it inside one). flushRelaxed: relaxed commits stay off the disk until a later
+	// durable commit (SQLite), so the store flushes them.
+	strictCommit, relaxedCommit    string
+	durabilityOnConn, flushRelaxed bool
+	// detach: statements run without the caller's cancellation (detach).
+	detach bool
 
 	// time encodes a time for a time column; noLease is lease_until when there is no
 	// lease.
@@ -97,9 +106,15 @@ type sqlStore struct {
 	d      *dialect
 	w, r   *sql.DB
 	sealer *Sealer
-	// getStmt, versionStmt and authStmt are the prepared hot-path reads (Get, Version,
-	// Authenticate).
-	getStmt, versionStmt, authStmt *sql.Stmt
+	// getStmt and authStmt are the prepared hot-path reads (Get, Authenticate);
+	// versions coalesces Version calls (versions.go).
+	getStmt, authStmt *sql.Stmt
+	versions          versionBatcher
+	// wstmts and rstmts keep the prepared statements of w and r (stmts.go); nil
+	// where the driver keeps its own (PostgreSQL).
+	wstmts, rstmts *stmtCache
+	// syncs tracks relaxed commits not yet on the disk (durability.go).
+	syncs syncTracker
 }
 
 // sizePool makes db keep up to n connections open, each for at most lifetime and
@@ -119,17 +134,64 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// exec, query and queryRow run a statement written with ? placeholders on q.
+// detach returns ctx without its cancellation (its values kept) where the dialect
+// says so. SQLite runs a statement in this process, in microseconds to milliseconds,
+// and waits for locks at most busy_timeout, so interrupting one gains nothing; but a
+// cancelable context costs a goroutine per statement (modernc.org/sqlite's interrupt
+// watcher) and one per transaction (database/sql's), a sixth of a create's CPU.
+// A context already ended is kept, so that the call fails with its error as before.
+func (s *sqlStore) detach(ctx context.Context) context.Context {
+	if s.d.detach && ctx.Err() == nil {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
+// exec, query and queryRow run a statement written with ? placeholders on q,
+// prepared where the dialect keeps prepared statements (stmts.go).
 func (s *sqlStore) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	ctx = s.detach(ctx)
+	if st := s.stmtFor(ctx, q, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return q.ExecContext(ctx, s.d.rebind(query), args...)
 }
 
 func (s *sqlStore) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	ctx = s.detach(ctx)
+	if st := s.stmtFor(ctx, q, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return q.QueryContext(ctx, s.d.rebind(query), args...)
 }
 
 func (s *sqlStore) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	ctx = s.detach(ctx)
+	if st := s.stmtFor(ctx, q, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return q.QueryRowContext(ctx, s.d.rebind(query), args...)
+}
+
+// stmtFor returns the prepared statement of query on q (a pool, or a transaction,
+// which is always on the writer), or nil to run query as text: always nil without
+// statement caches (PostgreSQL).
+func (s *sqlStore) stmtFor(ctx context.Context, q querier, query string) *sql.Stmt {
+	if s.wstmts == nil {
+		return nil
+	}
+	switch q := q.(type) {
+	case *sql.Tx:
+		if st := s.wstmts.lookup(query); st != nil {
+			return q.StmtContext(ctx, st)
+		}
+	case *sql.DB:
+		if q == s.r {
+			return s.rstmts.prepared(ctx, query)
+		}
+		return s.wstmts.prepared(ctx, query)
+	}
+	return nil
 }
 
 // start is the end of Open on either database: connect (if not nil) sets the pools
@@ -170,7 +232,7 @@ func (s *sqlStore) prepare(ctx context.Context) error {
 	if s.getStmt, err = s.r.PrepareContext(ctx, s.d.rebind(`SELECT `+s.integrationColumns()+` FROM integrations WHERE id = ?`)); err != nil {
 		return err
 	}
-	if s.versionStmt, err = s.r.PrepareContext(ctx, s.d.rebind(`SELECT version FROM integrations WHERE id = ?`)); err != nil {
+	if err := s.prepareVersions(ctx); err != nil {
 		return err
 	}
 	s.authStmt, err = s.r.PrepareContext(ctx, s.d.rebind(`SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ?`))
@@ -213,15 +275,48 @@ func (s *sqlStore) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 func (s *sqlStore) writeOnce(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	ctx = s.detach(ctx)
+	if s.wstmts != nil {
+		// Once the transaction has ended and its connection is back: prepare what it
+		// ran unprepared.
+		defer s.wstmts.fillWanted(ctx)
+	}
+	var beginner interface {
+		BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+	} = s.w
+	var conn *sql.Conn
+	if s.d.durabilityOnConn {
+		// The durability is a setting of the connection, set before BEGIN.
+		var err error
+		if conn, err = s.w.Conn(ctx); err != nil {
+			return err
+		}
+		defer conn.Close()
+		beginner = conn
+	}
+	committed, err := s.setDurability(ctx, conn)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	tx, err := beginner.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if conn == nil {
+		err = s.setDurabilityInTx(ctx, tx)
+	}
+	if err == nil {
+		err = fn(tx)
+	}
+	if err != nil {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	committed()
+	return nil
 }
 
 func nowUTC() time.Time { return time.UnixMicro(time.Now().UnixMicro()).UTC() }
@@ -622,20 +717,11 @@ func (s *sqlStore) scanIntegration(sc scanner) (*Integration, error) {
 
 // Get implements Store.
 func (s *sqlStore) Get(ctx context.Context, id int64) (*Integration, error) {
-	in, err := s.scanIntegration(s.getStmt.QueryRowContext(ctx, id))
+	in, err := s.scanIntegration(s.getStmt.QueryRowContext(s.detach(ctx), id))
 	if err != nil {
 		return nil, rowErr(err, fmt.Sprintf("integration %d", id), fmt.Sprintf("get integration %d", id))
 	}
 	return in, nil
-}
-
-// Version implements Store.
-func (s *sqlStore) Version(ctx context.Context, id int64) (int64, error) {
-	var v int64
-	if err := s.versionStmt.QueryRowContext(ctx, id).Scan(&v); err != nil {
-		return 0, rowErr(err, fmt.Sprintf("integration %d", id), fmt.Sprintf("version of integration %d", id))
-	}
-	return v, nil
 }
 
 func (s *sqlStore) list(ctx context.Context, where string, args ...any) ([]*Integration, error) {
@@ -749,6 +835,18 @@ func (s *sqlStore) RenewLease(ctx context.Context, id int64, owner string, until
 	return nil
 }
 
+// Lease implements Store.
+func (s *sqlStore) Lease(ctx context.Context, id int64) (string, time.Time, error) {
+	var owner string
+	var until time.Time
+	err := s.queryRow(ctx, s.r, `SELECT lease_owner, `+s.d.leaseUntil+` FROM integrations WHERE id = ?`, id).
+		Scan(&owner, timeValue{&until})
+	if err != nil {
+		return "", time.Time{}, rowErr(err, fmt.Sprintf("integration %d", id), fmt.Sprintf("lease of integration %d", id))
+	}
+	return owner, until, nil
+}
+
 // RenewLeases implements Store: one UPDATE, the ids passed as one JSON array.
 func (s *sqlStore) RenewLeases(ctx context.Context, owner string, until time.Time, ids []int64) ([]int64, error) {
 	if err := checkOwner(owner); err != nil {
@@ -792,10 +890,17 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 
 // Close implements Store.
 func (s *sqlStore) Close() error {
+	s.stopFlushes()
 	var errs []error
-	for _, st := range []*sql.Stmt{s.getStmt, s.versionStmt, s.authStmt} {
+	for _, st := range []*sql.Stmt{s.getStmt, s.authStmt} {
 		if st != nil {
 			errs = append(errs, st.Close())
+		}
+	}
+	errs = append(errs, s.versions.close()...)
+	for _, c := range []*stmtCache{s.wstmts, s.rstmts} {
+		if c != nil {
+			errs = append(errs, c.close()...)
 		}
 	}
 	if s.r != nil {

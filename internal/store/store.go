@@ -175,6 +175,10 @@ type Store interface {
 	// without changing the version; ErrStale when owner no longer holds it (another
 	// replica claimed it, or the work ended), ErrNotFound for an unknown id.
 	RenewLease(ctx context.Context, id int64, owner string, until time.Time) error
+	// Lease returns who holds the lease of integration id and until when, as stored
+	// now ("" and the zero time: no lease); ErrNotFound for an unknown id. A read:
+	// it lets a replica see that its lease still has time left without writing.
+	Lease(ctx context.Context, id int64) (owner string, until time.Time, err error)
 	// RenewLeases is RenewLease for many integrations in one write: it moves to until
 	// the lease of each of ids that owner still holds, without changing versions, and
 	// returns those ids in ascending order. The others (another replica claimed them,

@@ -213,6 +213,9 @@ func testRenewLease(t *testing.T, open func(t *testing.T) store.Store) {
 			if err := s.RenewLease(ctx(t), in.ID, "w1", at(5*time.Minute)); err != nil {
 				t.Fatal(err)
 			}
+			if owner, until, err := s.Lease(ctx(t), in.ID); err != nil || owner != "w1" || !until.Equal(at(5*time.Minute)) {
+				t.Fatalf("Lease after renewal = %q until %v, %v; want w1 until %v", owner, until, err, at(5*time.Minute))
+			}
 			got := mustGet(t, s, in.ID)
 			if got.Version != in.Version || !got.UpdatedAt.Equal(in.UpdatedAt) || got.LeaseOwner != "w1" ||
 				!got.LeaseUntil.Equal(at(5*time.Minute)) {
@@ -237,6 +240,19 @@ func testRenewLease(t *testing.T, open func(t *testing.T) store.Store) {
 				if err := s.RenewLease(ctx(t), id, "w1", at(time.Hour)); !errors.Is(err, store.ErrNotFound) {
 					t.Fatalf("RenewLease(%d) = %v, want ErrNotFound", id, err)
 				}
+				if _, _, err := s.Lease(ctx(t), id); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("Lease(%d) = %v, want ErrNotFound", id, err)
+				}
+			}
+		}},
+		{"no lease once released", func(t *testing.T, s store.Store, in *store.Integration) {
+			if owner, until, err := s.Lease(ctx(t), in.ID); err != nil || owner != "w1" || !until.Equal(at(time.Minute)) {
+				t.Fatalf("Lease = %q until %v, %v; want w1 until %v", owner, until, err, at(time.Minute))
+			}
+			in.LeaseOwner, in.LeaseUntil = "", time.Time{}
+			mustUpdate(t, s, in)
+			if owner, until, err := s.Lease(ctx(t), in.ID); err != nil || owner != "" || !until.IsZero() {
+				t.Fatalf("Lease after release = %q until %v, %v; want none", owner, until, err)
 			}
 		}},
 		{"after another replica claimed the lapsed lease", func(t *testing.T, s store.Store, in *store.Integration) {

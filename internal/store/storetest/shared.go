@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		fn   func(t *testing.T, a, b store.Store)
 	}{
 		{"Visibility", testSharedVisibility},
+		{"RacingVersions", testSharedRacingVersions},
 		{"IDs", testSharedIDs},
 		{"RacingCreates", testSharedRacingCreates},
 		{"RacingUpdates", testSharedRacingUpdates},
@@ -59,6 +61,62 @@ func testSharedVisibility(t *testing.T, a, b store.Store) {
 	if err != nil || len(list) != 1 || list[0].Message != "from b" {
 		t.Fatalf("List through a = %d items, %v", len(list), err)
 	}
+}
+
+// testSharedRacingVersions: Version calls at once through a (which may coalesce them)
+// while b updates: each call sees at least the version b had committed before the
+// call began, and an unknown id is ErrNotFound, whatever else the calls around it ask.
+func testSharedRacingVersions(t *testing.T, a, b store.Store) {
+	const ids, readers, updates = 3, 8, 20
+	var ins []*store.Integration
+	committed := make([]atomic.Int64, ids)
+	for i := range ids {
+		in := mustCreate(t, b, sample(fmt.Sprint("rv", i)))
+		ins = append(ins, in)
+		committed[i].Store(in.Version)
+	}
+	done := make(chan struct{})
+	var writers, wg sync.WaitGroup
+	for i, in := range ins {
+		writers.Go(func() {
+			for range updates {
+				in.Message = fmt.Sprint("update of ", in.Version)
+				if err := b.Update(ctx(t), in); err != nil {
+					t.Errorf("Update(%d): %v", in.ID, err)
+					return
+				}
+				committed[i].Store(in.Version)
+			}
+		})
+	}
+	for r := range readers {
+		wg.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				i := (r + n) % (ids + 1)
+				if i == ids { // an id no integration has
+					if _, err := a.Version(ctx(t), ins[ids-1].ID+1000); !errors.Is(err, store.ErrNotFound) {
+						t.Errorf("Version of an unknown id: %v, want ErrNotFound", err)
+						return
+					}
+					continue
+				}
+				before := committed[i].Load()
+				v, err := a.Version(ctx(t), ins[i].ID)
+				if err != nil || v < before {
+					t.Errorf("Version(%d) = %d, %v; version %d was committed before the call", ins[i].ID, v, err, before)
+					return
+				}
+			}
+		})
+	}
+	writers.Wait()
+	close(done)
+	wg.Wait()
 }
 
 func testSharedIDs(t *testing.T, a, b store.Store) {
