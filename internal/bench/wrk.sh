@@ -113,18 +113,30 @@ ratio "GET /integrations/{id}" 0.5 "$server/integrations/$id" "$bareget"
 ratio "POST /integrations/scripts/create ($(wc -c <"$tmp/script.json") B answer)" 0.25 \
   "$server/integrations/scripts/create" "$barepost" -s "$tmp/post.lua"
 
-# Sequential POST /integrations (a new Native S3 integration each time, one
-# connection): creates per second against the goal, on the embedded SQLite.
-cat >"$tmp/create.lua" <<'EOF2'
-local n = 0
+# creates_lua PREFIX LIMIT: a wrk script sending POST /integrations, each a new Native
+# S3 integration named PREFIX-<time>-<n>, that stops once LIMIT were answered 200 (0:
+# never). A create refused with 503 (the job queue is full) is sent again under a new
+# name.
+creates_lua() {
+  cat <<EOF2
+local n, ok = 0, 0
+local limit = $2
 local seed = os.time()
 wrk.headers["Content-Type"] = "application/json"
 request = function()
   n = n + 1
-  local body = string.format('{"type":"Native S3","autoBootstrap":false,"config":{"name":"w-%d-%d","awsAccountId":"123456789012","awsRegion":"us-east-1","awsLocationRole":"arn:aws:iam::123456789012:role/r","awsLocationPath":"s3://w%d-%d/","authenticationType":"accessKey","awsAccessKeyId":"AKIA","awsSecretAccessKey":"s"}}', seed, n, seed, n)
+  local body = string.format('{"type":"Native S3","autoBootstrap":false,"config":{"name":"$1-%d-%d","awsAccountId":"123456789012","awsRegion":"us-east-1","awsLocationRole":"arn:aws:iam::123456789012:role/r","awsLocationPath":"s3://$1%d-%d/","authenticationType":"accessKey","awsAccessKeyId":"AKIA","awsSecretAccessKey":"s"}}', seed, n, seed, n)
   return wrk.format("POST", "/integrations", nil, body)
 end
+response = function(status)
+  if status == 200 then ok = ok + 1 end
+  if limit > 0 and ok >= limit then wrk.thread:stop() end
+end
 EOF2
+}
+# Sequential POST /integrations (a new Native S3 integration each time, one
+# connection): creates per second against the goal, on the embedded SQLite.
+creates_lua w 0 >"$tmp/create.lua"
 creates="$(wrk -t1 -c1 -d"$DURATION" -H "Authorization: $key" -s "$tmp/create.lua" "$server/integrations")"
 if echo "$creates" | grep -q 'Non-2xx'; then
   echo "bench: POST /integrations answered errors:" >&2
@@ -147,23 +159,7 @@ count() { curl -sf -H "Authorization: $key" "$server/integrations" | grep -o '"i
 # fill runs 5 s at a time until 10,000 are stored.
 have="$(count)"
 while [ "$have" -lt 10000 ]; do
-  # Counted by answers: a create refused with 503 (the job queue is full) is sent
-  # again under a new name.
-  cat >"$tmp/fill.lua" <<EOF2
-local n, ok = 0, 0
-local left = $((10000 - have))
-local seed = os.time()
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  n = n + 1
-  local body = string.format('{"type":"Native S3","autoBootstrap":false,"config":{"name":"f-%d-%d","awsAccountId":"123456789012","awsRegion":"us-east-1","awsLocationRole":"arn:aws:iam::123456789012:role/r","awsLocationPath":"s3://f%d-%d/","authenticationType":"accessKey","awsAccessKeyId":"AKIA","awsSecretAccessKey":"s"}}', seed, n, seed, n)
-  return wrk.format("POST", "/integrations", nil, body)
-end
-response = function(status)
-  if status == 200 then ok = ok + 1 end
-  if ok >= left then wrk.thread:stop() end
-end
-EOF2
+  creates_lua f $((10000 - have)) >"$tmp/fill.lua"
   wrk -t1 -c4 -d5s -H "Authorization: $key" -s "$tmp/fill.lua" "$server/integrations" >/dev/null
   have="$(count)"
 done

@@ -38,23 +38,28 @@ func benchGet(b *testing.B, s store.Store, ids []int64) {
 	}
 }
 
+// sqliteFixture returns a store on a new SQLite file holding n integrations, and
+// their ids.
+func sqliteFixture(b *testing.B, n int) (store.Store, []int64) {
+	s := openAt(b, tempDB(b), newKey(b))
+	load := store.Relaxed(b.Context()) // load fast: durability does not matter here
+	ids := make([]int64, n)
+	for i := range n {
+		in := benchIntegration(i)
+		if err := s.Create(load, in); err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = in.ID
+	}
+	return s, ids
+}
+
 // BenchmarkGet measures GET-by-id (a primary-key lookup and one AES-GCM open per sealed
 // field) with 10 and with 10000 stored integrations.
 func BenchmarkGet(b *testing.B) {
 	for _, n := range []int{10, 10000} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
-			s := openAt(b, tempDB(b), newKey(b))
-			ctx := b.Context()
-			// Load fast: durability does not matter for the fixture.
-			load := store.Relaxed(ctx)
-			ids := make([]int64, n)
-			for i := range n {
-				in := benchIntegration(i)
-				if err := s.Create(load, in); err != nil {
-					b.Fatal(err)
-				}
-				ids[i] = in.ID
-			}
+			s, ids := sqliteFixture(b, n)
 			benchGet(b, s, ids)
 		})
 	}
@@ -134,18 +139,9 @@ func postgresFixture(b *testing.B, n int) (store.Store, []int64) {
 // BenchmarkVersion measures the version check of a GET served from the kept body
 // (SQLite, 10000 stored), from one goroutine and from GOMAXPROCS at once.
 func BenchmarkVersion(b *testing.B) {
-	s := openAt(b, tempDB(b), newKey(b))
-	ctx := b.Context()
-	load := store.Relaxed(ctx) // durability does not matter for the fixture
 	const n = 10000
-	ids := make([]int64, n)
-	for i := range n {
-		in := benchIntegration(i)
-		if err := s.Create(load, in); err != nil {
-			b.Fatal(err)
-		}
-		ids[i] = in.ID
-	}
+	s, ids := sqliteFixture(b, n)
+	ctx := b.Context()
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
