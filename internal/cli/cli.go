@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -44,7 +43,7 @@ commands:
   render     --operation OP [-f FILE|-] [--from OLD] [--format sql|json] [--redact] [-o OUT]
              render a script from a payload file (JSON or YAML, the API's payload)
   check      --dialect DIALECTS FILE.sql|-
-             run the engine's syntax checks on any script
+             run the engine's syntax checks on a script of the engine's statement forms
   platforms  list the integration types, their script operations and phases
   serve      [--addr 127.0.0.1:8080] [--db FILE|sqlite:FILE|postgres://...] [--offline|--sandbox]
              [--revalidate-interval 1h] [--lease 15s] [--queue 100] [--shutdown-timeout 30s]
@@ -55,7 +54,12 @@ commands:
              manage API keys
   version    print the generator version
 
-exit codes: 0 ok, 1 invalid input, 2 usage error, 3 internal or check failure
+run 'integrations help COMMAND' (or COMMAND --help) for a command's flags
+
+`+exitCodes
+
+// exitCodes is the one description of the exit codes (apierr.Classify decides them).
+const exitCodes = `exit codes: 0 ok, 1 invalid input or a failed check, 2 usage error, 3 internal error
 `
 
 // Run runs the command line args (without the program name) and returns the exit code.
@@ -75,19 +79,31 @@ func Run(ctx context.Context, args []string, env Env, stdin io.Reader, stdout, s
 	case "check":
 		return runCheck(args[1:], stdin, stdout, stderr)
 	case "platforms":
+		if len(args) == 2 && isHelp(args[1]) {
+			fmt.Fprintf(stdout, "usage: integrations platforms\n  list the integration types, their script operations and phases\n\n%s", exitCodes)
+			return ExitOK
+		}
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "integrations platforms: takes no arguments\n")
 			return ExitUsage
 		}
 		return runPlatforms(stdout)
 	case "version", "--version":
+		if len(args) == 2 && isHelp(args[1]) {
+			fmt.Fprintf(stdout, "usage: integrations version\n  print the generator version\n\n%s", exitCodes)
+			return ExitOK
+		}
 		fmt.Fprintf(stdout, "integrations %s\n", render.Version)
 		return ExitOK
 	case "help", "-h", "--help":
+		if len(args) == 2 && args[0] == "help" && args[1] != "help" {
+			// integrations help CMD: CMD's own --help.
+			return Run(ctx, []string{args[1], "--help"}, env, stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return ExitOK
 	case "serve":
-		return runServe(ctx, args[1:], env, stderr)
+		return runServe(ctx, args[1:], env, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, args[1:], env, stdout, stderr)
 	}
@@ -95,17 +111,14 @@ func Run(ctx context.Context, args []string, env Env, stdin io.Reader, stdout, s
 	return ExitUsage
 }
 
+// isHelp says arg asks for help.
+func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" }
+
 func didYouMean(s string, cands []string) string {
 	if c := platforms.Closest(s, cands); c != "" {
 		return fmt.Sprintf(" (did you mean %q?)", c)
 	}
 	return ""
-}
-
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("integrations "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
 }
 
 // readInput reads FILE or stdin ("-").
@@ -117,15 +130,15 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 }
 
 func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlags("render", stderr)
+	fs := newFlags("render", "--operation OP [-f FILE|-] [--from OLD] [--format sql|json] [--redact] [-o OUT]\n  render a script from a payload file (JSON or YAML, the API's payload)")
 	op := fs.String("operation", "", "operation: "+opNames())
 	file := fs.String("f", "-", "payload file (JSON or YAML), - for stdin")
 	from := fs.String("from", "", "old payload file, for --operation edit")
 	format := fs.String("format", "sql", "output format: sql or json")
 	redact := fs.Bool("redact", false, "replace secrets with a placeholder (review copies)")
 	out := fs.String("o", "", "write the output to this file instead of stdout")
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+	if code, done := fs.parse(args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "integrations render: unexpected argument %q (give the payload with -f)\n", fs.Arg(0))
@@ -246,10 +259,10 @@ func dialectNames(sep string, last ...string) string {
 }
 
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlags("check", stderr)
+	fs := newFlags("check", "--dialect "+dialectNames("|")+" FILE.sql|-\n  run the engine's syntax checks on a script of the engine's statement forms")
 	dialect := fs.String("dialect", "", dialectNames(", ", " or "))
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+	if code, done := fs.parse(args, stdout, stderr); done {
+		return code
 	}
 	if *dialect == "" || fs.NArg() != 1 {
 		fmt.Fprintf(stderr, "usage: integrations check --dialect %s FILE.sql|-\n", dialectNames("|"))

@@ -169,8 +169,8 @@ func ensureAdminKey(ctx context.Context, env Env, st store.Store, stderr io.Writ
 	return nil
 }
 
-func runServe(ctx context.Context, args []string, env Env, stderr io.Writer) int {
-	fs := newFlags("serve", stderr)
+func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) int {
+	fs := newFlags("serve", "[flags]\n  the API server (env "+EnvAddr+", "+EnvDB+", "+EnvAdminKey+", "+store.SecretKeyEnv+")")
 	addr := fs.String("addr", env.or(EnvAddr, defaultAddr), "listen address (env "+EnvAddr+")")
 	db := fs.String("db", env.or(EnvDB, defaultDB), "store: a SQLite file path, sqlite:PATH or a postgres:// URL (env "+EnvDB+")")
 	offline := fs.Bool("offline", false, "no platform connectivity: platform tests are skipped, automatic setup is refused")
@@ -185,8 +185,8 @@ func runServe(ctx context.Context, args []string, env Env, stderr io.Writer) int
 		"the prefix of the Snowflake roles Immuta's table grants create, which the test \"Initial Validation: Table Grants Role Prefix is Unique\" checks: the start of an unquoted Snowflake identifier (env "+EnvTableGrantsRolePrefix+")")
 	egressAllow := fs.String("egress-allow", env.get(EnvEgressAllow),
 		"address ranges (CIDR, comma-separated) the connectors may connect to besides public addresses, e.g. 10.20.0.0/16 for a peered VPC; loopback, link-local (cloud metadata), private and other special ranges are refused unless listed (env "+EnvEgressAllow+")")
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+	if code, done := fs.parse(args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "integrations serve: unexpected argument %q\n", fs.Arg(0))
@@ -343,12 +343,22 @@ func redactDSN(dsn string) string {
 }
 
 func runKeys(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) int {
+	const keysUsage = "usage: integrations keys create --name NAME [--permission APPLICATION_ADMIN] [--db URL] | list [--db URL] | revoke [--db URL] ID|NAME\n  manage API keys (run 'integrations keys SUBCOMMAND --help' for its flags)\n"
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: integrations keys create --name NAME [--permission APPLICATION_ADMIN] [--db URL] | list [--db URL] | revoke [--db URL] ID|NAME")
+		fmt.Fprint(stderr, keysUsage)
 		return ExitUsage
 	}
+	if isHelp(args[0]) {
+		fmt.Fprint(stdout, keysUsage+"\n"+exitCodes)
+		return ExitOK
+	}
 	sub := args[0]
-	fs := newFlags("keys "+sub, stderr)
+	synopsis := map[string]string{
+		"create": "--name NAME [--permission P]... [--db URL]\n  create an API key and print it once",
+		"list":   "[--db URL]\n  list the API keys (never the keys themselves)",
+		"revoke": "[--db URL] ID|NAME\n  revoke an API key by its ID or name",
+	}[sub]
+	fs := newFlags("keys "+sub, synopsis)
 	db := fs.String("db", env.or(EnvDB, defaultDB), "store (env "+EnvDB+")")
 	var name string
 	var perms multiFlag
@@ -362,8 +372,8 @@ func runKeys(ctx context.Context, args []string, env Env, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "integrations keys: unknown subcommand %q%s (create, list, revoke)\n", sub, didYouMean(sub, []string{"create", "list", "revoke"}))
 		return ExitUsage
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return ExitUsage
+	if code, done := fs.parse(args[1:], stdout, stderr); done {
+		return code
 	}
 	switch {
 	case sub == "create" && name == "":

@@ -1,0 +1,69 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/openintegrations/integrations/internal/cli"
+)
+
+// Every command's --help exits 0 with its usage on stdout, flags spelled --name;
+// `help CMD` is CMD --help; a misspelt flag is a usage error with a did-you-mean.
+func TestHelpAndFlagErrors(t *testing.T) {
+	tests := []struct {
+		args       []string
+		code       int
+		stdout     string // a line stdout must contain ("" none expected)
+		stderr     string // a line stderr must contain ("" none expected)
+		stdoutNone bool
+	}{
+		{args: []string{"render", "--help"}, code: cli.ExitOK, stdout: "  --operation string"},
+		{args: []string{"render", "-h"}, code: cli.ExitOK, stdout: "usage: integrations render --operation OP"},
+		{args: []string{"help", "render"}, code: cli.ExitOK, stdout: "usage: integrations render --operation OP"},
+		{args: []string{"check", "--help"}, code: cli.ExitOK, stdout: "  --dialect string"},
+		{args: []string{"help", "check"}, code: cli.ExitOK, stdout: "usage: integrations check --dialect"},
+		{args: []string{"serve", "--help"}, code: cli.ExitOK, stdout: "  --addr string"},
+		{args: []string{"help", "serve"}, code: cli.ExitOK, stdout: "usage: integrations serve [flags]"},
+		{args: []string{"keys", "--help"}, code: cli.ExitOK, stdout: "usage: integrations keys create --name NAME"},
+		{args: []string{"help", "keys"}, code: cli.ExitOK, stdout: "usage: integrations keys create --name NAME"},
+		{args: []string{"keys", "create", "--help"}, code: cli.ExitOK, stdout: "  --permission value"},
+		{args: []string{"keys", "revoke", "--help"}, code: cli.ExitOK, stdout: "usage: integrations keys revoke"},
+		{args: []string{"platforms", "--help"}, code: cli.ExitOK, stdout: "usage: integrations platforms"},
+		{args: []string{"help", "platforms"}, code: cli.ExitOK, stdout: "usage: integrations platforms"},
+		{args: []string{"version", "--help"}, code: cli.ExitOK, stdout: "usage: integrations version"},
+		{args: []string{"help"}, code: cli.ExitOK, stdout: "exit codes: 0 ok, 1 invalid input or a failed check, 2 usage error, 3 internal error"},
+		{args: []string{"render", "--operatoin", "create"}, code: cli.ExitUsage, stdoutNone: true,
+			stderr: `integrations render: unknown flag -operatoin (did you mean "--operation"?)`},
+		{args: []string{"check", "--dialcet", "snowflake", "x.sql"}, code: cli.ExitUsage, stdoutNone: true,
+			stderr: `integrations check: unknown flag -dialcet (did you mean "--dialect"?)`},
+		{args: []string{"keys", "create", "--nam", "ci"}, code: cli.ExitUsage, stdoutNone: true,
+			stderr: `integrations keys create: unknown flag -nam (did you mean "--name"?)`},
+		{args: []string{"serve", "--adr", "x"}, code: cli.ExitUsage, stdoutNone: true,
+			stderr: `integrations serve: unknown flag -adr (did you mean "--addr"?)`},
+		{args: []string{"render", "--operation"}, code: cli.ExitUsage, stdoutNone: true,
+			stderr: "integrations render: flag needs an argument: -operation (see integrations render --help)"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := cli.Run(context.Background(), tt.args, nil, strings.NewReader(""), &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout.String(), stderr.String())
+			}
+			if tt.stdout != "" && !strings.Contains(stdout.String(), tt.stdout) {
+				t.Errorf("stdout lacks %q:\n%s", tt.stdout, stdout.String())
+			}
+			if tt.stderr != "" && !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, stderr.String())
+			}
+			if tt.stdoutNone && stdout.Len() > 0 {
+				t.Errorf("stdout: %s", stdout.String())
+			}
+			if tt.code == cli.ExitOK && stderr.Len() > 0 {
+				t.Errorf("stderr of a help: %s", stderr.String())
+			}
+		})
+	}
+}
