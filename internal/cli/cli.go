@@ -56,7 +56,7 @@ commands:
 
 run 'integrations help COMMAND' (or COMMAND --help) for a command's flags
 
-`+exitCodes
+` + exitCodes
 
 // exitCodes is the one description of the exit codes (apierr.Classify decides them).
 const exitCodes = `exit codes: 0 ok, 1 invalid input or a failed check, 2 usage error, 3 internal error
