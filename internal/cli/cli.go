@@ -50,7 +50,7 @@ commands:
              [--egress-allow CIDR,...] [--public-url URL] [--table-grants-role-prefix IMMUTA]
              the API server (env INTEGRATIONS_ADDR, INTEGRATIONS_DB, INTEGRATIONS_ADMIN_KEY,
              INTEGRATIONS_SECRET_KEY)
-  keys       create --name NAME [--permission APPLICATION_ADMIN] [--db URL] | list | revoke ID|NAME
+  keys       create --name NAME --permission APPLICATION_ADMIN [--db URL] | list | revoke ID|NAME
              manage API keys
   version    print the generator version
 
@@ -219,14 +219,38 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		buf.WriteString(script.Script)
 	}
 	if *out != "" {
-		if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		if err := writeOutput(*out, buf.Bytes(), *redact); err != nil {
+			// The path is the caller's input (a missing folder, no permission): exit 1.
 			fmt.Fprintf(stderr, "integrations render: %v\n", err)
-			return ExitInternal
+			return ExitInvalid
 		}
 		return ExitOK
 	}
 	_, _ = stdout.Write(buf.Bytes())
 	return ExitOK
+}
+
+// writeOutput writes a rendered script to path. A script not redacted holds the
+// passwords it sets, so its file is readable by its owner only (0600, also when the
+// file existed with a wider mode); a redacted review copy is 0644.
+func writeOutput(path string, b []byte, redacted bool) error {
+	mode := os.FileMode(0o600)
+	if redacted {
+		mode = 0o644
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func writeJSON(w io.Writer, v any) {

@@ -3,6 +3,8 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -63,6 +65,51 @@ func TestHelpAndFlagErrors(t *testing.T) {
 			}
 			if tt.code == cli.ExitOK && stderr.Len() > 0 {
 				t.Errorf("stderr of a help: %s", stderr.String())
+			}
+		})
+	}
+}
+
+// render -o: a script that is not redacted (it holds passwords) is written 0600, even
+// over a file that was 0644; a redacted copy 0644; an unwritable path is invalid
+// input (exit 1), not an internal error.
+func TestRenderOutputFile(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "existing.sql")
+	if err := os.WriteFile(existing, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		out    string
+		redact bool
+		code   int
+		mode   os.FileMode
+	}{
+		{"plain", filepath.Join(dir, "real.sql"), false, cli.ExitOK, 0o600},
+		{"plain over a 0644 file", existing, false, cli.ExitOK, 0o600},
+		{"redacted", filepath.Join(dir, "review.sql"), true, cli.ExitOK, 0o644},
+		{"unwritable", filepath.Join(dir, "missing", "x.sql"), false, cli.ExitInvalid, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"render", "--operation", "create", "-f", "../../examples/snowflake.yaml", "-o", tt.out}
+			if tt.redact {
+				args = append(args, "--redact")
+			}
+			var stdout, stderr bytes.Buffer
+			if code := cli.Run(context.Background(), args, nil, strings.NewReader(""), &stdout, &stderr); code != tt.code {
+				t.Fatalf("exit %d, want %d: %s", code, tt.code, stderr.String())
+			}
+			if tt.mode == 0 {
+				return
+			}
+			fi, err := os.Stat(tt.out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != tt.mode {
+				t.Errorf("mode %v, want %v", fi.Mode().Perm(), tt.mode)
 			}
 		})
 	}

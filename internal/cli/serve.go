@@ -343,7 +343,7 @@ func redactDSN(dsn string) string {
 }
 
 func runKeys(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) int {
-	const keysUsage = "usage: integrations keys create --name NAME [--permission APPLICATION_ADMIN] [--db URL] | list [--db URL] | revoke [--db URL] ID|NAME\n  manage API keys (run 'integrations keys SUBCOMMAND --help' for its flags)\n"
+	const keysUsage = "usage: integrations keys create --name NAME --permission APPLICATION_ADMIN [--db URL] | list [--db URL] | revoke [--db URL] ID|NAME\n  manage API keys (run 'integrations keys SUBCOMMAND --help' for its flags)\n"
 	if len(args) == 0 {
 		fmt.Fprint(stderr, keysUsage)
 		return ExitUsage
@@ -354,7 +354,7 @@ func runKeys(ctx context.Context, args []string, env Env, stdout, stderr io.Writ
 	}
 	sub := args[0]
 	synopsis := map[string]string{
-		"create": "--name NAME [--permission P]... [--db URL]\n  create an API key and print it once",
+		"create": "--name NAME --permission P [--permission P]... [--db URL]\n  create an API key and print it once",
 		"list":   "[--db URL]\n  list the API keys (never the keys themselves)",
 		"revoke": "[--db URL] ID|NAME\n  revoke an API key by its ID or name",
 	}[sub]
@@ -364,7 +364,7 @@ func runKeys(ctx context.Context, args []string, env Env, stdout, stderr io.Writ
 	var perms multiFlag
 	if sub == "create" {
 		fs.StringVar(&name, "name", "", "a name for the key (required)")
-		fs.Var(&perms, "permission", "a permission to grant (repeatable): "+store.PermissionAdmin)
+		fs.Var(&perms, "permission", "a permission to grant, required (repeatable): "+store.PermissionAdmin)
 	}
 	switch sub {
 	case "create", "list", "revoke":
@@ -378,6 +378,11 @@ func runKeys(ctx context.Context, args []string, env Env, stdout, stderr io.Writ
 	switch {
 	case sub == "create" && name == "":
 		fmt.Fprintln(stderr, "integrations keys create: --name is required")
+		return ExitUsage
+	case sub == "create" && len(perms) == 0:
+		// Required, not defaulted: a key without a permission is refused (403) by every
+		// call, and a silent default would grant the widest one.
+		fmt.Fprintln(stderr, "integrations keys create: --permission is required (the one permission is "+store.PermissionAdmin+")")
 		return ExitUsage
 	case sub == "revoke" && fs.NArg() != 1:
 		fmt.Fprintln(stderr, "integrations keys revoke: give one key ID or name")
