@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,5 +113,32 @@ func TestRenderOutputFile(t *testing.T) {
 				t.Errorf("mode %v, want %v", fi.Mode().Perm(), tt.mode)
 			}
 		})
+	}
+}
+
+// serve on a busy port fails before it makes the new store's one-time admin key, so
+// the start that does listen prints it.
+func TestServeBusyPortPrintsNoKey(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	db := filepath.Join(t.TempDir(), "s.db")
+	var stdout, stderr bytes.Buffer
+	code := cli.Run(context.Background(), []string{"serve", "--addr", busy.Addr().String(), "--db", db, "--offline"}, nil, strings.NewReader(""), &stdout, &stderr)
+	if code == cli.ExitOK {
+		t.Fatalf("serve on a busy port exited 0: %s", stderr.String())
+	}
+	if strings.Contains(stderr.String(), "admin API key") {
+		t.Errorf("a failed start printed the one-time key:\n%s", stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := cli.Run(context.Background(), []string{"keys", "list", "--db", db}, nil, strings.NewReader(""), &stdout, &stderr); code != cli.ExitOK {
+		t.Fatalf("keys list: exit %d: %s", code, stderr.String())
+	}
+	if strings.Contains(stdout.String(), "admin") {
+		t.Errorf("a failed start stored an admin key nobody saw:\n%s", stdout.String())
 	}
 }

@@ -237,16 +237,19 @@ func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 		return ExitInvalid
 	}
 	defer st.Close()
-	if err := ensureAdminKey(ctx, env, st, stderr); err != nil {
-		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
-		return ExitInvalid
-	}
+	// Listen first: a new store's admin key is printed only once, so not by a start
+	// that then fails on a busy port (connections wait in the listener's backlog
+	// until the server serves them).
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
 		return ExitUsage
 	}
 	defer ln.Close()
+	if err := ensureAdminKey(ctx, env, st, stderr); err != nil {
+		fmt.Fprintf(stderr, "integrations serve: %v\n", err)
+		return ExitInvalid
+	}
 	if *publicURL == "" {
 		*publicURL = "http://" + ln.Addr().String()
 	}
