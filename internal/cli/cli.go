@@ -10,11 +10,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
+
+	"golang.org/x/term"
 
 	"github.com/openintegrations/integrations/internal/apierr"
 	"github.com/openintegrations/integrations/platforms"
@@ -122,8 +125,14 @@ func didYouMean(s string, cands []string) string {
 }
 
 // readInput reads FILE or stdin ("-").
+// errTerminal: stdin is a terminal, so reading it would wait for typing.
+var errTerminal = errors.New("no input: stdin is a terminal; give a file (-f FILE for render), or pipe the input in")
+
 func readInput(name string, stdin io.Reader) ([]byte, error) {
 	if name == "-" {
+		if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			return nil, errTerminal
+		}
 		return io.ReadAll(io.LimitReader(stdin, 16<<20))
 	}
 	return os.ReadFile(name)
@@ -181,6 +190,9 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		data, err := readInput(name, stdin)
 		if err != nil {
 			fmt.Fprintf(stderr, "integrations render: %v\n", err)
+			if errors.Is(err, errTerminal) {
+				return nil, ExitUsage
+			}
 			return nil, ExitInvalid
 		}
 		display := name
@@ -301,6 +313,9 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	src, err := readInput(name, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "integrations check: %v\n", err)
+		if errors.Is(err, errTerminal) {
+			return ExitUsage
+		}
 		return ExitInvalid
 	}
 	if name == "-" {
