@@ -107,6 +107,9 @@ func text(s *Script, plat *platforms.Platform, m *platforms.Model, redacted bool
 			if st.effect.Op == "drop" && st.effect.TolerateMissing {
 				w(`-- no IF EXISTS on this platform: an error saying it "does not exist" is safe to ignore`)
 			}
+			if dropsData(st) {
+				w("-- WARNING: this drops the " + string(st.effect.Kind) + " and all the data in it")
+			}
 			if st.effect.Guard && !strings.HasPrefix(st.Why, "guard") {
 				w("-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made")
 			}
@@ -118,6 +121,23 @@ func text(s *Script, plat *platforms.Platform, m *platforms.Model, redacted bool
 		}
 	}
 	return b.String()
+}
+
+// dropsData reports whether st drops a database, or a schema with what it holds
+// (CASCADE): the statements a DBA must not run on the wrong account, so the script
+// says so above them. A schema drop without CASCADE fails on a schema that holds
+// objects (Synapse's), so it loses nothing.
+func dropsData(st *Statement) bool {
+	if st.effect.Op != "drop" {
+		return false
+	}
+	switch st.effect.Kind {
+	case platforms.KindDatabase:
+		return true
+	case platforms.KindSchema:
+		return strings.Contains(strings.ToUpper(st.SQL), " CASCADE")
+	}
+	return false
 }
 
 // hasGuard reports whether the model checks its names before its first change.

@@ -19,8 +19,11 @@ DROP PROCEDURE IF EXISTS "immuta_procedures"."revoke_impersonation"(varchar);
 DROP PROCEDURE IF EXISTS "immuta_procedures"."grant_impersonation"(varchar);
 
 -- Immuta schemas owned by the system user (config.username)
+-- WARNING: this drops the schema and all the data in it
 DROP SCHEMA IF EXISTS "immuta_system" CASCADE;
+-- WARNING: this drops the schema and all the data in it
 DROP SCHEMA IF EXISTS "immuta_functions" CASCADE;
+-- WARNING: this drops the schema and all the data in it
 DROP SCHEMA IF EXISTS "immuta_procedures" CASCADE;
 
 -- system user may create schemas and temporary tables in the managed database (config.database, config.username)
@@ -31,6 +34,7 @@ REVOKE TEMP, CREATE ON DATABASE "immuta" FROM "taylor@redshift.com";
 
 -- managed database (config.database)
 -- no IF EXISTS on this platform: an error saying it "does not exist" is safe to ignore
+-- WARNING: this drops the database and all the data in it
 DROP DATABASE "immuta" FORCE;
 
 -- system user (config.username, config.password)

@@ -17,6 +17,7 @@ DROP ROLE IF EXISTS "IMMUTA_IMPERSONATOR";
 DROP USER IF EXISTS "taylor@example.com";
 
 -- config.database
+-- WARNING: this drops the database and all the data in it
 DROP DATABASE IF EXISTS "IMMUTA_DB";
 
 -- config.database (system role IMMUTA_DB_SYSTEM)

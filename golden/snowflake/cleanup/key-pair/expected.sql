@@ -14,6 +14,7 @@
 DROP USER IF EXISTS "IMMUTA_SYSTEM_ACCOUNT";
 
 -- config.database
+-- WARNING: this drops the database and all the data in it
 DROP DATABASE IF EXISTS "IMMUTA_DB";
 
 -- config.database (system role IMMUTA_DB_SYSTEM)

@@ -11,6 +11,7 @@
 -- ==== phase 1 of 1: cleanup (connect to account; run as ACCOUNTADMIN or SYSADMIN (create grants role "IMMUTA_DB_SYSTEM" to SYSADMIN, so they may drop what it owns)) ====
 
 -- config.database
+-- WARNING: this drops the database and all the data in it
 DROP DATABASE IF EXISTS "IMMUTA_DB";
 
 -- config.database (system role IMMUTA_DB_SYSTEM)
