@@ -27,7 +27,10 @@ import (
 
 // Exit codes of SCRIPTS.md section 7; apierr.Classify gives an error's code.
 const (
-	ExitOK       = apierr.ExitOK
+	ExitOK = apierr.ExitOK
+	// ExitChanges is render --detailed-exitcode's answer for an edit that changes
+	// something (CLI only: the API has no such outcome).
+	ExitChanges  = 4
 	ExitInvalid  = apierr.ExitInvalid
 	ExitUsage    = apierr.ExitUsage
 	ExitInternal = apierr.ExitInternal
@@ -62,7 +65,8 @@ run 'integrations help COMMAND' (or COMMAND --help) for a command's flags
 ` + exitCodes
 
 // exitCodes is the one description of the exit codes (apierr.Classify decides them).
-const exitCodes = `exit codes: 0 ok, 1 invalid input or a failed check, 2 usage error, 3 internal error
+const exitCodes = `exit codes: 0 ok, 1 invalid input or a failed check, 2 usage error, 3 internal error;
+render --detailed-exitcode: 0 an edit with nothing to change, 4 one that changes something
 `
 
 // Run runs the command line args (without the program name) and returns the exit code.
@@ -145,6 +149,7 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	from := fs.String("from", "", "old payload file, for --operation edit")
 	format := fs.String("format", "sql", "output format: sql or json")
 	redact := fs.Bool("redact", false, "replace secrets with a placeholder (review copies)")
+	detailed := fs.Bool("detailed-exitcode", false, "for --operation edit: exit 0 when there is nothing to change, 4 when the script changes something (as terraform plan -detailed-exitcode)")
 	out := fs.String("o", "", "write the output to this file instead of stdout")
 	if code, done := fs.parse(args, stdout, stderr); done {
 		return code
@@ -224,6 +229,14 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	code = ExitOK
+	if *detailed && operation == platforms.OpEdit {
+		for _, ph := range script.Phases {
+			if len(ph.Statements) > 0 {
+				code = ExitChanges
+			}
+		}
+	}
 	var buf bytes.Buffer
 	if *format == "json" {
 		writeJSON(&buf, script)
@@ -236,10 +249,10 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "integrations render: %v\n", err)
 			return ExitInvalid
 		}
-		return ExitOK
+		return code
 	}
 	_, _ = stdout.Write(buf.Bytes())
-	return ExitOK
+	return code
 }
 
 // writeOutput writes a rendered script to path. A script not redacted holds the

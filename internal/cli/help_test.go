@@ -142,3 +142,31 @@ func TestServeBusyPortPrintsNoKey(t *testing.T) {
 		t.Errorf("a failed start stored an admin key nobody saw:\n%s", stdout.String())
 	}
 }
+
+// render --detailed-exitcode: an edit with nothing to change exits 0, one that changes
+// something 4 (the script is written either way); without the flag, or for another
+// operation, 0.
+func TestDetailedExitCode(t *testing.T) {
+	const from, to = "../../examples/snowflake.yaml", "../../examples/snowflake-audit.yaml"
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"edit of nothing", []string{"render", "--operation", "edit", "--from", from, "-f", from, "--detailed-exitcode"}, cli.ExitOK},
+		{"edit with changes", []string{"render", "--operation", "edit", "--from", from, "-f", to, "--detailed-exitcode"}, cli.ExitChanges},
+		{"edit with changes, no flag", []string{"render", "--operation", "edit", "--from", from, "-f", to}, cli.ExitOK},
+		{"create with the flag", []string{"render", "--operation", "create", "-f", to, "--detailed-exitcode"}, cli.ExitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := cli.Run(context.Background(), tt.args, nil, strings.NewReader(""), &stdout, &stderr); code != tt.code {
+				t.Fatalf("exit %d, want %d: %s", code, tt.code, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), "-- Snowflake ") {
+				t.Errorf("no script on stdout: %q", stdout.String())
+			}
+		})
+	}
+}
