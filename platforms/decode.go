@@ -141,6 +141,7 @@ func (d *decoder) payload(root *yaml.Node, p *Payload) {
 		return
 	}
 	var typeNode, autoNode, cfgNode *yaml.Node
+	var strays []string // unknown top-level keys: config's, when not indented under it
 	d.fields(root, "", func(key string, val *yaml.Node) bool {
 		switch key {
 		case "type":
@@ -150,6 +151,7 @@ func (d *decoder) payload(root *yaml.Node, p *Payload) {
 		case "config":
 			cfgNode = val
 		default:
+			strays = append(strays, key)
 			return false
 		}
 		return true
@@ -198,6 +200,10 @@ func (d *decoder) payload(root *yaml.Node, p *Payload) {
 		return
 	}
 	if cfgNode == nil || isNull(cfgNode) {
+		if len(strays) > 0 {
+			v.Add("config", "is required for %s (are %s meant to be indented under config:?)", plat.Type, strings.Join(strays, ", "))
+			return
+		}
 		v.Add("config", "is required for %s", plat.Type)
 		return
 	}
@@ -511,6 +517,10 @@ func yamlProblem(err error) *Problem {
 				msg = strings.TrimSpace(rest[i+1:])
 			}
 		}
+	}
+	if msg == "mapping values are not allowed in this context" && line > 0 {
+		// What yaml.v3 says of a key indented deeper than the keys beside it.
+		msg += fmt.Sprintf(" (is line %d indented deeper than the key above it? keys of one mapping take the same indentation)", line)
 	}
 	p := &Problem{Message: "invalid YAML: " + msg, Line: line}
 	if line > 0 {

@@ -81,6 +81,14 @@ func TestDecodeErrors(t *testing.T) {
 		{"trailing json", `{"type": "Trino"} {}`, []string{"f:1:19: invalid JSON: unexpected data after the top-level value"}},
 		{"unknown top field", "{\"type\": \"Trino\",\n \"confg\": {}}", []string{`f:2:2: confg: unknown field (did you mean "config"?); accepted: type, autoBootstrap, config`}},
 		{"duplicate field", `{"type": "Trino", "type": "Trino"}`, []string{"f:1:19: type: duplicate field"}},
+		{"config keys not indented under config", "type: Native S3\nautoBootstrap: false\nconfig:\nname: x\nawsRegion: us-east-1\n", []string{
+			"f:3:8: config: is required for Native S3 (are name, awsRegion meant to be indented under config:?)",
+			"f:4:1: name: unknown field; accepted: type, autoBootstrap, config",
+			"f:5:1: awsRegion: unknown field; accepted: type, autoBootstrap, config",
+		}},
+		{"a key indented deeper than the one above", "type: Native S3\nconfig:\n  name: x\n    awsRegion: us-east-1\n", []string{
+			"f:4:1: invalid YAML: mapping values are not allowed in this context (is line 4 indented deeper than the key above it? keys of one mapping take the same indentation)",
+		}},
 		{"missing type", `{}`, []string{"f:1:1: type: is required; accepted: Azure Synapse Analytics, Google BigQuery, Native S3, Redshift, Snowflake, Trino"}},
 		{"type not string", `{"type": 5}`, []string{"f:1:10: type: must be a string"}},
 		{"unknown type", `{"type": "snowflake"}`, []string{`f:1:10: type: unknown type "snowflake" (did you mean "Snowflake"?); accepted: Azure Synapse Analytics, Google BigQuery, Native S3, Redshift, Snowflake, Trino`}},
