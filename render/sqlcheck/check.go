@@ -2,7 +2,9 @@ package sqlcheck
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -185,7 +187,7 @@ func (g *grammar) check(st *Statement, connector bool) (string, *Error) {
 		} else if n := len(st.Tokens); n > 0 {
 			p = advance(st.Tokens[n-1].Pos, st.Tokens[n-1].Text)
 		}
-		return "", errAt(p, "statement not in the %s closed grammar: %s", g.d, firstRunes(st.SQL, 60))
+		return "", errAt(p, "statement not in the %s closed grammar: %s%s", g.d, firstRunes(st.SQL, 60), g.expected(st.Tokens, connector))
 	}
 	if g.o.pgQuery && !s.RedshiftOnly {
 		if e := checkPG(st); e != nil {
@@ -193,6 +195,45 @@ func (g *grammar) check(st *Statement, connector bool) (string, *Error) {
 		}
 	}
 	return s.Name, nil
+}
+
+// maxExpected bounds the statement forms a refusal lists.
+const maxExpected = 4
+
+// expected names the statement forms of g that begin with the same words as toks
+// (the first two, else the first), for a refusal: "; the forms it accepts that start
+// GRANT ROLE: ...". Empty when none does.
+func (g *grammar) expected(toks []Token, connector bool) string {
+	var first []string
+	for _, t := range toks {
+		if t.Kind != Word || len(first) == 2 {
+			break
+		}
+		first = append(first, strings.ToUpper(t.Text))
+	}
+	for n := len(first); n > 0; n-- {
+		var forms []string
+		for _, s := range g.shapes {
+			if s.Block || s.Connector != connector {
+				continue
+			}
+			words := strings.Fields(s.Pattern)
+			if len(words) < n || !slices.Equal(words[:n], first[:n]) {
+				continue
+			}
+			forms = append(forms, s.Pattern)
+		}
+		if len(forms) == 0 {
+			continue
+		}
+		more := ""
+		if len(forms) > maxExpected {
+			more = fmt.Sprintf(" (and %d more)", len(forms)-maxExpected)
+			forms = forms[:maxExpected]
+		}
+		return fmt.Sprintf("; the forms it accepts that start %s: %s%s", strings.Join(first[:n], " "), strings.Join(forms, " | "), more)
+	}
+	return ""
 }
 
 // plpgsqlMu serializes pg_query's plpgsql parser, which redirects the process's stderr

@@ -149,13 +149,25 @@ func TestExecDepthLimit(t *testing.T) {
 	}
 }
 
+// A refusal quotes the statement's start and names the forms the grammar accepts that
+// begin with the same two words, else the same one, else none.
 func TestNotInGrammarMessage(t *testing.T) {
 	sf := mustGrammar(t, Snowflake, testSnowflakeShapes)
 	long := "CREATE USER \"" + strings.Repeat("x", 100) + "\"\n"
-	_, err := sf.checkStatement(long)
-	want := "statement not in the snowflake closed grammar: " + long[:60]
-	if err == nil || err.Msg != want || err.Pos.String() != "1:8" {
-		t.Fatalf("got %v, want 1:8: %s", err, want)
+	tests := []struct {
+		stmt, pos, want string
+	}{
+		{long, "1:8", "statement not in the snowflake closed grammar: " + long[:60] +
+			"; the forms it accepts that start CREATE: CREATE [ OR REPLACE ] ROLE [ IF NOT EXISTS ] $ident [ COMMENT = $string ] | CREATE PROCEDURE $name $parens RETURNS $word LANGUAGE SQL AS $body"},
+		{"ALTER USER \"u\" SET X = 1", "1:20", "statement not in the snowflake closed grammar: ALTER USER \"u\" SET X = 1" +
+			"; the forms it accepts that start ALTER USER: ALTER USER $ident SET DEFAULT_WAREHOUSE = < $ident | $word > , N = $number"},
+		{"TRUNCATE TABLE t", "1:1", "statement not in the snowflake closed grammar: TRUNCATE TABLE t"},
+	}
+	for _, tt := range tests {
+		_, err := sf.checkStatement(tt.stmt)
+		if err == nil || err.Msg != tt.want || err.Pos.String() != tt.pos {
+			t.Errorf("got %v\nwant %s: %s", err, tt.pos, tt.want)
+		}
 	}
 }
 
