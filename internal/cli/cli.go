@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -150,7 +151,7 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	format := fs.String("format", "sql", "output format: sql or json")
 	redact := fs.Bool("redact", false, "replace secrets with a placeholder (review copies)")
 	detailed := fs.Bool("detailed-exitcode", false, "for --operation edit: exit 0 when there is nothing to change, 4 when the script changes something (as terraform plan -detailed-exitcode)")
-	out := fs.String("o", "", "write the output to this file instead of stdout")
+	out := fs.String("o", "", "write the output to this file instead of stdout; a folder (ending in /, or existing) gets one file per phase, N-PHASE.sql, each with the script's header")
 	if code, done := fs.parse(args, stdout, stderr); done {
 		return code
 	}
@@ -243,6 +244,17 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		buf.WriteString(script.Script)
 	}
+	if *out != "" && isDir(*out) {
+		if *format != "sql" {
+			fmt.Fprintln(stderr, "integrations render: -o FOLDER/ writes SQL files, one per phase: drop --format json")
+			return ExitUsage
+		}
+		if err := writePhases(*out, script.Script, *redact); err != nil {
+			fmt.Fprintf(stderr, "integrations render: %v\n", err)
+			return ExitInvalid
+		}
+		return code
+	}
 	if *out != "" {
 		if err := writeOutput(*out, buf.Bytes(), *redact); err != nil {
 			// The path is the caller's input (a missing folder, no permission): exit 1.
@@ -253,6 +265,56 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	_, _ = stdout.Write(buf.Bytes())
 	return code
+}
+
+// isDir says -o names a folder: it ends in a separator, or is an existing folder.
+func isDir(path string) bool {
+	if strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(os.PathSeparator)) {
+		return true
+	}
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// phaseMarker starts each phase's part of a script's text (render's text layout).
+const phaseMarker = "-- ==== phase "
+
+// writePhases writes script, split at its phase markers, into folder dir (made if
+// missing): N-PHASE.sql per phase, each the script's header followed by that phase's
+// part, so that each file names where it connects and can be run on its own
+// connection (Redshift and Synapse phases connect to different databases). A script
+// with no phase is written whole as 0-nothing.sql.
+func writePhases(dir, script string, redacted bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	parts := strings.Split(script, "\n"+phaseMarker)
+	header := parts[0] + "\n"
+	if len(parts) == 1 {
+		return writeOutput(filepath.Join(dir, "0-nothing.sql"), []byte(script), redacted)
+	}
+	for i, part := range parts[1:] {
+		// "1 of 2: cleanup (connect to ...) ====\n..."
+		var n, total int
+		var name string
+		if _, err := fmt.Sscanf(part, "%d of %d: %s", &n, &total, &name); err != nil || n != i+1 {
+			return fmt.Errorf("split the script into phases: phase %d: unexpected marker %q", i+1, firstLine(part))
+		}
+		body := header + phaseMarker + part
+		if !strings.HasSuffix(body, "\n") {
+			body += "\n"
+		}
+		if err := writeOutput(filepath.Join(dir, fmt.Sprintf("%d-%s.sql", n, name)), []byte(body), redacted); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// firstLine is s up to its first line break.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // writeOutput writes a rendered script to path. A script not redacted holds the

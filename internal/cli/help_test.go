@@ -170,3 +170,39 @@ func TestDetailedExitCode(t *testing.T) {
 		})
 	}
 }
+
+// render -o FOLDER/: one file per phase, N-PHASE.sql, each the script's header and that
+// phase's statements only, each accepted by check on its own.
+func TestRenderOnePhasePerFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out") + "/"
+	var stdout, stderr bytes.Buffer
+	args := []string{"render", "--operation", "delete", "-f", "../../examples/redshift.yaml", "-o", dir}
+	if code := cli.Run(context.Background(), args, nil, strings.NewReader(""), &stdout, &stderr); code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	want := map[string]string{ // file: the one phase marker it must hold
+		"1-cleanup.sql":      "-- ==== phase 1 of 2: cleanup (connect to immuta;",
+		"2-post-cleanup.sql": "-- ==== phase 2 of 2: post-cleanup (connect to dev;",
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != len(want) {
+		t.Fatalf("files %v, %v; want %d", entries, err, len(want))
+	}
+	for name, marker := range want {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		if !strings.HasPrefix(text, "-- Redshift delete script\n") || !strings.Contains(text, marker) || strings.Count(text, "-- ==== phase ") != 1 {
+			t.Errorf("%s: want the header and exactly the marker %q:\n%s", name, marker, text)
+		}
+		var so, se bytes.Buffer
+		if code := cli.Run(context.Background(), []string{"check", "--dialect", "redshift", filepath.Join(dir, name)}, nil, strings.NewReader(""), &so, &se); code != cli.ExitOK {
+			t.Errorf("check %s: exit %d: %s", name, code, se.String())
+		}
+	}
+	if code := cli.Run(context.Background(), append(args, "--format", "json"), nil, strings.NewReader(""), &stdout, &stderr); code != cli.ExitUsage {
+		t.Errorf("-o FOLDER/ with --format json: exit %d, want 2", code)
+	}
+}
