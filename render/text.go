@@ -49,6 +49,11 @@ func checkError(line int, sql string, undo bool, err error) error {
 	return ce
 }
 
+// PhaseMarker begins the line that opens each phase's part of Script.Script, followed
+// by "N of M: PHASE (connect to ...; run as ...) ====": a script's text splits at it
+// into its header and one part per phase (the CLI's -o FOLDER/ does).
+const PhaseMarker = "-- ==== phase "
+
 // text renders the runnable script and records each statement's line.
 func text(s *Script, plat *platforms.Platform, m *platforms.Model, redacted bool) string {
 	var b strings.Builder
@@ -95,7 +100,7 @@ func text(s *Script, plat *platforms.Platform, m *platforms.Model, redacted bool
 	for i := range s.Phases {
 		ph := &s.Phases[i]
 		w("")
-		w(fmt.Sprintf("-- ==== phase %d of %d: %s (connect to %s; run as %s) ====", i+1, len(s.Phases), ph.Name, ph.ConnectTo, ph.RunAs))
+		w(fmt.Sprintf(PhaseMarker+"%d of %d: %s (connect to %s; run as %s) ====", i+1, len(s.Phases), ph.Name, ph.ConnectTo, ph.RunAs))
 		prevWhy := "\x00"
 		for j := range ph.Statements {
 			st := &ph.Statements[j]

@@ -276,9 +276,6 @@ func isDir(path string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// phaseMarker starts each phase's part of a script's text (render's text layout).
-const phaseMarker = "-- ==== phase "
-
 // writePhases writes script, split at its phase markers, into folder dir (made if
 // missing): N-PHASE.sql per phase, each the script's header followed by that phase's
 // part, so that each file names where it connects and can be run on its own
@@ -288,7 +285,7 @@ func writePhases(dir, script string, redacted bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	parts := strings.Split(script, "\n"+phaseMarker)
+	parts := strings.Split(script, "\n"+render.PhaseMarker)
 	header := parts[0] + "\n"
 	if len(parts) == 1 {
 		return writeOutput(filepath.Join(dir, "0-nothing.sql"), []byte(script), redacted)
@@ -300,7 +297,7 @@ func writePhases(dir, script string, redacted bool) error {
 		if _, err := fmt.Sscanf(part, "%d of %d: %s", &n, &total, &name); err != nil || n != i+1 {
 			return fmt.Errorf("split the script into phases: phase %d: unexpected marker %q", i+1, firstLine(part))
 		}
-		body := header + phaseMarker + part
+		body := header + render.PhaseMarker + part
 		if !strings.HasSuffix(body, "\n") {
 			body += "\n"
 		}

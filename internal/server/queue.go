@@ -140,7 +140,8 @@ func (s *Server) takePlace(probe bool) (*place, error) {
 	return &place{s: s, probe: probe}, nil
 }
 
-// keep makes a probe place an ordinary one: a job was claimed into it.
+// keep makes a probe place an ordinary one (a job was claimed into it); a no-op on an
+// ordinary place. cancel calls it too before giving the place back.
 func (p *place) keep() {
 	if !p.probe {
 		return
@@ -168,12 +169,7 @@ func (p *place) cancel() {
 		return
 	}
 	p.used = true
-	if p.probe {
-		p.probe = false
-		p.s.qmu.Lock()
-		p.s.probes--
-		p.s.qmu.Unlock()
-	}
+	p.keep()
 	p.s.freePlace()
 }
 

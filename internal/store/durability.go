@@ -84,7 +84,7 @@ func (s *sqlStore) setDurability(ctx context.Context, conn *sql.Conn) (committed
 			}
 		}
 	}
-	if !s.d.flushRelaxed {
+	if !s.d.syncOnConn {
 		return func() {}, nil
 	}
 	t := &s.syncs
@@ -146,7 +146,7 @@ func (s *sqlStore) stopFlushes() {
 		t.timer = nil
 	}
 	t.mu.Unlock()
-	if s.w != nil && s.d.flushRelaxed {
+	if s.w != nil && s.d.syncOnConn {
 		s.flush(context.Background())
 	}
 }

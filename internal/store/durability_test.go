@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/openintegrations/integrations/internal/lifecycle"
 )
@@ -41,7 +42,7 @@ func TestRelaxedCommits(t *testing.T) {
 	s := openTestSQLite(t)
 	ctx := t.Context()
 	in := &Integration{Type: "t", AutoBootstrap: new(bool), Status: lifecycle.Creating, Config: []byte(`{}`), LeaseOwner: "w1"}
-	in.LeaseUntil = nowUTC().Add(3600e9)
+	in.LeaseUntil = nowUTC().Add(time.Hour)
 	if err := s.Create(ctx, in); err != nil {
 		t.Fatal(err)
 	}

@@ -71,14 +71,13 @@ var sqliteDialect = &dialect{
 	// https://www.sqlite.org/pragma.html#pragma_synchronous: in WAL mode NORMAL
 	// syncs the log only at checkpoints, FULL at every commit; it is a setting of
 	// the connection ("Safety level may not be changed inside a transaction").
-	strictCommit:     `PRAGMA synchronous = FULL`,
-	relaxedCommit:    `PRAGMA synchronous = NORMAL`,
-	durabilityOnConn: true,
-	flushRelaxed:     true,
-	detach:           true,
-	time:             func(t time.Time) any { return t.UnixMicro() },
-	noLease:          int64(0),
-	retry:            func(error) bool { return false },
+	strictCommit:  `PRAGMA synchronous = FULL`,
+	relaxedCommit: `PRAGMA synchronous = NORMAL`,
+	syncOnConn:    true,
+	detach:        true,
+	time:          func(t time.Time) any { return t.UnixMicro() },
+	noLease:       int64(0),
+	retry:         func(error) bool { return false },
 }
 
 // SQLite result codes (extended result codes are on; the primary code is the low

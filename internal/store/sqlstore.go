@@ -49,11 +49,12 @@ type dialect struct {
 	lockMigrations string
 	// strictCommit and relaxedCommit set the durability of a write transaction's
 	// commit (durability.go); "" for none. They are run first in the transaction, or,
-	// with durabilityOnConn, on its connection before BEGIN (SQLite refuses to change
-	// it inside one). flushRelaxed: relaxed commits stay off the disk until a later
-	// durable commit (SQLite), so the store flushes them.
-	strictCommit, relaxedCommit    string
-	durabilityOnConn, flushRelaxed bool
+	// with syncOnConn, on its connection before BEGIN: the durability is then a
+	// setting of the connection (SQLite refuses to change it inside a transaction),
+	// and a relaxed commit stays off the disk until a later durable one, so the store
+	// flushes them.
+	strictCommit, relaxedCommit string
+	syncOnConn                  bool
 	// detach: statements run without the caller's cancellation (detach).
 	detach bool
 
@@ -285,7 +286,7 @@ func (s *sqlStore) writeOnce(ctx context.Context, fn func(tx *sql.Tx) error) err
 		BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
 	} = s.w
 	var conn *sql.Conn
-	if s.d.durabilityOnConn {
+	if s.d.syncOnConn {
 		// The durability is a setting of the connection, set before BEGIN.
 		var err error
 		if conn, err = s.w.Conn(ctx); err != nil {
