@@ -76,6 +76,11 @@ func escapeControlInStrings(doc string) []byte {
 	return out
 }
 
+// schema implements schemaRuled: every field is required.
+func (c *BigQuery) schema() schemaRules {
+	return schemaRules{Required: []string{"role", "datasetSuffix", "dataset", "location", "credential"}}
+}
+
 // Validate checks the required fields and the service-account key.
 func (c *BigQuery) Validate(v *Validator, _ bool) {
 	for _, f := range []struct{ path, val string }{
@@ -151,6 +156,22 @@ var (
 	iamRoleRE    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{1,12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
 )
 
+// s3AuthTypes are the accepted values of authenticationType.
+var s3AuthTypes = []string{"auto", "accessKey"}
+
+// schema implements schemaRuled: what Validate always requires, and per
+// authenticationType.
+func (c *S3) schema() schemaRules {
+	return schemaRules{
+		Required: []string{"name", "awsAccountId", "awsRegion", "awsLocationRole", "awsLocationPath", "authenticationType"},
+		Enums:    map[string][]string{"authenticationType": s3AuthTypes},
+		When: []schemaWhen{
+			{Field: "authenticationType", Equals: "auto", Required: []string{"awsRoleToAssume"}},
+			{Field: "authenticationType", Equals: "accessKey", Required: []string{"awsAccessKeyId", "awsSecretAccessKey"}},
+		},
+	}
+}
+
 // Validate checks the fields of API.md section 3 (Native S3).
 func (c *S3) Validate(v *Validator, _ bool) {
 	if v.Required("config.name", c.Name) {
@@ -173,7 +194,7 @@ func (c *S3) Validate(v *Validator, _ bool) {
 		}
 	}
 	if !v.Required("config.authenticationType", c.AuthenticationType) ||
-		!v.OneOf("config.authenticationType", c.AuthenticationType, "auto", "accessKey") {
+		!v.OneOf("config.authenticationType", c.AuthenticationType, s3AuthTypes...) {
 		return
 	}
 	switch c.AuthenticationType {

@@ -83,6 +83,22 @@ type Redshift struct {
 	AWSRegion          string        `json:"awsRegion,omitempty"`
 }
 
+// redshiftAuthTypes are the accepted values of authenticationType.
+var redshiftAuthTypes = []string{"userPassword", "accessKey"}
+
+// schema implements schemaRuled: what Validate always requires (both authentication
+// types need the user the script creates), and per authenticationType.
+func (c *Redshift) schema() schemaRules {
+	return schemaRules{
+		Required: []string{"host", "database", "username", "authenticationType"},
+		Enums:    map[string][]string{"authenticationType": redshiftAuthTypes},
+		When: []schemaWhen{
+			{Field: "authenticationType", Equals: "userPassword", Required: []string{"password"}},
+			{Field: "authenticationType", Equals: "accessKey", Required: []string{"awsAccessKeyId", "awsSecretAccessKey", "awsRegion"}},
+		},
+	}
+}
+
 // Redshift defaults and fixed names.
 const (
 	redshiftDefaultPort            = 5439
@@ -167,7 +183,7 @@ func (c *Redshift) Validate(v *Validator, _ bool) {
 	// Both authentication types need the user the script creates.
 	c.validateUsername(v)
 	if !v.Required("config.authenticationType", c.AuthenticationType) ||
-		!v.OneOf("config.authenticationType", c.AuthenticationType, "userPassword", "accessKey") {
+		!v.OneOf("config.authenticationType", c.AuthenticationType, redshiftAuthTypes...) {
 		return
 	}
 	switch c.AuthenticationType {

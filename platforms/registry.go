@@ -1,7 +1,8 @@
 // Package platforms describes the integration types the product supports: a closed
-// registry of platforms, strict decoding and validation of their payloads, the typed
-// config of each type (one file per platform), the dialect quoting functions, and the
-// object model from which the script engine (package render) builds SQL.
+// registry of platforms, strict decoding and validation of their payloads, the JSON
+// Schema of the payloads generated from the typed config of each type (one file per
+// platform), the dialect quoting functions, and the object model from which the script
+// engine (package render) builds SQL.
 //
 // It is the bottom of the engine: it imports nothing of the module, and never
 // net/http, database/sql or os/exec. Platform's doc comment is the checklist of adding
@@ -73,8 +74,13 @@ const (
 //     BatchSeparator; newConfig returns its zero config (nil: no config, as Trino).
 //  2. Write its config in platforms/<key>.go, a struct implementing Config: Defaults,
 //     Validate, UniqueKey, UniqueKeys (the store keys and the words of the 409
-//     message) and ImpersonationEnabled; tag secret fields `secret:"true"` and
-//     non-editable ones `immutable:"true"`. A type with scripts implements Scripted
+//     message) and ImpersonationEnabled, and its schema method (schemaRules in
+//     schema.go: the fields Validate always requires, its enumerations and the fields
+//     each authenticationType requires, which the JSON Schema of Schema states beyond
+//     the Go types; TestSchemaAcceptsWhatDecodeAccepts holds them to Validate), then
+//     rewrite platforms/testdata/schema.golden.json with go test ./platforms -run
+//     TestSchemaGolden -update; tag secret fields `secret:"true"` and non-editable
+//     ones `immutable:"true"`. A type with scripts implements Scripted
 //     too (Model: phases, objects and the Needs of every object kind; Quoting;
 //     TemplateData: the struct type of each kind's Data, declared in data.go, its
 //     kinds being Kind constants of kinds.go) and, when an edit's rules depend on the

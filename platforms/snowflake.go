@@ -69,6 +69,28 @@ const (
 	sfOAuth        = "oAuthClientCredentials"
 )
 
+// sfAuthTypes are the accepted values of authenticationType; sfAutoAuthTypes those
+// accepted with autoBootstrap (the bootstrap needs a privileged user's credentials).
+var (
+	sfAuthTypes     = []string{sfUserPassword, sfKeyPair, sfOAuth}
+	sfAutoAuthTypes = []string{sfUserPassword, sfKeyPair}
+)
+
+// schema implements schemaRuled: what Validate always requires, and per
+// authenticationType.
+func (c *Snowflake) schema() schemaRules {
+	return schemaRules{
+		Required:           []string{"host", "warehouse", "database", "authenticationType"},
+		Enums:              map[string][]string{"authenticationType": sfAuthTypes},
+		AutoBootstrapEnums: map[string][]string{"authenticationType": sfAutoAuthTypes},
+		When: []schemaWhen{
+			{Field: "authenticationType", Equals: sfUserPassword, Required: []string{"username", "password"}},
+			{Field: "authenticationType", Equals: sfKeyPair, Required: []string{"username", "privateKey", "privateKey.content"}},
+			{Field: "authenticationType", Equals: sfOAuth, Required: []string{"oAuthClientConfig", "oAuthClientConfig.clientId", "oAuthClientConfig.authorityUrl"}},
+		},
+	}
+}
+
 // Snowflake defaults and fixed names.
 const (
 	sfDefaultPort          = 443
@@ -212,7 +234,7 @@ func (c *Snowflake) Validate(v *Validator, auto bool) {
 		checkValue(v, "config.role", c.Role, sfMaxIdent)
 	}
 	if !v.Required("config.authenticationType", c.AuthenticationType) ||
-		!v.OneOf("config.authenticationType", c.AuthenticationType, sfUserPassword, sfKeyPair, sfOAuth) {
+		!v.OneOf("config.authenticationType", c.AuthenticationType, sfAuthTypes...) {
 		return
 	}
 	switch c.AuthenticationType {
@@ -233,7 +255,7 @@ func (c *Snowflake) Validate(v *Validator, auto bool) {
 		c.validateKey(v)
 	case sfOAuth:
 		if auto {
-			v.Add("config.authenticationType", "must be %s or %s with autoBootstrap (the bootstrap needs a privileged user's credentials); %s needs autoBootstrap false", sfUserPassword, sfKeyPair, sfOAuth)
+			v.Add("config.authenticationType", "must be %s with autoBootstrap (the bootstrap needs a privileged user's credentials); %s needs autoBootstrap false", strings.Join(sfAutoAuthTypes, " or "), sfOAuth)
 		}
 		c.validateOAuth(v)
 	}

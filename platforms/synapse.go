@@ -191,6 +191,23 @@ func synapseIsReserved(name string) bool {
 
 var guidRE = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
 
+// synapseAuthTypes are the accepted values of authenticationType.
+var synapseAuthTypes = []string{synapseAuthPassword, synapseAuthOAuth}
+
+// schema implements schemaRuled: what Validate always requires, and per
+// authenticationType (oAuthClientConfig.displayName only for scripts: not stated).
+func (c *Synapse) schema() schemaRules {
+	return schemaRules{
+		Required: []string{"host", "schema", "database", "authenticationType"},
+		Enums:    map[string][]string{"authenticationType": synapseAuthTypes},
+		When: []schemaWhen{
+			{Field: "authenticationType", Equals: synapseAuthPassword, Required: []string{"username", "password"}},
+			{Field: "authenticationType", Equals: synapseAuthOAuth, Required: []string{"oAuthClientConfig",
+				"oAuthClientConfig.clientId", "oAuthClientConfig.clientSecret", "oAuthClientConfig.authorityUrl"}},
+		},
+	}
+}
+
 // Validate reports every problem of the config with its path.
 func (c *Synapse) Validate(v *Validator, auto bool) {
 	checkHost(v, "config.host", c.Host)
@@ -222,7 +239,7 @@ func (c *Synapse) Validate(v *Validator, auto bool) {
 	c.validateDelimiters(v)
 
 	authOK := v.Required("config.authenticationType", c.AuthenticationType) &&
-		v.OneOf("config.authenticationType", c.AuthenticationType, synapseAuthPassword, synapseAuthOAuth)
+		v.OneOf("config.authenticationType", c.AuthenticationType, synapseAuthTypes...)
 	if authOK {
 		switch c.AuthenticationType {
 		case synapseAuthPassword:

@@ -1,6 +1,7 @@
-// Package cli implements the `integrations` command: render, check, platforms, serve
-// and keys (SCRIPTS.md section 7). It is a thin front end over packages platforms, render and
-// sqlcheck; Run is the whole program, so tests drive it without building the binary.
+// Package cli implements the `integrations` command: render, check, platforms, schema,
+// serve and keys (SCRIPTS.md section 7). It is a thin front end over packages platforms,
+// render and sqlcheck; Run is the whole program, so tests drive it without building the
+// binary.
 // It owns the command line only: flags, usage, exit codes (through apierr.Classify, as
 // the server) and output files. It must never be imported by the engine or the server;
 // it reads the environment only through the Env it is given.
@@ -52,6 +53,8 @@ commands:
   check      --dialect DIALECTS FILE.sql|-
              run the engine's syntax checks on a script of the engine's statement forms
   platforms  list the integration types, their script operations and phases
+  schema     [TYPE]
+             print the JSON Schema (2020-12) of payload files, of every type or of TYPE
   serve      [--addr 127.0.0.1:8080] [--db FILE|sqlite:FILE|postgres://...] [--offline|--sandbox]
              [--revalidate-interval 1h] [--lease 15s] [--queue 100] [--shutdown-timeout 30s]
              [--egress-allow CIDR,...] [--public-url URL] [--table-grants-role-prefix IMMUTA]
@@ -110,12 +113,14 @@ func Run(ctx context.Context, args []string, env Env, stdin io.Reader, stdout, s
 		}
 		fmt.Fprint(stdout, usage)
 		return ExitOK
+	case "schema":
+		return runSchema(args[1:], stdout, stderr)
 	case "serve":
 		return runServe(ctx, args[1:], env, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, args[1:], env, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "integrations: unknown command %q%s\n\n%s", args[0], didYouMean(args[0], []string{"render", "check", "platforms", "serve", "keys", "version", "help"}), usage)
+	fmt.Fprintf(stderr, "integrations: unknown command %q%s\n\n%s", args[0], didYouMean(args[0], []string{"render", "check", "platforms", "schema", "serve", "keys", "version", "help"}), usage)
 	return ExitUsage
 }
 
