@@ -378,7 +378,9 @@ func (d *decoder) boolean(n *yaml.Node, path string, out *bool) bool {
 		d.v.Add(path, "must be true or false")
 		return false
 	}
-	*out = n.Value == "true"
+	// YAML's core schema spells true as true, True or TRUE (and false likewise); the
+	// tag check above admitted only those.
+	*out = strings.EqualFold(n.Value, "true")
 	return true
 }
 

@@ -157,6 +157,20 @@ func TestDecodeTrino(t *testing.T) {
 	}
 }
 
+// TestDecodeYAMLBooleans: every spelling YAML tags as a boolean reads as that boolean
+// (True once read as false).
+func TestDecodeYAMLBooleans(t *testing.T) {
+	for in, want := range map[string]bool{"true": true, "True": true, "TRUE": true, "false": false, "False": false, "FALSE": false} {
+		p, err := Decode([]byte("type: Snowflake\nautoBootstrap: "+in+"\nconfig:\n  host: a.snowflakecomputing.com\n  warehouse: W\n  database: D\n  authenticationType: userPassword\n  username: U\n  password: Abc1234-secret-pw\n  role: ACCOUNTADMIN\n"), "f")
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if p.Auto() != want {
+			t.Errorf("autoBootstrap: %s read as %v", in, p.Auto())
+		}
+	}
+}
+
 func TestDecodeYAMLNumbersAsStrings(t *testing.T) {
 	in := "type: Native S3\nautoBootstrap: false\nconfig:\n  name: s3\n  awsAccountId: 123456789012\n  awsRegion: us-east-1\n" +
 		"  awsLocationRole: arn:aws:iam::123456789012:role/r\n  awsLocationPath: s3://bucket/\n  authenticationType: accessKey\n" +
