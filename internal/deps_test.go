@@ -41,6 +41,7 @@ var allowed = map[string][]string{
 	"internal/server":                     {"internal/apierr", "internal/connector", "internal/lifecycle", "internal/server/openapi", "internal/store", "platforms", "render"},
 	"internal/cli":                        {"internal/apierr", "internal/connector", "internal/egress", "internal/server", "internal/store", "platforms", "render", "render/sqlcheck"},
 	"internal/e2e":                        {},
+	"internal/doctest":                    {}, // a test only; the test runs internal/cli as the documents' integrations command
 	"cmd/integrations":                    {"internal/cli"},
 }
 
