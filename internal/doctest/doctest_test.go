@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -46,16 +45,8 @@ const compareCommand = "doctest-compare"
 func TestMain(m *testing.M) {
 	switch filepath.Base(os.Args[0]) {
 	case "integrations":
-		// As cmd/integrations: SIGINT or SIGTERM cancels the context (serve shuts down
-		// gracefully), a second signal stops at once.
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		go func() {
-			<-ctx.Done()
-			stop()
-		}()
-		code := cli.Run(ctx, os.Args[1:], os.LookupEnv, os.Stdin, os.Stdout, os.Stderr)
-		stop()
-		os.Exit(code)
+		// The same program as cmd/integrations.
+		os.Exit(cli.Main())
 	case compareCommand:
 		os.Exit(compareMain(os.Args[1:], os.Stdout, os.Stderr))
 	}
