@@ -60,6 +60,18 @@
 //     becomes the server's address; a document that names them without starting a
 //     server is refused.
 //
+// # Database clients
+//
+// A document cannot reach a Snowflake account, a Redshift cluster or a Synapse
+// workspace, yet it should show the DBA's command that runs each phase file. So snowsql,
+// psql and sqlcmd on the script's PATH are stand-ins (clients_test.go): each checks
+// that its command line has the flags that stop a run at the first failing statement
+// and read the file as written (snowsql -o exit_on_error=true; psql -X -v
+// ON_ERROR_STOP=1, and no --single-transaction for a file with CREATE or DROP
+// DATABASE; sqlcmd -b -I -x), that the file holds one phase and that the database it
+// connects to (psql's dbname=, sqlcmd's -d) is the one its phase line names, then runs
+// integrations check on the file, which refuses a review copy. They run no SQL.
+//
 // # Environment
 //
 // The script runs in a fresh temporary directory that holds a copy of the repository's

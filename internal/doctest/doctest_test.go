@@ -30,6 +30,7 @@ import (
 // documents are the files TestDocs runs, relative to the repository root, each under
 // the rules of the package comment (doc.go). Adding a document is one line here.
 var documents = []string{
+	"README.md",
 	"docs/api.md",
 }
 
@@ -49,6 +50,9 @@ func TestMain(m *testing.M) {
 		os.Exit(cli.Main())
 	case compareCommand:
 		os.Exit(compareMain(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	if _, ok := clients[filepath.Base(os.Args[0])]; ok {
+		os.Exit(clientMain(filepath.Base(os.Args[0]), os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -111,7 +115,11 @@ func newRunner(t *testing.T) *runner {
 		t.Fatal(err)
 	}
 	bin := t.TempDir()
-	for _, name := range []string{"integrations", compareCommand} {
+	names := []string{"integrations", compareCommand}
+	for name := range clients {
+		names = append(names, name)
+	}
+	for _, name := range names {
 		if err := os.Symlink(exe, filepath.Join(bin, name)); err != nil {
 			t.Fatal(err)
 		}
@@ -973,6 +981,14 @@ integrations ...
 $ integrations render --operation create -f examples/snowflake.yaml | grep -c '^CREATE USER'
 1
 ` + "```\n\n```sh test=TestDocs\npsql -h db.internal -c 'select 1'\n```\n",
+		"the client stand-ins, each phase on its own connection": "```sh\n" + `integrations render --operation create -f examples/snowflake.yaml -o run/sf/
+snowsql -a ACCOUNT -u ADMIN -r ACCOUNTADMIN -o exit_on_error=true -f run/sf/1-create.sql
+integrations render --operation initial-create -f examples/redshift.yaml -o run/rs/
+psql "host=h port=5439 dbname=dev user=admin sslmode=require" -X -v ON_ERROR_STOP=1 -f run/rs/1-initial-create.sql
+integrations render --operation initial-create -f examples/synapse.yaml -o run/syn/
+sqlcmd -S h -d immuta -U admin -b -I -x -i run/syn/1-initial-check.sql
+sqlcmd -S h -d master -U admin -b -I -x -i run/syn/2-initial-create.sql
+` + "```\n",
 		"a server": `
 ~~~sh
 go run ./cmd/integrations serve --sandbox   # in another terminal
@@ -1001,6 +1017,9 @@ $ curl -sS -o /dev/null -w '%{http_code}\n' http://127.0.0.1:8080/integrations
 	}
 }
 
+// rsInit renders examples/redshift.yaml's initial-create into run/, one file a phase.
+const rsInit = "~~~sh\nintegrations render --operation initial-create -f examples/redshift.yaml -o run/\n~~~\n"
+
 // TestRunnerFails runs small documents that must fail, and checks where and why.
 func TestRunnerFails(t *testing.T) {
 	needTools(t, "bash")
@@ -1028,6 +1047,13 @@ func TestRunnerFails(t *testing.T) {
 		{"text before a command", "~~~console\nhello\n$ echo hello\n~~~\n", "", "starts with a $ command line"},
 		{"a build elsewhere", "~~~sh\ngo build -o /usr/local/bin/integrations ./cmd/integrations\n~~~\n", "", "a relative path inside the work dir"},
 		{"nothing to run", "~~~yaml\na: b\n~~~\n", "", "nothing to run"},
+		// The client stand-ins (clients_test.go).
+		{"psql without ON_ERROR_STOP", rsInit + "~~~sh\npsql \"host=h dbname=dev\" -X -f run/1-initial-create.sql\n~~~\n", "inline.md:4", "-v ON_ERROR_STOP=1 is missing"},
+		{"psql at the wrong database", rsInit + "~~~sh\npsql \"host=h dbname=immuta\" -X -v ON_ERROR_STOP=1 -f run/1-initial-create.sql\n~~~\n", "inline.md:4", "its phase line says connect to dev"},
+		{"psql in one transaction", rsInit + "~~~sh\npsql \"host=h dbname=dev\" -X -1 -v ON_ERROR_STOP=1 -f run/1-initial-create.sql\n~~~\n", "inline.md:4", "run it with autocommit"},
+		{"a file of two phases", "~~~sh\nintegrations render --operation initial-create -f examples/synapse.yaml > all.sql\nsqlcmd -S h -d immuta -b -I -x -i all.sql\n~~~\n", "inline.md:1", "holds 2 phases"},
+		{"sqlcmd without -x", "~~~sh\nintegrations render --operation create -f examples/synapse.yaml -o run/\nsqlcmd -S h -d immuta -b -I -i run/1-create.sql\n~~~\n", "inline.md:1", "-x is missing"},
+		{"snowsql on a review copy", "~~~sh\nintegrations render --operation create -f examples/snowflake.yaml --redact -o review/\nsnowsql -a A -u U -o exit_on_error=true -f review/1-create.sql\n~~~\n", "inline.md:1", "this is a review copy"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
