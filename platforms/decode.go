@@ -201,7 +201,11 @@ func (d *decoder) payload(root *yaml.Node, p *Payload) {
 	}
 	if cfgNode == nil || isNull(cfgNode) {
 		if len(strays) > 0 {
-			v.Add("config", "is required for %s (are %s meant to be indented under config:?)", plat.Type, strings.Join(strays, ", "))
+			verb := "are" // "is colour meant ...", "are name, awsRegion meant ..."
+			if len(strays) == 1 {
+				verb = "is"
+			}
+			v.Add("config", "is required for %s (%s %s meant to be indented under config:?)", plat.Type, verb, strings.Join(strays, ", "))
 			return
 		}
 		v.Add("config", "is required for %s", plat.Type)

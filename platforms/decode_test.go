@@ -86,6 +86,10 @@ func TestDecodeErrors(t *testing.T) {
 			"f:4:1: name: unknown field; accepted: type, autoBootstrap, config",
 			"f:5:1: awsRegion: unknown field; accepted: type, autoBootstrap, config",
 		}},
+		{"one config key not indented under config", "type: Native S3\nautoBootstrap: false\nconfig:\nname: x\n", []string{
+			"f:3:8: config: is required for Native S3 (is name meant to be indented under config:?)",
+			"f:4:1: name: unknown field; accepted: type, autoBootstrap, config",
+		}},
 		{"a key indented deeper than the one above", "type: Native S3\nconfig:\n  name: x\n    awsRegion: us-east-1\n", []string{
 			"f:4:1: invalid YAML: mapping values are not allowed in this context (is line 4 indented deeper than the key above it? keys of one mapping take the same indentation)",
 		}},
