@@ -93,8 +93,12 @@ type Model struct {
 	// does not ask for CREATE USER and an edit asks only for what its statements use.
 	// Every kind of Objects has an entry (a test checks it).
 	Needs map[Kind]Needs
-	// Notes go into the header (re-runnability, manual steps).
+	// Notes go into the header of every script of the config (manual steps, ownership).
 	Notes []string
+	// CreateNotes go only into the headers of create and initial-create, ahead of Notes:
+	// how create behaves when run again or when it stops (re-runnability, guards). An
+	// edit, delete or cleanup script is not the one they describe.
+	CreateNotes []string
 	// Secrets are the secret values that may appear in statements (for redaction).
 	Secrets []string
 }

@@ -378,8 +378,10 @@ func (c *Redshift) Model(o ModelOptions) (*Model, error) {
 			{Name: "post-cleanup", ConnectTo: initial, RunAs: redshiftRunAs},
 		},
 		Needs: rsNeeds,
-		Notes: []string{
+		CreateNotes: []string{
 			"create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a run that failed past its guard, run cleanup before running create again",
+		},
+		Notes: []string{
 			fmt.Sprintf("run initial-create connected to database %s and create connected to database %s", initial, db),
 			"CREATE DATABASE cannot run inside a transaction block: run initial-create with autocommit on",
 			fmt.Sprintf("cleanup connects to database %s: if initial-create never created it, skip the cleanup phase and run post-cleanup only", db),

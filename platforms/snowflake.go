@@ -708,8 +708,9 @@ func (c *Snowflake) Model(o ModelOptions) (*Model, error) {
 		owned = "the database, its schemas and the impersonation role"
 		made += ", role " + q(sfCanon(c.Impersonation.Role))
 	}
+	m.CreateNotes = append(m.CreateNotes,
+		fmt.Sprintf("create is not re-runnable: it never takes over an object it did not make (%s, and the system account); the guards at its start stop it, having changed nothing, when one of those names is taken and visible to the runner's role, and CREATE ROLE, CREATE DATABASE and CREATE USER fail on one it cannot see; after a run that failed past the guards, run cleanup, then create", made))
 	m.Notes = append(m.Notes,
-		fmt.Sprintf("create is not re-runnable: it never takes over an object it did not make (%s, and the system account); the guards at its start stop it, having changed nothing, when one of those names is taken and visible to the runner's role, and CREATE ROLE, CREATE DATABASE and CREATE USER fail on one it cannot see; after a run that failed past the guards, run cleanup, then create", made),
 		fmt.Sprintf("role %s owns %s and is granted to SYSADMIN: an edit or a cleanup runs as ACCOUNTADMIN or SYSADMIN (or a role that %s is granted to)", q(sys), owned, q(sys)))
 	return m, nil
 }

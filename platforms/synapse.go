@@ -647,11 +647,11 @@ func (c *Synapse) Model(o ModelOptions) (*Model, error) {
 	}
 
 	m.Needs = synNeeds
-	m.Notes = append(m.Notes,
+	m.CreateNotes = append(m.CreateNotes,
 		"create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS",
 		"create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again",
-		"CREATE SCHEMA must start a batch, so it runs through sp_executesql",
 	)
+	m.Notes = append(m.Notes, "CREATE SCHEMA must start a batch, so it runs through sp_executesql")
 	if !ext {
 		m.Notes = append(m.Notes,
 			"CREATE LOGIN must be the only statement of its batch, so no IF guards it; the guard before it stops initial-create when the login exists",

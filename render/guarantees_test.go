@@ -317,6 +317,19 @@ func TestRerunnable(t *testing.T) {
 				}
 			}
 		}
+		// Create's notes are create's: a teardown or an edit script does not carry them.
+		for _, op := range []platforms.Operation{platforms.OpEdit, platforms.OpDelete, platforms.OpCleanup, platforms.OpPostCleanup} {
+			if !np.p.Platform.Supports(op) {
+				continue
+			}
+			s, err := eng.Render(render.Request{Operation: op, Payload: np.p, From: np.p, SystemPassword: systemPassword(np.p)})
+			if err != nil {
+				t.Fatalf("%s: %v", op, err)
+			}
+			if strings.Contains(strings.ToLower(s.Script), "not re-runnable") {
+				t.Errorf("%s header carries create's re-runnability note", op)
+			}
+		}
 	})
 }
 

@@ -3,6 +3,7 @@ package render
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/openintegrations/integrations/platforms"
@@ -91,7 +92,11 @@ func text(s *Script, plat *platforms.Platform, m *platforms.Model, redacted bool
 			w("--   " + n)
 		}
 	}
-	for _, note := range m.Notes {
+	notes := m.Notes
+	if s.Operation == string(platforms.OpCreate) || s.Operation == string(platforms.OpInitialCreate) {
+		notes = append(slices.Clip(m.CreateNotes), m.Notes...)
+	}
+	for _, note := range notes {
 		w("-- note: " + note)
 	}
 	if s.Operation == string(platforms.OpCleanup) && hasGuard(m) {

@@ -6,7 +6,6 @@
 -- privileges the runner needs (for the statements of this script):
 --   cleanup: superuser or the procedure's owner; superuser or the schema's owner; superuser or the database's owner
 --   post-cleanup: superuser or the database's owner; superuser or CREATEUSER; superuser
--- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a run that failed past its guard, run cleanup before running create again
 -- note: run initial-create connected to database dev and create connected to database immuta
 -- note: CREATE DATABASE cannot run inside a transaction block: run initial-create with autocommit on
 -- note: cleanup connects to database immuta: if initial-create never created it, skip the cleanup phase and run post-cleanup only

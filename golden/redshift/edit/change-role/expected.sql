@@ -6,7 +6,6 @@
 -- privileges the runner needs (for the statements of this script):
 --   edit-1: superuser; superuser (a SECURITY DEFINER procedure that runs ALTER GROUP as its owner)
 --   edit-2: superuser
--- note: create is not re-runnable: CREATE USER, CREATE DATABASE and CREATE GROUP have no IF NOT EXISTS on Redshift; after a run that failed past its guard, run cleanup before running create again
 -- note: run initial-create connected to database dev and create connected to database immuta
 -- note: CREATE DATABASE cannot run inside a transaction block: run initial-create with autocommit on
 -- note: cleanup connects to database immuta: if initial-create never created it, skip the cleanup phase and run post-cleanup only

@@ -4,7 +4,6 @@
 --   1. cleanup: connect to account; run as ACCOUNTADMIN or SYSADMIN (create grants role "IMMUTA_DB_SYSTEM" to SYSADMIN, so they may drop what it owns)
 -- privileges the runner needs (for the statements of this script):
 --   cleanup: OWNERSHIP of the role; OWNERSHIP of the user; OWNERSHIP of the database
--- note: create is not re-runnable: it never takes over an object it did not make (role "IMMUTA_DB_SYSTEM", database "IMMUTA_DB", role "IMMUTA_IMPERSONATOR", and the system account); the guards at its start stop it, having changed nothing, when one of those names is taken and visible to the runner's role, and CREATE ROLE, CREATE DATABASE and CREATE USER fail on one it cannot see; after a run that failed past the guards, run cleanup, then create
 -- note: role "IMMUTA_DB_SYSTEM" owns the database, its schemas and the impersonation role and is granted to SYSADMIN: an edit or a cleanup runs as ACCOUNTADMIN or SYSADMIN (or a role that "IMMUTA_DB_SYSTEM" is granted to)
 -- note: create checks every name it takes before its first change (the statement marked guard); if create stopped there, it made nothing and this script must not be run
 

@@ -4,7 +4,6 @@
 --   1. edit: connect to account; run as a role with the privileges listed below (e.g. ACCOUNTADMIN)
 -- privileges the runner needs (for the statements of this script):
 --   edit: MANAGE GRANTS ON ACCOUNT; OWNERSHIP of the user
--- note: create is not re-runnable: it never takes over an object it did not make (role "IMMUTA_DB_SYSTEM", database "IMMUTA_DB", and the system account); the guards at its start stop it, having changed nothing, when one of those names is taken and visible to the runner's role, and CREATE ROLE, CREATE DATABASE and CREATE USER fail on one it cannot see; after a run that failed past the guards, run cleanup, then create
 -- note: role "IMMUTA_DB_SYSTEM" owns the database and its schemas and is granted to SYSADMIN: an edit or a cleanup runs as ACCOUNTADMIN or SYSADMIN (or a role that "IMMUTA_DB_SYSTEM" is granted to)
 
 -- ==== phase 1 of 1: edit (connect to account; run as a role with the privileges listed below (e.g. ACCOUNTADMIN)) ====

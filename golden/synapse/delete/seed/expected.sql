@@ -6,8 +6,6 @@
 -- privileges the runner needs (for the statements of this script):
 --   cleanup: VIEW SERVER STATE, to see the other sessions in sys.dm_pdw_exec_sessions, and the right to KILL them: the workspace SQL admin (server admin login) has both; a db_owner member alone may see only its own sessions; CONTROL on the schema (or db_owner); CONTROL on the table (or ALTER on the schema); ALTER ANY USER
 --   post-cleanup: ALTER ANY LOGIN (in master)
--- note: create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS
--- note: create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again
 -- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql
 -- note: CREATE LOGIN must be the only statement of its batch, so no IF guards it; the guard before it stops initial-create when the login exists
 -- note: teardown: disable the integration first; cleanup then starts by ending the system account's open sessions (KILL of its sys.dm_pdw_exec_sessions rows; run it as the workspace SQL admin, who can see and end them), since post-cleanup cannot drop a login that is signed in

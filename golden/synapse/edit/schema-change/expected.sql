@@ -4,8 +4,6 @@
 --   1. edit: connect to immuta; run as a member of db_owner in immuta (e.g. the workspace SQL admin)
 -- privileges the runner needs (for the statements of this script):
 --   edit: CREATE SCHEMA, and IMPERSONATE on its owner (or db_owner); CONTROL on the schema (or db_owner)
--- note: create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS
--- note: create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again
 -- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql
 -- note: CREATE LOGIN must be the only statement of its batch, so no IF guards it; the guard before it stops initial-create when the login exists
 -- note: teardown: disable the integration first; cleanup then starts by ending the system account's open sessions (KILL of its sys.dm_pdw_exec_sessions rows; run it as the workspace SQL admin, who can see and end them), since post-cleanup cannot drop a login that is signed in

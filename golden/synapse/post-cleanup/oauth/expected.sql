@@ -3,8 +3,6 @@
 -- nothing to run for this configuration
 -- phases (run in this order, each on its own connection):
 --   1. post-cleanup: connect to master; run as the workspace SQL admin (server admin login)
--- note: create never takes over an existing principal or Immuta schema: each phase starts with guards (IF ... THROW) that stop it, before any change, when a name it takes exists; the users, the role and the schemas are then created without IF NOT EXISTS
--- note: create is not re-runnable: after a run that failed past its guards, run cleanup (and post-cleanup), then initial-create and create again
 -- note: CREATE SCHEMA must start a batch, so it runs through sp_executesql
 -- note: oAuthClientSecret: the system account is the Microsoft Entra application immuta-app (CREATE USER ... FROM EXTERNAL PROVIDER takes the application's display name, which must be unique in the tenant; only a Microsoft Entra principal can run it) with no login: the initial-create and post-cleanup phases are empty
 -- note: the schemas and the role are owned by dbo (AUTHORIZATION [dbo]): dropping the system account's user also removes its role memberships and grants
