@@ -23,7 +23,9 @@ type httpError struct {
 	results *connector.Results
 	// cause is logged (never sent) for 500s.
 	cause error
-	// retryAfter, when positive, is sent as the Retry-After header (seconds).
+	// retryAfter, when positive, is sent as the Retry-After header (seconds). A 503
+	// without one gets apierr.RetryAfterSeconds, the store outage's: every 503 says
+	// when to retry.
 	retryAfter int
 }
 
@@ -50,8 +52,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Body = apierr.New(he.status, he.message)
 		body.Details = he.details
 		body.ValidationResults = he.results
-		if he.retryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(he.retryAfter))
+		retryAfter := he.retryAfter
+		if retryAfter <= 0 && he.status == http.StatusServiceUnavailable {
+			retryAfter = apierr.RetryAfterSeconds
+		}
+		if retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 		}
 		if he.cause != nil {
 			s.log.ErrorContext(r.Context(), "request failed", "request_id", r.Context().Value(ctxRequestID), "err", he.cause)

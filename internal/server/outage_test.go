@@ -4,17 +4,19 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/openintegrations/integrations/internal/apierr"
 	"github.com/openintegrations/integrations/internal/store/storetest"
 )
 
 // TestStoreOutage: while the PostgreSQL database refuses connections, every route that
-// needs it answers a JSON 503 with Retry-After and /readyz fails; once it is back, the
-// same requests succeed and nothing was lost.
+// needs it answers a JSON 503 with Retry-After and /readyz fails (a 503 with Retry-After
+// too); once it is back, the same requests succeed and nothing was lost.
 func TestStoreOutage(t *testing.T) {
 	dsn := storetest.PostgresURL(t)
 	e := newEnv(t, func(o *envOpt) { o.dsn = dsn })
@@ -51,8 +53,8 @@ func TestStoreOutage(t *testing.T) {
 	} {
 		got := e.do(r)
 		expect(t, got, http.StatusServiceUnavailable)
-		if r.path != "/readyz" && got.header.Get("Retry-After") == "" {
-			t.Errorf("%s %s: 503 without Retry-After", r.method, r.path)
+		if got, want := got.header.Get("Retry-After"), strconv.Itoa(apierr.RetryAfterSeconds); got != want {
+			t.Errorf("%s %s: 503 with Retry-After %q, want %q", r.method, r.path, got, want)
 		}
 	}
 
