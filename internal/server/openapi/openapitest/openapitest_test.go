@@ -177,7 +177,7 @@ var good = []exchange{
 	{"script delete", "POST", "/integrations/3/scripts/delete", "", "", 200, "application/json", scriptJSON},
 	{"healthz", "GET", "/healthz", "", "", 200, "application/json", `{"status":"ok"}`},
 	{"readyz", "GET", "/readyz", "", "", 200, "application/json", `{"status":"ready"}`},
-	{"readyz down", "GET", "/readyz", "", "", 503, "application/json", `{"statusCode":503,"error":"Service Unavailable","message":"store unreachable"}`},
+	{"readyz down", "GET", "/readyz", "", "", 503, "application/json", `{"statusCode":503,"error":"Service Unavailable","message":"the store is not reachable"}`},
 	{"metrics", "GET", "/metrics", "", "", 200, "text/plain; version=0.0.4; charset=utf-8", "# HELP up 1\nup 1\n"},
 	{"openapi", "GET", "/openapi.json", "", "", 200, "application/json", string(openapi.Document())},
 }
