@@ -11,7 +11,7 @@ import "embed"
 // it, and a state of an older version is migrated. Bump it on any change of a template
 // or a model: render's TestBundleVersion compares the golden corpus and the templates
 // with the hash recorded for this version in bundle.sum.
-const BundleVersion = 1
+const BundleVersion = 2
 
 // FS holds every platform's templates. The glob (not a bare directory) keeps the
 // "_"-prefixed partials.
