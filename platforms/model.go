@@ -12,14 +12,14 @@ const Redacted = "<REDACTED>"
 type PhaseSpec struct {
 	// Name is the phase's name, e.g. "initial-create" or "cleanup": the operation whose
 	// script holds it, unless Op says otherwise. Objects name their phase by it.
-	Name string
+	Name string `json:"name"`
 	// Op is the operation whose script holds the phase when it is not Name (a phase of
 	// its own inside another operation's script, such as Synapse's "initial-check").
-	Op string
+	Op string `json:"op,omitempty"`
 	// ConnectTo is the database the phase connects to, or "account" (Snowflake).
-	ConnectTo string
+	ConnectTo string `json:"connectTo"`
 	// RunAs says with what privileges the phase runs.
-	RunAs string
+	RunAs string `json:"runAs"`
 }
 
 // Operation returns the operation whose script holds the phase.

@@ -55,8 +55,9 @@ type CheckFunc func(dialect, sql string) (string, error)
 
 // Engine holds the compiled templates of every scripted platform.
 type Engine struct {
-	sets  map[string]*templateSet
-	check CheckFunc
+	sets    map[string]*templateSet
+	check   CheckFunc
+	version int
 }
 
 type templateSet struct {
@@ -77,6 +78,10 @@ type Options struct {
 	// package templates lays them out); nil is templates.FS. Tests give a bad template
 	// set here to prove the engine refuses it.
 	FS fs.FS
+	// BundleVersion is the bundle version of FS's templates, stamped on the states the
+	// engine records; 0 is templates.BundleVersion. Tests give an older bundle kept as
+	// test data, with its version.
+	BundleVersion int
 	// Check is the statement checker; nil is DefaultCheck (sqlcheck's). A benchmark
 	// gives a no-op to measure rendering alone.
 	Check CheckFunc
@@ -93,7 +98,10 @@ func New(opts Options) (*Engine, error) {
 	if tfs == nil {
 		tfs = templates.FS
 	}
-	e := &Engine{sets: map[string]*templateSet{}, check: check}
+	e := &Engine{sets: map[string]*templateSet{}, check: check, version: opts.BundleVersion}
+	if e.version == 0 {
+		e.version = templates.BundleVersion
+	}
 	for _, p := range platforms.All() {
 		if !p.HasScripts() {
 			continue

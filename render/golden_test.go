@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,6 +29,9 @@ type goldenCase struct {
 	from     string // path of from.yaml/from.json (edit)
 	wantErr  bool   // expected.err present
 	redact   bool   // request.json says {"redact": true}
+	// stateBundle (request.json's "stateBundle") renders from.yaml, or input.yaml, with
+	// the older bundle golden/previous/N and renders the case from its applied state.
+	stateBundle int
 }
 
 func (c goldenCase) name() string { return filepath.ToSlash(strings.TrimPrefix(c.dir, goldenRoot+"/")) }
@@ -42,6 +46,9 @@ func loadCases(t testing.TB) []goldenCase {
 		}
 		rel, _ := filepath.Rel(goldenRoot, path)
 		parts := strings.Split(filepath.ToSlash(rel), "/")
+		if len(parts) == 1 && parts[0] == "previous" {
+			return filepath.SkipDir // older bundles, test data of stateBundle cases
+		}
 		if len(parts) != 3 {
 			return nil
 		}
@@ -59,7 +66,8 @@ func loadCases(t testing.TB) []goldenCase {
 		if data, err := os.ReadFile(filepath.Join(path, "request.json")); err == nil {
 			// request.json holds the render's options besides the payload.
 			var opts struct {
-				Redact bool `json:"redact"`
+				Redact      bool `json:"redact"`
+				StateBundle int  `json:"stateBundle"`
 			}
 			dec := json.NewDecoder(bytes.NewReader(data))
 			dec.DisallowUnknownFields()
@@ -67,6 +75,7 @@ func loadCases(t testing.TB) []goldenCase {
 				t.Errorf("%s: request.json: %v", path, err)
 			}
 			c.redact = opts.Redact
+			c.stateBundle = opts.StateBundle
 		}
 		if _, err := os.Stat(filepath.Join(path, "expected.err")); err == nil {
 			c.wantErr = true
@@ -107,7 +116,41 @@ func renderCase(t testing.TB, eng *render.Engine, c goldenCase) (*render.Script,
 			return nil, err
 		}
 	}
+	if c.stateBundle != 0 {
+		if req.FromState, err = previousState(t, c.stateBundle, req.From, p); err != nil {
+			return nil, err
+		}
+		if c.op == platforms.OpEdit && c.from == "" {
+			req.From = nil
+		}
+	}
 	return eng.Render(req)
+}
+
+// previousState is the applied state that bundle n (golden/previous/n) records for a
+// create of from (nil: of p), after a JSON round trip as the store keeps it.
+func previousState(t testing.TB, n int, from, p *platforms.Payload) (*render.State, error) {
+	t.Helper()
+	old, err := render.New(render.Options{FS: os.DirFS(filepath.Join(goldenRoot, "previous", strconv.Itoa(n))), BundleVersion: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from == nil {
+		from = p
+	}
+	st, err := old.StateOf(render.Request{Operation: platforms.OpCreate, Payload: from, SystemPassword: systemPassword(from)})
+	if err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back render.State
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	return &back, nil
 }
 
 // testSystemPassword stands for the password the server generates for the system
@@ -182,7 +225,7 @@ func TestGoldenCoverage(t *testing.T) {
 			t.Errorf("%s: %v", c.dir, err)
 			continue
 		}
-		if c.op == platforms.OpEdit && c.from == "" && !c.wantErr {
+		if c.op == platforms.OpEdit && c.from == "" && c.stateBundle == 0 && !c.wantErr {
 			t.Errorf("%s: an edit case needs from.yaml", c.dir)
 		}
 		perPlatform[c.platform]++

@@ -25,6 +25,15 @@ type Request struct {
 	// Without it, payloads with autoBootstrap true are refused: the caller of a script
 	// endpoint runs the script itself.
 	SystemPassword string
+	// FromState is the applied state of the integration, when it has one. An edit
+	// renders from it instead of From's model (From may then be nil): with the unchanged
+	// config, that is the migration from the state's bundle to the current one. A delete,
+	// cleanup or post-cleanup drops the state's objects instead of the current model's.
+	FromState *State
+	// NoState notes in the header of a delete, cleanup or edit that the integration has
+	// no applied state (it was stored before states were), so the script assumes it was
+	// made by the current bundle.
+	NoState bool
 }
 
 // Script is a rendered script: the API's JSON body of a script response.
@@ -147,16 +156,49 @@ func (e *Engine) Render(req Request) (*Script, error) {
 	}
 	var phases []Phase
 	var oldModel *platforms.Model
+	var head []string
+	if req.NoState && req.FromState == nil && req.Operation != platforms.OpCreate && req.Operation != platforms.OpInitialCreate {
+		head = append(head, fmt.Sprintf("note: this integration has no applied state (it was stored before states were kept); the script assumes bundle %d made it", e.version))
+	}
+	var stateModel *platforms.Model
+	if st := req.FromState; st != nil {
+		if st.Type != p.Type {
+			return nil, &platforms.ValidationError{Problems: []platforms.Problem{{Path: "type", Message: fmt.Sprintf("the applied state is of %q, not %q", st.Type, p.Type)}}}
+		}
+		if stateModel, err = st.modelOf(p.Config.(platforms.Scripted), newModel); err != nil {
+			return nil, err
+		}
+		unseal(stateModel, newModel)
+		if err := r.fromState(st, newModel); err != nil {
+			return nil, err
+		}
+		switch {
+		case st.BundleVersion == e.version:
+		case req.Operation == platforms.OpEdit:
+			head = append(head, fmt.Sprintf("migration from bundle %d to %d", st.BundleVersion, e.version))
+		default:
+			head = append(head, fmt.Sprintf("note: bundle %d made this integration (this is bundle %d): the script removes what bundle %d made", st.BundleVersion, e.version, st.BundleVersion))
+		}
+	}
 	switch req.Operation {
 	case platforms.OpEdit:
-		if req.From == nil {
-			return nil, fmt.Errorf("%w: edit needs the old payload", ErrUnsupported)
-		}
-		if err := CheckEdit(req.From, p); err != nil {
-			return nil, err
-		}
-		if oldModel, err = model(req.From, req.SystemPassword); err != nil {
-			return nil, err
+		if stateModel != nil {
+			if req.From != nil {
+				if err := CheckEdit(req.From, p); err != nil {
+					return nil, err
+				}
+			}
+			oldModel = stateModel
+		} else {
+			if req.From == nil {
+				return nil, fmt.Errorf("%w: edit needs the old payload or its applied state", ErrUnsupported)
+			}
+			if err := CheckEdit(req.From, p); err != nil {
+				return nil, err
+			}
+			if oldModel, err = model(req.From, req.SystemPassword); err != nil {
+				return nil, err
+			}
 		}
 		phases, err = r.edit(oldModel, newModel)
 		if err != nil {
@@ -165,13 +207,21 @@ func (e *Engine) Render(req Request) (*Script, error) {
 	case platforms.OpCreate, platforms.OpInitialCreate:
 		phases, err = r.create(newModel, string(req.Operation))
 	default:
-		phases, err = r.teardown(newModel, teardownPhases(plat, newModel, req.Operation))
+		m := newModel
+		if stateModel != nil {
+			m = stateModel
+		}
+		phases, err = r.teardown(m, teardownPhases(plat, m, req.Operation))
 	}
 	if err != nil {
 		return nil, err
 	}
 	s := &Script{Type: plat.Type, Operation: string(req.Operation), Phases: phases}
-	s.Script = text(s, plat, newModel, req.Redact)
+	textModel := newModel
+	if stateModel != nil && req.Operation != platforms.OpEdit {
+		textModel = stateModel
+	}
+	s.Script = text(s, plat, textModel, req.Redact, head)
 	if err := e.checkAll(s, plat.Dialect); err != nil {
 		return nil, err
 	}
@@ -307,6 +357,11 @@ type renderer struct {
 	// undo renders undo statements: always the redacted set, so that no undo carries a
 	// secret (an undo is for reading; re-running a create needs the create script).
 	undo *template.Template
+	// recorded holds, by ID, the objects of the applied state a request renders from
+	// (their recorded drop and create statements); stale the IDs among them whose
+	// create the current templates render differently.
+	recorded map[string]StateObject
+	stale    map[string]bool
 }
 
 // exec renders one template to one statement; "" when the template renders nothing or
@@ -374,6 +429,9 @@ func (r *renderer) createStmt(o platforms.Object, ids map[string]bool) (Statemen
 }
 
 func (r *renderer) dropStmt(o platforms.Object) (Statement, error) {
+	if so, ok := r.recorded[o.ID]; ok && so.Drop != "" {
+		return Statement{SQL: so.Drop, Why: o.Why, Undo: so.Create, effect: effectOf("drop", o)}, nil
+	}
 	sql, err := r.exec(o.Kind.Template("drop"), o.Data, false)
 	if err != nil {
 		return Statement{}, err
@@ -485,7 +543,7 @@ func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
 	newIDs := idSet(new.Objects)
 	replaced := map[string]bool{}
 	for _, o := range new.Objects {
-		if prev, ok := oldBy[o.ID]; ok && !reflect.DeepEqual(prev.Data, o.Data) && !r.has(o.Kind.Template("alter")) {
+		if prev, ok := oldBy[o.ID]; ok && (!reflect.DeepEqual(prev.Data, o.Data) || r.stale[o.ID]) && !r.has(o.Kind.Template("alter")) {
 			replaced[o.ID] = true
 		}
 	}
@@ -557,7 +615,7 @@ func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
 		}
 		for _, o := range new.Objects {
 			prev, ok := oldBy[o.ID]
-			if phaseIndex(new.Create, o.Phase) != pi || !ok || replaced[o.ID] || reflect.DeepEqual(prev.Data, o.Data) {
+			if phaseIndex(new.Create, o.Phase) != pi || !ok || replaced[o.ID] || reflect.DeepEqual(prev.Data, o.Data) && !r.stale[o.ID] {
 				continue
 			}
 			sql, err := r.exec(o.Kind.Template("alter"), alterData{Old: prev.Data, New: o.Data}, false)
@@ -567,6 +625,11 @@ func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
 			undo, err := r.execUndo(o.Kind.Template("alter"), alterData{Old: o.Data, New: prev.Data})
 			if err != nil {
 				return nil, err
+			}
+			if so, ok := r.recorded[o.ID]; ok && r.stale[o.ID] && reflect.DeepEqual(prev.Data, o.Data) && so.Create != "" {
+				// A template change only: the undo restores the statement as the
+				// state's bundle made it.
+				undo = so.Create
 			}
 			if sql == "" {
 				continue

@@ -149,11 +149,12 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 }
 
 func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlags("render", "--operation OP [-f FILE|-] [--from OLD] [--format sql|json] [--redact] [-o OUT]\n  render a script from a payload file (JSON or YAML, the API's payload)")
+	fs := newFlags("render", "--operation OP [-f FILE|-] [--from OLD] [--from-state STATE.json] [--format sql|json|state] [--redact] [-o OUT]\n  render a script from a payload file (JSON or YAML, the API's payload)")
 	op := fs.String("operation", "", "operation: "+opNames())
 	file := fs.String("f", "-", "payload file (JSON or YAML), - for stdin")
 	from := fs.String("from", "", "old payload file, for --operation edit")
-	format := fs.String("format", "sql", "output format: sql or json")
+	fromState := fs.String("from-state", "", "applied state file (JSON, as --format state prints it), for --operation edit (the migration from it, or with --from an edit from it), delete, cleanup and post-cleanup (what it made)")
+	format := fs.String("format", "sql", "output format: sql, json, or state (the applied state a successful create or edit records)")
 	redact := fs.Bool("redact", false, "replace secrets with a placeholder (review copies)")
 	detailed := fs.Bool("detailed-exitcode", false, "for --operation edit: exit 0 when there is nothing to change, 4 when the script changes something (as terraform plan -detailed-exitcode)")
 	out := fs.String("o", "", "write the output to this file instead of stdout; a folder (ending in /, or existing) gets one file per phase, N-PHASE.sql, each with the script's header")
@@ -173,16 +174,24 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "integrations render: %v\n", err)
 		return ExitUsage
 	}
-	if *format != "sql" && *format != "json" {
-		fmt.Fprintf(stderr, "integrations render: --format must be sql or json (got %q)\n", *format)
+	if *format != "sql" && *format != "json" && *format != "state" {
+		fmt.Fprintf(stderr, "integrations render: --format must be sql or json, or state (got %q)\n", *format)
 		return ExitUsage
 	}
-	if (*from != "") != (operation == platforms.OpEdit) {
-		fmt.Fprintf(stderr, "integrations render: --from OLD is required with --operation edit, and only with it\n")
+	if *format == "state" && (operation != platforms.OpCreate && operation != platforms.OpInitialCreate && operation != platforms.OpEdit || *redact) {
+		fmt.Fprintf(stderr, "integrations render: --format state is for --operation create, initial-create or edit, without --redact\n")
 		return ExitUsage
 	}
-	if *from == "-" && *file == "-" {
-		fmt.Fprintf(stderr, "integrations render: only one of -f and --from can read stdin\n")
+	if *from != "" && operation != platforms.OpEdit || operation == platforms.OpEdit && *from == "" && *fromState == "" {
+		fmt.Fprintf(stderr, "integrations render: --from OLD is required with --operation edit (or --from-state STATE.json), and only with it\n")
+		return ExitUsage
+	}
+	if *fromState != "" && (operation == platforms.OpCreate || operation == platforms.OpInitialCreate) {
+		fmt.Fprintf(stderr, "integrations render: --from-state is for --operation edit, delete, cleanup and post-cleanup\n")
+		return ExitUsage
+	}
+	if n := btoi(*from == "-") + btoi(*file == "-") + btoi(*fromState == "-"); n > 1 {
+		fmt.Fprintf(stderr, "integrations render: only one of -f, --from and --from-state can read stdin\n")
 		return ExitUsage
 	}
 	fail := func(err error) int {
@@ -221,10 +230,26 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	req := render.Request{Operation: operation, Payload: payload, Redact: *redact}
-	if operation == platforms.OpEdit {
+	if operation == platforms.OpEdit && *from != "" {
 		// The old payload's passwords are not set by the edit: no policy applies.
 		if req.From, code = load(*from, platforms.OpDelete); code != ExitOK {
 			return code
+		}
+	}
+	if *fromState != "" {
+		data, err := readInput(*fromState, stdin)
+		if err == nil {
+			req.FromState = new(render.State)
+			if err = json.Unmarshal(data, req.FromState); err != nil {
+				err = fmt.Errorf("%s: not an applied state: %v", *fromState, err)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "integrations render: %v\n", err)
+			if errors.Is(err, errTerminal) {
+				return ExitUsage
+			}
+			return ExitInvalid
 		}
 	}
 	eng, err := render.Default()
@@ -244,9 +269,17 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	var buf bytes.Buffer
-	if *format == "json" {
+	switch *format {
+	case "state":
+		// Only a script that renders has a state (it was checked above).
+		st, err := eng.StateOf(req)
+		if err != nil {
+			return fail(err)
+		}
+		writeJSON(&buf, st)
+	case "json":
 		writeJSON(&buf, script)
-	} else {
+	default:
 		buf.WriteString(script.Script)
 	}
 	if *out != "" && isDir(*out) {
@@ -433,4 +466,11 @@ func runPlatforms(stdout io.Writer) int {
 	}
 	_ = tw.Flush()
 	return ExitOK
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

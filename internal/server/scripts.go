@@ -68,7 +68,12 @@ func (s *Server) scriptEdit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.writeScript(w, r, render.Request{Operation: platforms.OpEdit, Payload: p, From: from, Redact: redact})
+	req := render.Request{Operation: platforms.OpEdit, Payload: p, From: from, Redact: redact}
+	// From the applied state: with the unchanged config, the migration to this bundle.
+	if err := fromState(&req, in); err != nil {
+		return err
+	}
+	return s.writeScript(w, r, req)
 }
 
 // scriptDelete serves POST /integrations/{id}/scripts/delete: the script that removes
@@ -90,6 +95,9 @@ func (s *Server) scriptDelete(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	req := render.Request{Operation: platforms.OpDelete, Payload: p, Redact: redact}
+	if err := fromState(&req, in); err != nil {
+		return err
+	}
 	if p.Auto() {
 		// The delete script drops the system account without printing its password.
 		h, err := heldOf(in)

@@ -72,6 +72,9 @@ func (s *Server) runJob(j job) {
 			in.Config, in.Pending = in.Pending, nil
 			in.Keys = keysOf(j.payload)
 		}
+		if j.kind == platforms.OpCreate || j.kind == platforms.OpEdit {
+			s.recordState(in, j.kind, j.payload)
+		}
 	}) {
 		s.metrics.jobs.WithLabelValues(string(j.kind), "ok").Inc()
 	}
@@ -243,6 +246,11 @@ func (s *Server) doChange(ctx context.Context, j job) error {
 		if req.From, err = platforms.Restore(in.Type, in.AutoBootstrap, in.Config); err != nil {
 			return err
 		}
+	}
+	// The edit or delete starts from what the integration made, not from what the
+	// current bundle would make of its config.
+	if err := fromState(&req, in); err != nil {
+		return err
 	}
 	script, err := s.engine.Render(req)
 	if err != nil {

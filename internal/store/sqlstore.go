@@ -374,6 +374,7 @@ const (
 	fieldConfig      = "config"
 	fieldPending     = "pending"
 	fieldCredentials = "credentials"
+	fieldState       = "applied_state"
 )
 
 // aad binds a sealed value to its row and column, so it cannot be moved elsewhere.
@@ -484,9 +485,9 @@ func (s *sqlStore) Create(ctx context.Context, in *Integration) error {
 			return err
 		}
 		// The sealed values are bound to the id, known only now.
-		if _, err := s.exec(ctx, tx, `UPDATE integrations SET config = ?, pending = ?, credentials = ? WHERE id = ?`,
+		if _, err := s.exec(ctx, tx, `UPDATE integrations SET config = ?, pending = ?, credentials = ?, applied_state = ? WHERE id = ?`,
 			s.seal(id, fieldConfig, in.Config), s.seal(id, fieldPending, in.Pending),
-			s.seal(id, fieldCredentials, in.Credentials), id); err != nil {
+			s.seal(id, fieldCredentials, in.Credentials), s.seal(id, fieldState, in.AppliedState), id); err != nil {
 			return err
 		}
 		return s.setKeys(ctx, tx, id, keys)
@@ -606,15 +607,16 @@ func (s *sqlStore) Update(ctx context.Context, in *Integration) error {
 	id := in.ID
 	config, pending, creds := s.seal(id, fieldConfig, in.Config), s.seal(id, fieldPending, in.Pending),
 		s.seal(id, fieldCredentials, in.Credentials)
+	state := s.seal(id, fieldState, in.AppliedState)
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		// Of racing writers at one version, the first locks the row and the others,
 		// once it commits, find the version moved: 0 rows.
 		res, err := s.exec(ctx, tx, `UPDATE integrations SET
 			type = ?, auto_bootstrap = ?, status = ?, message = ?, config = ?, pending = ?, credentials = ?,
-			validation_results = ?, version = version + 1, updated_at = ?, lease_owner = ?, lease_until = ?
+			applied_state = ?, validation_results = ?, version = version + 1, updated_at = ?, lease_owner = ?, lease_until = ?
 			WHERE id = ? AND version = ?`,
 			in.Type, in.AutoBootstrap, string(in.Status), s.text([]byte(in.Message)), config, pending, creds,
-			s.text(in.ValidationResults), s.d.time(t), in.LeaseOwner, s.lease(lease), id, in.Version)
+			state, s.text(in.ValidationResults), s.d.time(t), in.LeaseOwner, s.lease(lease), id, in.Version)
 		if err := s.staleOrNotFound(ctx, tx, id, res, err); err != nil {
 			return err
 		}
@@ -669,7 +671,7 @@ func rowErr(err error, notFound, what string) error {
 // integrationColumns are the columns scanIntegration scans.
 func (s *sqlStore) integrationColumns() string {
 	return `id, type, auto_bootstrap, status, message, config, pending, credentials,
-	validation_results, version, created_at, updated_at, lease_owner, ` + s.d.leaseUntil + `, ` + s.d.keysJSON
+	applied_state, validation_results, version, created_at, updated_at, lease_owner, ` + s.d.leaseUntil + `, ` + s.d.keysJSON
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -681,11 +683,12 @@ func (s *sqlStore) scanIntegration(sc scanner) (*Integration, error) {
 		status                       string
 		message                      []byte
 		config, pending, credentials []byte
+		state                        []byte
 		validation                   []byte
 		keys                         string
 	)
 	if err := sc.Scan(&in.ID, &in.Type, &autoBootstrap, &status, &message, &config, &pending, &credentials,
-		&validation, &in.Version, timeValue{&in.CreatedAt}, timeValue{&in.UpdatedAt}, &in.LeaseOwner,
+		&state, &validation, &in.Version, timeValue{&in.CreatedAt}, timeValue{&in.UpdatedAt}, &in.LeaseOwner,
 		timeValue{&in.LeaseUntil}, &keys); err != nil {
 		return nil, err
 	}
@@ -702,6 +705,9 @@ func (s *sqlStore) scanIntegration(sc scanner) (*Integration, error) {
 		return nil, err
 	}
 	if in.Credentials, err = s.open(in.ID, fieldCredentials, credentials); err != nil {
+		return nil, err
+	}
+	if in.AppliedState, err = s.open(in.ID, fieldState, state); err != nil {
 		return nil, err
 	}
 	if validation != nil {

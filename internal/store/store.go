@@ -103,6 +103,10 @@ type Integration struct {
 	// Credentials is what the server itself holds for the platform, as JSON (e.g. the
 	// generated system-account password, the Trino API key); nil when none.
 	Credentials json.RawMessage
+	// AppliedState is the JSON of the integration's applied state (render.State: what
+	// its last successful create, edit or migration made, and the bundle version), sealed
+	// at rest like Config; nil when none (stored before states were kept).
+	AppliedState json.RawMessage
 	// ValidationResults is the JSON of the last validation results.
 	ValidationResults json.RawMessage
 	// Keys are the unique keys the integration holds while it is live. The store keeps

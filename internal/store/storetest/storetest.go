@@ -176,6 +176,7 @@ func diff(got, want *store.Integration) []string {
 		{"Config", got.Config, want.Config},
 		{"Pending", got.Pending, want.Pending},
 		{"Credentials", got.Credentials, want.Credentials},
+		{"AppliedState", got.AppliedState, want.AppliedState},
 		{"ValidationResults", got.ValidationResults, want.ValidationResults},
 	} {
 		if !rawEqual(f.got, f.want) {
@@ -349,6 +350,7 @@ func testRoundTrip(t *testing.T, s store.Store) {
 		{"all fields", store.Integration{Type: "snowflake", AutoBootstrap: boolp(true), Status: lifecycle.Creating,
 			Message: "creating the system account", Config: json.RawMessage(`{"account":"a1","warehouse":"wh"}`),
 			Pending: json.RawMessage(`{"account":"a2"}`), Credentials: json.RawMessage(`{"password":"p@ss"}`),
+			AppliedState:      json.RawMessage(`{"bundleVersion":2,"type":"Snowflake","objects":[]}`),
 			ValidationResults: json.RawMessage(`[{"check":"ping","ok":false,"detail":"timeout"}]`),
 			Keys:              []string{"snowflake:a1", "snowflake:a1/wh"},
 			LeaseOwner:        "replica-1", LeaseUntil: time.UnixMicro(1_900_000_000_123_456).UTC()}},
@@ -421,6 +423,7 @@ func testRoundTrip(t *testing.T, s store.Store) {
 			got.Config = swap(got.Config, `{"new":1}`)
 			got.Pending = swap(got.Pending, `{"pending":true}`)
 			got.Credentials = swap(got.Credentials, `{"password":"new"}`)
+			got.AppliedState = swap(got.AppliedState, `{"bundleVersion":3}`)
 			got.ValidationResults = swap(got.ValidationResults, `[]`)
 			if got.LeaseOwner == "" {
 				got.LeaseOwner, got.LeaseUntil = "replica-2", time.UnixMicro(1_800_000_000_000_001).UTC()
