@@ -168,8 +168,9 @@ func (e *Engine) Render(req Request) (*Script, error) {
 		if stateModel, err = st.modelOf(p.Config.(platforms.Scripted), newModel); err != nil {
 			return nil, err
 		}
-		unseal(stateModel, newModel)
-		if err := r.fromState(st, newModel); err != nil {
+		curBy := byID(newModel.Objects)
+		unseal(stateModel, curBy)
+		if err := r.fromState(st, newModel, curBy); err != nil {
 			return nil, err
 		}
 		switch {
@@ -182,20 +183,17 @@ func (e *Engine) Render(req Request) (*Script, error) {
 	}
 	switch req.Operation {
 	case platforms.OpEdit:
-		if stateModel != nil {
-			if req.From != nil {
-				if err := CheckEdit(req.From, p); err != nil {
-					return nil, err
-				}
-			}
-			oldModel = stateModel
-		} else {
-			if req.From == nil {
-				return nil, fmt.Errorf("%w: edit needs the old payload or its applied state", ErrUnsupported)
-			}
+		if req.From != nil {
 			if err := CheckEdit(req.From, p); err != nil {
 				return nil, err
 			}
+		}
+		switch {
+		case stateModel != nil:
+			oldModel = stateModel
+		case req.From == nil:
+			return nil, fmt.Errorf("%w: edit needs the old payload or its applied state", ErrUnsupported)
+		default:
 			if oldModel, err = model(req.From, req.SystemPassword); err != nil {
 				return nil, err
 			}
@@ -536,10 +534,7 @@ func (r *renderer) teardown(m *platforms.Model, specs []platforms.PhaseSpec) ([]
 // gets its grants before the old one is dropped). Consecutive statements on the same
 // connection form one phase.
 func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
-	oldBy := map[string]platforms.Object{}
-	for _, o := range old.Objects {
-		oldBy[o.ID] = o
-	}
+	oldBy := byID(old.Objects)
 	newIDs := idSet(new.Objects)
 	replaced := map[string]bool{}
 	for _, o := range new.Objects {

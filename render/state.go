@@ -92,6 +92,17 @@ func stateOf(r *renderer, typ string, m *platforms.Model, version int) (*State, 
 // sealData returns a copy of data (a struct of exported fields) whose string fields
 // holding a secret read platforms.Redacted.
 func sealData(data any, secrets map[string]bool) any {
+	return withStrings(data, func(_ int, s string) string {
+		if secrets[s] {
+			return platforms.Redacted
+		}
+		return s
+	})
+}
+
+// withStrings returns a copy of data (a struct of exported fields) whose i-th string
+// field, holding s, holds f(i, s); data that is not a struct is returned as it is.
+func withStrings(data any, f func(i int, s string) string) any {
 	v := reflect.ValueOf(data)
 	if v.Kind() != reflect.Struct {
 		return data
@@ -99,9 +110,8 @@ func sealData(data any, secrets map[string]bool) any {
 	cp := reflect.New(v.Type()).Elem()
 	cp.Set(v)
 	for i := 0; i < cp.NumField(); i++ {
-		f := cp.Field(i)
-		if f.Kind() == reflect.String && f.CanSet() && secrets[f.String()] {
-			f.SetString(platforms.Redacted)
+		if fv := cp.Field(i); fv.Kind() == reflect.String && fv.CanSet() {
+			fv.SetString(f(i, fv.String()))
 		}
 	}
 	return cp.Interface()
@@ -131,46 +141,36 @@ func (st *State) modelOf(sc platforms.Scripted, cur *platforms.Model) (*platform
 // unseal gives the sealed secret fields of old objects the value of the same field of
 // the object with the same ID in cur: an edit from a state keeps the secrets of the
 // config it renders (a migration does not change a password).
-func unseal(old, cur *platforms.Model) {
-	by := map[string]platforms.Object{}
-	for _, o := range cur.Objects {
-		by[o.ID] = o
-	}
+func unseal(old *platforms.Model, curBy map[string]platforms.Object) {
 	for i, o := range old.Objects {
-		n, ok := by[o.ID]
-		v := reflect.ValueOf(o.Data)
-		if !ok || v.Kind() != reflect.Struct || reflect.TypeOf(n.Data) != v.Type() {
+		n, ok := curBy[o.ID]
+		if !ok || reflect.TypeOf(n.Data) != reflect.TypeOf(o.Data) {
 			continue
 		}
 		nv := reflect.ValueOf(n.Data)
-		cp := reflect.New(v.Type()).Elem()
-		cp.Set(v)
-		for j := 0; j < cp.NumField(); j++ {
-			if f := cp.Field(j); f.Kind() == reflect.String && f.String() == platforms.Redacted {
-				f.SetString(nv.Field(j).String())
+		old.Objects[i].Data = withStrings(o.Data, func(j int, s string) string {
+			if s == platforms.Redacted {
+				return nv.Field(j).String()
 			}
-		}
-		old.Objects[i].Data = cp.Interface()
+			return s
+		})
 	}
 }
 
 // fromState tells r the statements a state recorded: the drops of its objects run as
 // recorded, their undo is the recorded create, and an object the current templates
 // create differently is stale (an edit replaces it).
-func (r *renderer) fromState(st *State, cur *platforms.Model) error {
+func (r *renderer) fromState(st *State, cur *platforms.Model, curBy map[string]platforms.Object) error {
 	r.recorded = map[string]StateObject{}
 	r.stale = map[string]bool{}
-	curBy := map[string]platforms.Object{}
-	for _, o := range cur.Objects {
-		curBy[o.ID] = o
-	}
+	secrets := secretSet(cur.Secrets)
 	for _, so := range st.Objects {
 		r.recorded[so.ID] = so
 		o, ok := curBy[so.ID]
 		if !ok || so.Create == "" {
 			continue
 		}
-		now, err := r.execUndo(o.Kind.Template("create"), sealData(o.Data, secretSet(cur.Secrets)))
+		now, err := r.execUndo(o.Kind.Template("create"), sealData(o.Data, secrets))
 		if err != nil {
 			return err
 		}
@@ -179,6 +179,15 @@ func (r *renderer) fromState(st *State, cur *platforms.Model) error {
 		}
 	}
 	return nil
+}
+
+// byID indexes objs by ID.
+func byID(objs []platforms.Object) map[string]platforms.Object {
+	m := make(map[string]platforms.Object, len(objs))
+	for _, o := range objs {
+		m[o.ID] = o
+	}
+	return m
 }
 
 func secretSet(secrets []string) map[string]bool {

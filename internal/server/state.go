@@ -33,21 +33,24 @@ func fromState(req *render.Request, in *store.Integration) error {
 	return nil
 }
 
-// recordState sets in.AppliedState to the state of p, which a successful create or
-// edit (op) of in just made. A type without scripts has none; a state that cannot be
-// computed is logged and leaves the previous one (the work itself succeeded).
-func (s *Server) recordState(in *store.Integration, op platforms.Operation, p *platforms.Payload) {
+// stateOf returns the applied state of p, which a successful create or edit (op) of
+// in just made, as stored: nil for a type without scripts, and nil, logged, for a
+// state that cannot be computed (the work itself succeeded; the previous state stays).
+func (s *Server) stateOf(in *store.Integration, op platforms.Operation, p *platforms.Payload) []byte {
 	if p == nil || p.Platform == nil || !p.Platform.HasScripts() || p.Config == nil {
-		return
+		return nil
 	}
 	h, err := heldOf(in)
+	var b []byte
 	if err == nil {
 		var st *render.State
 		if st, err = s.engine.StateOf(render.Request{Operation: op, Payload: p, SystemPassword: h.SystemPassword}); err == nil {
-			in.AppliedState, err = json.Marshal(st)
+			b, err = json.Marshal(st)
 		}
 	}
 	if err != nil {
 		s.log.Error("applied state not recorded", "integration", in.ID, "err", err)
+		return nil
 	}
+	return b
 }

@@ -67,13 +67,20 @@ func (s *Server) runJob(j job) {
 		}
 		return
 	}
+	// The state is computed once, though finish may apply its change again after a
+	// conflicting write.
+	var state []byte
+	stateDone := j.kind != platforms.OpCreate && j.kind != platforms.OpEdit
 	if s.finish(context.Background(), j.kind, j.id, from, ok, "", func(in *store.Integration) {
 		if j.kind == platforms.OpEdit && in.Pending != nil {
 			in.Config, in.Pending = in.Pending, nil
 			in.Keys = keysOf(j.payload)
 		}
-		if j.kind == platforms.OpCreate || j.kind == platforms.OpEdit {
-			s.recordState(in, j.kind, j.payload)
+		if !stateDone {
+			state, stateDone = s.stateOf(in, j.kind, j.payload), true
+		}
+		if state != nil {
+			in.AppliedState = state
 		}
 	}) {
 		s.metrics.jobs.WithLabelValues(string(j.kind), "ok").Inc()
