@@ -478,10 +478,10 @@ func (s *sqlStore) Create(ctx context.Context, in *Integration) error {
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		if err := s.queryRow(ctx, tx, `INSERT INTO integrations
 			(type, auto_bootstrap, status, message, validation_results, version, created_at, updated_at,
-			 lease_owner, lease_until)
-			VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING id`,
+			 lease_owner, lease_until, state_bundle)
+			VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING id`,
 			in.Type, in.AutoBootstrap, string(in.Status), s.text([]byte(in.Message)), s.text(in.ValidationResults),
-			s.d.time(t), s.d.time(t), in.LeaseOwner, s.lease(lease)).Scan(&id); err != nil {
+			s.d.time(t), s.d.time(t), in.LeaseOwner, s.lease(lease), in.StateBundle).Scan(&id); err != nil {
 			return err
 		}
 		// The sealed values are bound to the id, known only now.
@@ -613,10 +613,11 @@ func (s *sqlStore) Update(ctx context.Context, in *Integration) error {
 		// once it commits, find the version moved: 0 rows.
 		res, err := s.exec(ctx, tx, `UPDATE integrations SET
 			type = ?, auto_bootstrap = ?, status = ?, message = ?, config = ?, pending = ?, credentials = ?,
-			applied_state = ?, validation_results = ?, version = version + 1, updated_at = ?, lease_owner = ?, lease_until = ?
+			applied_state = ?, state_bundle = ?, validation_results = ?, version = version + 1, updated_at = ?,
+			lease_owner = ?, lease_until = ?
 			WHERE id = ? AND version = ?`,
 			in.Type, in.AutoBootstrap, string(in.Status), s.text([]byte(in.Message)), config, pending, creds,
-			state, s.text(in.ValidationResults), s.d.time(t), in.LeaseOwner, s.lease(lease), id, in.Version)
+			state, in.StateBundle, s.text(in.ValidationResults), s.d.time(t), in.LeaseOwner, s.lease(lease), id, in.Version)
 		if err := s.staleOrNotFound(ctx, tx, id, res, err); err != nil {
 			return err
 		}
@@ -671,7 +672,7 @@ func rowErr(err error, notFound, what string) error {
 // integrationColumns are the columns scanIntegration scans.
 func (s *sqlStore) integrationColumns() string {
 	return `id, type, auto_bootstrap, status, message, config, pending, credentials,
-	applied_state, validation_results, version, created_at, updated_at, lease_owner, ` + s.d.leaseUntil + `, ` + s.d.keysJSON
+	applied_state, state_bundle, validation_results, version, created_at, updated_at, lease_owner, ` + s.d.leaseUntil + `, ` + s.d.keysJSON
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -688,7 +689,7 @@ func (s *sqlStore) scanIntegration(sc scanner) (*Integration, error) {
 		keys                         string
 	)
 	if err := sc.Scan(&in.ID, &in.Type, &autoBootstrap, &status, &message, &config, &pending, &credentials,
-		&state, &validation, &in.Version, timeValue{&in.CreatedAt}, timeValue{&in.UpdatedAt}, &in.LeaseOwner,
+		&state, &in.StateBundle, &validation, &in.Version, timeValue{&in.CreatedAt}, timeValue{&in.UpdatedAt}, &in.LeaseOwner,
 		timeValue{&in.LeaseUntil}, &keys); err != nil {
 		return nil, err
 	}
@@ -821,6 +822,20 @@ func (s *sqlStore) Claim(ctx context.Context, owner string, now, until time.Time
 		`lease_owner = ?, lease_until = ?, version = version + 1, updated_at = ?`,
 		[]any{owner, s.lease(until), s.d.time(nowUTC())},
 		`(lease_owner = '' OR lease_until IS NULL OR lease_until < ?)`, `id`, s.lease(now))
+}
+
+// ClaimMigration implements Store.
+func (s *sqlStore) ClaimMigration(ctx context.Context, owner string, now, until time.Time, bundle int, from, to lifecycle.Status) (*Integration, error) {
+	if err := checkOwner(owner); err != nil {
+		return nil, fmt.Errorf("claim migration: %w", err)
+	}
+	if !to.Valid() {
+		return nil, fmt.Errorf("claim migration: invalid status %q", to)
+	}
+	return s.claimOne(ctx, "claim migration", []lifecycle.Status{from},
+		`status = ?, lease_owner = ?, lease_until = ?, version = version + 1, updated_at = ?`,
+		[]any{string(to), owner, s.lease(until), s.d.time(nowUTC())},
+		`state_bundle > 0 AND state_bundle < ? AND (lease_owner = '' OR lease_until IS NULL OR lease_until < ?)`, `id`, bundle, s.lease(now))
 }
 
 // ClaimIdle implements Store.

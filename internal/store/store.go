@@ -107,6 +107,9 @@ type Integration struct {
 	// its last successful create, edit or migration made, and the bundle version), sealed
 	// at rest like Config; nil when none (stored before states were kept).
 	AppliedState json.RawMessage
+	// StateBundle is the bundle version of AppliedState (render.State.BundleVersion),
+	// stored in the clear for ClaimMigration; 0 when there is no state.
+	StateBundle int
 	// ValidationResults is the JSON of the last validation results.
 	ValidationResults json.RawMessage
 	// Keys are the unique keys the integration holds while it is live. The store keeps
@@ -175,6 +178,13 @@ type Store interface {
 	// is none. Of replicas claiming at once, each integration goes to exactly one. The
 	// longest idle is taken first.
 	ClaimIdle(ctx context.Context, now, idleSince time.Time, statuses ...lifecycle.Status) (*Integration, error)
+	// ClaimMigration is the queue of migrations: it takes one integration in status from
+	// whose applied state an older bundle made (0 < StateBundle < bundle) and that no
+	// lease holds (unset or lapsed before now), moving it to status to with owner's
+	// lease until until and bumping the version, and returns it; ErrNotFound when there
+	// is none. Of replicas claiming at once, each integration goes to exactly one
+	// (PostgreSQL: FOR UPDATE SKIP LOCKED). The lowest id is taken first.
+	ClaimMigration(ctx context.Context, owner string, now, until time.Time, bundle int, from, to lifecycle.Status) (*Integration, error)
 	// RenewLease moves the lease of integration id to until if owner still holds it,
 	// without changing the version; ErrStale when owner no longer holds it (another
 	// replica claimed it, or the work ended), ErrNotFound for an unknown id.

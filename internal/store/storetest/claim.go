@@ -3,6 +3,7 @@ package storetest
 // The import block is like shared.go's: both race store calls from goroutines; a list
 // of dependencies shares no logic.
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -570,5 +571,103 @@ func testRenewLeases(t *testing.T, open func(t *testing.T) store.Store) {
 				t.Errorf("claimed %v at 2 minutes with %v renewed; want the other busy ones", claimed, want)
 			}
 		})
+	}
+}
+
+// withBundle sets the state bundle (and a state) of integration id.
+func withBundle(t *testing.T, s store.Store, id int64, bundle int) *store.Integration {
+	t.Helper()
+	in := mustGet(t, s, id)
+	in.AppliedState, in.StateBundle = json.RawMessage(fmt.Sprintf(`{"bundleVersion":%d}`, bundle)), bundle
+	mustUpdate(t, s, in)
+	return mustGet(t, s, id)
+}
+
+// testClaimMigration: ClaimMigration takes the unleased integrations in the from status
+// whose state an older bundle made, lowest id first, moving each to the to status
+// under the claimer's lease; never a current, a stateless, a leased or another
+// status's one.
+func testClaimMigration(t *testing.T, s store.Store) {
+	old1 := withBundle(t, s, created(t, s, "mig-a", lifecycle.Enabled).ID, 1)
+	withBundle(t, s, created(t, s, "mig-current", lifecycle.Enabled).ID, 3)
+	created(t, s, "mig-stateless", lifecycle.Enabled)
+	withBundle(t, s, created(t, s, "mig-error", lifecycle.EditError).ID, 1)
+	leased := withBundle(t, s, created(t, s, "mig-leased", lifecycle.Enabled).ID, 2)
+	leased.LeaseOwner, leased.LeaseUntil = "replica-x", at(time.Hour)
+	mustUpdate(t, s, leased)
+	old2 := withBundle(t, s, created(t, s, "mig-b", lifecycle.Enabled).ID, 2)
+	var got []int64
+	for {
+		in, err := s.ClaimMigration(ctx(t), "replica-m", at(0), at(time.Minute), 3, lifecycle.Enabled, lifecycle.Migrating)
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Status != lifecycle.Migrating || in.LeaseOwner != "replica-m" || !in.LeaseUntil.Equal(at(time.Minute)) {
+			t.Fatalf("claimed %d: %s, lease of %q until %v; want migrating, replica-m until %v", in.ID, in.Status, in.LeaseOwner, in.LeaseUntil, at(time.Minute))
+		}
+		if cur := mustGet(t, s, in.ID); cur.Version != in.Version || cur.Status != lifecycle.Migrating || in.StateBundle == 0 {
+			t.Fatalf("claimed %d: returned version %d, bundle %d; stored %d, %s", in.ID, in.Version, in.StateBundle, cur.Version, cur.Status)
+		}
+		got = append(got, in.ID)
+		if len(got) > 4 {
+			t.Fatalf("ClaimMigration keeps returning integrations: %v", got)
+		}
+	}
+	if !slices.Equal(got, []int64{old1.ID, old2.ID}) {
+		t.Fatalf("ClaimMigration took %v, want [%d %d]", got, old1.ID, old2.ID)
+	}
+	// Once the lease lapses, the leased one is claimable.
+	in, err := s.ClaimMigration(ctx(t), "replica-m", at(2*time.Hour), at(3*time.Hour), 3, lifecycle.Enabled, lifecycle.Migrating)
+	if err != nil || in.ID != leased.ID {
+		t.Fatalf("ClaimMigration after the lease lapsed: %v, %v; want integration %d", in, err, leased.ID)
+	}
+	if _, err := s.ClaimMigration(ctx(t), "", at(0), at(time.Minute), 3, lifecycle.Enabled, lifecycle.Migrating); err == nil {
+		t.Fatal("ClaimMigration with no owner succeeded")
+	}
+}
+
+// testRacingClaimMigration: claimers racing on one store take each outdated
+// integration once.
+func testRacingClaimMigration(t *testing.T, s store.Store) {
+	const n, workers = 16, 6
+	want := map[int64]bool{}
+	for i := range n {
+		want[withBundle(t, s, created(t, s, fmt.Sprint("race-mig", i), lifecycle.Enabled).ID, 1).ID] = true
+	}
+	var mu sync.Mutex
+	counts := map[int64]int{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for w := range workers {
+		owner := fmt.Sprintf("worker-%d", w)
+		wg.Go(func() {
+			<-start
+			for {
+				in, err := s.ClaimMigration(ctx(t), owner, at(0), at(time.Hour), 2, lifecycle.Enabled, lifecycle.Migrating)
+				if errors.Is(err, store.ErrNotFound) {
+					return
+				}
+				if err != nil {
+					t.Errorf("ClaimMigration: %v", err)
+					return
+				}
+				mu.Lock()
+				counts[in.ID]++
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for id := range want {
+		if counts[id] != 1 {
+			t.Errorf("integration %d claimed %d times, want once", id, counts[id])
+		}
+	}
+	if len(counts) != len(want) {
+		t.Errorf("%d integrations claimed, want %d", len(counts), len(want))
 	}
 }
