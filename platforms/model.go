@@ -65,7 +65,25 @@ type Object struct {
 
 // Needs are the privileges the runner of an object's statements needs, per operation of
 // the kind's templates: <Kind>.create, <Kind>.alter and <Kind>.drop.
-type Needs struct{ Create, Alter, Drop []string }
+type Needs struct {
+	Create, Alter, Drop []string
+	// System lists the operations ("create", "alter", "drop") of the kind that the
+	// integration's own system account may run, because it owns the objects (or the
+	// object that contains them): the server runs a migration on its own only when
+	// every statement of it, and every undo, is such an operation. Empty: only the
+	// privileged runner of the phase may.
+	System []string
+}
+
+// SystemMay reports whether the system account may run op on objects of the kind.
+func (n Needs) SystemMay(op string) bool {
+	for _, o := range n.System {
+		if o == op {
+			return true
+		}
+	}
+	return false
+}
 
 // For returns the needs of op ("create", "alter" or "drop").
 func (n Needs) For(op string) []string {

@@ -249,6 +249,10 @@ func funcs(q platforms.Quoting, redact bool) template.FuncMap {
 	return fm
 }
 
+// BundleVersion is the bundle version of the engine's templates: the version it stamps
+// on the states it records (Options.BundleVersion).
+func (e *Engine) BundleVersion() int { return e.version }
+
 // Query renders the template definition name of the platform whose templates are in
 // templates/<platformKey>/ (a definition of its connector.sql.tmpl: what a connector
 // runs on its own session to look at the platform, such as a SHOW or a SELECT) with

@@ -85,6 +85,33 @@ type effect struct {
 	NotRerunnable bool
 	// Guard: a check before the first change that fails when a name is taken.
 	Guard bool
+	// System: the integration's system account may run the statement and its undo
+	// (platforms.Needs.System); set by markSystem.
+	System bool
+}
+
+// SystemRunnable reports whether the integration's own system account may run the
+// statement and, when it has one, its undo, because it owns the objects they change
+// (platforms.Needs.System): the server runs a migration on its own only when each of
+// its statements is. An undo holding the placeholder platforms.Redacted is not
+// runnable: undos never carry a secret.
+func (st Statement) SystemRunnable() bool {
+	return st.effect.System && !strings.Contains(st.Undo, platforms.Redacted)
+}
+
+// inverse is the statement operation that undoes op.
+var inverse = map[string]string{"create": "drop", "drop": "create", "alter": "alter"}
+
+// markSystem sets, on each statement of phases, whether the system account may run it
+// and its undo, by the needs of its kind.
+func markSystem(phases []Phase, needs map[platforms.Kind]platforms.Needs) {
+	for i := range phases {
+		for j := range phases[i].Statements {
+			st := &phases[i].Statements[j]
+			n := needs[st.effect.Kind]
+			st.effect.System = n.SystemMay(st.effect.Op) && (st.Undo == "" || n.SystemMay(inverse[st.effect.Op]))
+		}
+	}
 }
 
 // CheckError is a rendered statement that failed the engine's syntax checks. Line and
@@ -214,6 +241,7 @@ func (e *Engine) Render(req Request) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
+	markSystem(phases, newModel.Needs)
 	s := &Script{Type: plat.Type, Operation: string(req.Operation), Phases: phases}
 	textModel := newModel
 	if stateModel != nil && req.Operation != platforms.OpEdit {

@@ -2,6 +2,8 @@ package simulate
 
 import (
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"strings"
 
 	"github.com/openintegrations/integrations/render/sqlcheck"
@@ -272,10 +274,10 @@ func (a *Redshift) exec(s *Session, p *sqlcheck.Parsed) error {
 			if !super && old.owner != s.Principal {
 				return r.refuse(rsDocCreateProc, "only the owner of %s may replace it", name)
 			}
-			old.attrs["definer"] = "true"
+			old.attrs["definer"], old.attrs["body"] = "true", bodyOf(p.SQL)
 			return nil
 		}
-		pk := a.add("procedure", name, s.Principal, &sc.key, map[string]string{"definer": "true"}).key
+		pk := a.add("procedure", name, s.Principal, &sc.key, map[string]string{"definer": "true", "body": bodyOf(p.SQL)}).key
 		// New procedures are executable by PUBLIC (rsDocCreateProc).
 		a.grants[grant{"EXECUTE", pk, key{"public", ""}}] = true
 	case "drop-procedure":
@@ -409,4 +411,16 @@ func (a *Redshift) AddExisting(kind, name, owner string) {
 		return
 	}
 	a.add(kind, name, owner, nil, nil)
+}
+
+// bodyOf identifies the body of a CREATE PROCEDURE (the text between its first and
+// last $$) by a hash, so that a snapshot shows a replaced body without printing it.
+func bodyOf(sql string) string {
+	i, j := strings.Index(sql, "$$"), strings.LastIndex(sql, "$$")
+	if i < 0 || j <= i {
+		return ""
+	}
+	h := fnv.New64a()
+	h.Write([]byte(sql[i+2 : j]))
+	return strconv.FormatUint(h.Sum64(), 16)
 }

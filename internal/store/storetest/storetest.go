@@ -355,7 +355,7 @@ func testRoundTrip(t *testing.T, s store.Store) {
 		{"all fields", store.Integration{Type: "snowflake", AutoBootstrap: boolp(true), Status: lifecycle.Creating,
 			Message: "creating the system account", Config: json.RawMessage(`{"account":"a1","warehouse":"wh"}`),
 			Pending: json.RawMessage(`{"account":"a2"}`), Credentials: json.RawMessage(`{"password":"p@ss"}`),
-			AppliedState:      json.RawMessage(`{"bundleVersion":2,"type":"Snowflake","objects":[]}`), StateBundle: 2,
+			AppliedState: json.RawMessage(`{"bundleVersion":2,"type":"Snowflake","objects":[]}`), StateBundle: 2,
 			ValidationResults: json.RawMessage(`[{"check":"ping","ok":false,"detail":"timeout"}]`),
 			Keys:              []string{"snowflake:a1", "snowflake:a1/wh"},
 			LeaseOwner:        "replica-1", LeaseUntil: time.UnixMicro(1_900_000_000_123_456).UTC()}},
