@@ -36,10 +36,29 @@ func (c *Redshift) TemplateData() map[Kind]any { return rsData }
 // https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_USER.html
 // https://docs.aws.amazon.com/redshift/latest/dg/r_DROP_DATABASE.html
 // https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_USER.html
+//
+// System: what the system user (config.username) may run itself. Create makes the three
+// schemas AUTHORIZATION the user, so the user owns them, and the owner of an object may
+// grant privileges on it
+// (https://docs.aws.amazon.com/redshift/latest/dg/r_GRANT-usage-notes.html,
+// https://docs.aws.amazon.com/redshift/latest/dg/r_Privileges.html):
+//   - schema-usage-public create: GRANT USAGE ON SCHEMA ... TO PUBLIC on a schema the
+//     user owns (its drop is empty: DROP SCHEMA removes the grant).
+//
+// Not the system user's: the schemas themselves (CREATE SCHEMA lists a superuser or the
+// CREATE SCHEMA privilege, https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_SCHEMA.html,
+// and the template names the owner with AUTHORIZATION; DROP SCHEMA lists the schema
+// owner, https://docs.aws.amazon.com/redshift/latest/dg/r_DROP_SCHEMA.html, but the
+// template's CASCADE also drops the impersonation procedures, which the superuser runner
+// owns, and the page does not say that an owner's CASCADE drops what others own; a
+// drop's undo is a create anyway); the user, its password, the group and the database
+// (a superuser's, or the database owner's: the runner made it); the grants on the
+// database and on the procedures (their owner is the runner); and the procedures
+// (SECURITY DEFINER, owned by a superuser).
 var rsNeeds = map[Kind]Needs{
 	KindDatabase:              {Create: []string{"superuser or CREATEDB"}, Drop: []string{"superuser or the database's owner"}},
 	KindGuard:                 {Create: []string{"none beyond reading pg_database, pg_user and pg_group (readable by every user)"}},
-	KindSchemaUsagePublic:     {Create: []string{"superuser or the schema's owner"}},
+	KindSchemaUsagePublic:     {Create: []string{"superuser or the schema's owner"}, System: []string{"create"}},
 	KindUserPassword:          {Alter: []string{"superuser (sets the password again after a rename)"}},
 	KindDatabaseGrant:         {Create: []string{"superuser or the database's owner"}, Drop: []string{"superuser or the database's owner"}},
 	KindGroup:                 {Create: []string{"superuser"}, Drop: []string{"superuser"}},

@@ -147,6 +147,30 @@ func (c *Snowflake) TemplateData() map[Kind]any { return sfData }
 // MANAGE GRANTS.
 // https://docs.snowflake.com/en/user-guide/security-access-control-privileges
 // https://docs.snowflake.com/en/sql-reference/sql/grant-ownership
+//
+// System: what the system account (the system user, signed in with the system role) may
+// run itself. Create makes the system role the owner of the database and of each of its
+// schemas (GRANT OWNERSHIP), and the role that owns an object has full control of it
+// (https://docs.snowflake.com/en/user-guide/security-access-control-overview):
+//   - schema create: CREATE SCHEMA needs CREATE SCHEMA on the database, which its owner
+//     holds (https://docs.snowflake.com/en/sql-reference/sql/create-schema); the role
+//     that makes the schema owns it.
+//   - schema drop: DROP SCHEMA needs OWNERSHIP of the schema
+//     (https://docs.snowflake.com/en/sql-reference/sql/drop-schema), which the system
+//     role holds (create transferred it, or the role made the schema).
+//   - user alter: user.alter sets only DEFAULT_WAREHOUSE, on the system user itself, and
+//     a user may change its own default warehouse with ALTER USER
+//     (https://docs.snowflake.com/en/sql-reference/ddl-user-security,
+//     https://docs.snowflake.com/en/sql-reference/sql/alter-user).
+//
+// Not the system account's: the user's create and drop, its password and key (the user
+// is owned by the runner's role, not by the system role, and TYPE is not a property a
+// user sets for itself); roles (the system role does not own itself); the database
+// (CREATE DATABASE is the system role's only with workspaces, and a drop's undo is a
+// create); the ownership transfers (when the system role runs one it already owns the
+// object, and the page describes a transfer "from one role to another role"); and every
+// grant: they are the system role's own privileges and roles, which it would hold only
+// through MANAGE GRANTS, not by owning the object.
 var sfNeeds = map[Kind]Needs{
 	// SHOW lists only what the runner's role may see; SHOW USERS lists every user only
 	// for a role with CREATE USER on the account (which create needs anyway).
@@ -154,8 +178,8 @@ var sfNeeds = map[Kind]Needs{
 	KindGuard:             {Create: []string{"to see the names it checks: SHOW ROLES, SHOW DATABASES and SHOW USERS list only what the role may see (SHOW USERS: all users with CREATE USER ON ACCOUNT)"}},
 	KindRole:              {Create: []string{"CREATE ROLE ON ACCOUNT"}, Drop: []string{"OWNERSHIP of the role"}},
 	KindDatabase:          {Create: []string{"CREATE DATABASE ON ACCOUNT"}, Drop: []string{"OWNERSHIP of the database"}},
-	KindSchema:            {Create: []string{"CREATE SCHEMA on the database (its owner has it)"}, Drop: []string{"OWNERSHIP of the schema"}},
-	KindUser:              {Create: []string{"CREATE USER ON ACCOUNT"}, Alter: []string{"OWNERSHIP of the user"}, Drop: []string{"OWNERSHIP of the user"}},
+	KindSchema:            {Create: []string{"CREATE SCHEMA on the database (its owner has it)"}, Drop: []string{"OWNERSHIP of the schema"}, System: []string{"create", "drop"}},
+	KindUser:              {Create: []string{"CREATE USER ON ACCOUNT"}, Alter: []string{"OWNERSHIP of the user"}, Drop: []string{"OWNERSHIP of the user"}, System: []string{"alter"}},
 	KindUserPassword:      {Create: []string{"OWNERSHIP of the user"}, Alter: []string{"OWNERSHIP of the user"}, Drop: []string{"OWNERSHIP of the user"}},
 	KindUserKey:           {Create: []string{"OWNERSHIP of the user"}, Alter: []string{"OWNERSHIP of the user"}, Drop: []string{"OWNERSHIP of the user"}},
 	KindDatabaseOwnership: {Create: []string{"OWNERSHIP of the object, or MANAGE GRANTS ON ACCOUNT"}},

@@ -80,6 +80,28 @@ func (c *Synapse) TemplateData() map[Kind]any { return synData }
 // https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sp-addrolemember-transact-sql
 // https://learn.microsoft.com/sql/t-sql/statements/grant-database-permissions-transact-sql
 // https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-sql-logins-transact-sql
+//
+// System: what the system user (the user of config.username's login, or of the
+// application) may run itself, in the database. The schemas are dbo's, but create grants
+// the user CONTROL on each Immuta schema and CREATE TABLE on the database; CONTROL on a
+// schema implies ALTER, INSERT and SELECT on it
+// (https://learn.microsoft.com/sql/t-sql/statements/grant-schema-permissions-transact-sql):
+//   - metadata-table create: CREATE TABLE needs CREATE TABLE on the database and ALTER
+//     on the schema that will contain the table
+//     (https://learn.microsoft.com/sql/t-sql/statements/create-table-azure-sql-data-warehouse).
+//   - metadata-table drop: DROP TABLE needs ALTER on the table's schema (or CONTROL on
+//     the table) (https://learn.microsoft.com/sql/t-sql/statements/drop-table-transact-sql).
+//   - metadata-row create: INSERT needs INSERT on the table
+//     (https://learn.microsoft.com/sql/t-sql/statements/insert-transact-sql), and its
+//     IF NOT EXISTS reads the table (SELECT): both implied by CONTROL on immuta_system.
+//
+// Not the system user's: the login (in master), the users, the schemas and the role
+// (CREATE SCHEMA and CREATE ROLE, and IMPERSONATE on dbo, which the user lacks; dropping
+// an Immuta schema is paired with that create); the membership and the grants (they
+// are what the runner gives the system user, which holds no CONTROL on the database and
+// no ALTER on db_datareader); the guards (they must see every principal and
+// schema, which needs VIEW DEFINITION on the database) and the sessions (VIEW SERVER
+// STATE and KILL).
 var synNeeds = map[Kind]Needs{
 	KindLogin:          {Create: []string{"ALTER ANY LOGIN (in master: the workspace SQL admin or a loginmanager member)"}, Alter: []string{"ALTER ANY LOGIN (in master)"}, Drop: []string{"ALTER ANY LOGIN (in master)"}},
 	KindUser:           {Create: []string{"ALTER ANY USER"}, Drop: []string{"ALTER ANY USER"}},
@@ -90,8 +112,8 @@ var synNeeds = map[Kind]Needs{
 	KindRoleMember:     {Create: []string{"ALTER on the role (or ALTER ANY ROLE, db_securityadmin)"}, Drop: []string{"ALTER on the role (or ALTER ANY ROLE, db_securityadmin)"}},
 	KindSchemaGrant:    {Create: []string{"CONTROL on the schema (or db_owner)"}, Drop: []string{"CONTROL on the schema (or db_owner)"}},
 	KindRoleGrant:      {Create: []string{"CONTROL on the role (or db_owner)"}, Drop: []string{"CONTROL on the role (or db_owner)"}},
-	KindMetadataTable:  {Create: []string{"CREATE TABLE, and ALTER on the schema"}, Drop: []string{"CONTROL on the table (or ALTER on the schema)"}},
-	KindMetadataRow:    {Create: []string{"INSERT on the table (its owner has it)"}},
+	KindMetadataTable:  {Create: []string{"CREATE TABLE, and ALTER on the schema"}, Drop: []string{"CONTROL on the table (or ALTER on the schema)"}, System: []string{"create", "drop"}},
+	KindMetadataRow:    {Create: []string{"INSERT on the table (its owner has it)"}, System: []string{"create"}},
 	KindDatabaseGrant:  {Create: []string{"CONTROL on the database (or db_owner)"}, Drop: []string{"CONTROL on the database (or db_owner)"}},
 	KindGuardLogin:     {Create: []string{"VIEW ANY DEFINITION or ALTER ANY LOGIN (in master), to see every login in sys.sql_logins"}},
 	KindGuardPrincipal: {Create: []string{"VIEW DEFINITION on the database (or db_owner), to see every principal in sys.database_principals"}},
