@@ -241,6 +241,11 @@ func (e *Engine) Render(req Request) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !req.Redact {
+		if err := placeholderInSQL(phases); err != nil {
+			return nil, err
+		}
+	}
 	markSystem(phases, newModel.Needs)
 	s := &Script{Type: plat.Type, Operation: string(req.Operation), Phases: phases}
 	textModel := newModel
@@ -284,9 +289,14 @@ func checkSecrets(s *Script, secrets []string, redact bool) error {
 
 // refuseRedacted refuses a create-type render whose payload holds the placeholder
 // <REDACTED> as a secret (a value copied from a GET body or a review copy): the script
-// would set it as the password. Teardown scripts set no secret and accept it.
+// would set it as the password. Teardown scripts set no secret and accept it, and so
+// does an automatic setup: its config's secrets are the bootstrap user's sign-in, which
+// no statement holds (the system account's password is Request.SystemPassword), and
+// the stored config the server migrates from has them as placeholders.
+// placeholderInSQL guards every render against a placeholder that reached a statement
+// anyway.
 func refuseRedacted(op platforms.Operation, p *platforms.Payload) error {
-	if !op.SetsPasswords() || p.Config == nil {
+	if !op.SetsPasswords() || p.Config == nil || p.Auto() {
 		return nil
 	}
 	hint := ""
@@ -294,6 +304,20 @@ func refuseRedacted(op platforms.Operation, p *platforms.Payload) error {
 		hint = " (in an edit, the placeholder keeps the old payload's value; the old payload has none)"
 	}
 	return platforms.RefusePlaceholders(p.Config, hint)
+}
+
+// placeholderInSQL fails when a statement to run (not a review copy's) holds the
+// placeholder platforms.Redacted: a value copied from a GET body or a review copy that
+// no earlier check refused. Undos are redacted by design and are not looked at.
+func placeholderInSQL(phases []Phase) error {
+	for _, ph := range phases {
+		for _, st := range ph.Statements {
+			if strings.Contains(st.SQL, platforms.Redacted) {
+				return fmt.Errorf("%w: the placeholder %s reached a statement of phase %s; give the real secret", ErrTemplate, platforms.Redacted, ph.Name)
+			}
+		}
+	}
+	return nil
 }
 
 // alterData is the data of a "<kind>.alter" template: the object's data before and
@@ -429,6 +453,24 @@ func covered(o platforms.Object, ids map[string]bool) bool {
 		}
 	}
 	return false
+}
+
+// refuseContainerReplace refuses a migration that would drop and make again o, an
+// object whose create statement only the bundle changed (its data did not), when other
+// objects name it as their parent: the drop would take with it what it holds, the
+// service's own objects included (a schema's tables), for a change of spelling. The
+// bundle must give the kind an alter template instead. Golden migration cases and
+// TestModelMigration render every kept bundle's migration, so a bundle that needs it
+// fails its tests before it ships.
+func refuseContainerReplace(o platforms.Object, objs []platforms.Object) error {
+	for _, c := range objs {
+		for _, p := range c.Parents {
+			if p == o.ID {
+				return fmt.Errorf("%w: the migration would drop and make again %s, whose create statement this bundle changed, and the drop removes what it holds (%s and whatever the service made in it): give the kind %q an alter template", ErrTemplate, o.ID, c.ID, o.Kind)
+			}
+		}
+	}
+	return nil
 }
 
 func idSet(objs []platforms.Object) map[string]bool {
@@ -568,6 +610,11 @@ func (r *renderer) edit(old, new *platforms.Model) ([]Phase, error) {
 	for _, o := range new.Objects {
 		if prev, ok := oldBy[o.ID]; ok && (!reflect.DeepEqual(prev.Data, o.Data) || r.stale[o.ID]) && !r.has(o.Kind.Template("alter")) {
 			replaced[o.ID] = true
+			if reflect.DeepEqual(prev.Data, o.Data) {
+				if err := refuseContainerReplace(o, new.Objects); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	type item struct {
