@@ -435,7 +435,7 @@ func TestBigQueryTimeout(t *testing.T) {
 
 func TestBigQueryRunVerifyValidate(t *testing.T) {
 	b, g := bqSetup(t, Options{})
-	if err := b.Run(context.Background(), nil, bqPayload(t, nil)); err == nil || err.Error() != "the Google BigQuery type has no scripts to run: its setup is checked by the validation tests" {
+	if err := b.Run(context.Background(), nil, bqPayload(t, nil), Credentials{}); err == nil || err.Error() != "the Google BigQuery type has no scripts to run: its setup is checked by the validation tests" {
 		t.Errorf("Run: %v", err)
 	}
 	for _, op := range []platforms.Operation{platforms.OpCreate, platforms.OpEdit, platforms.OpDelete} {

@@ -135,8 +135,10 @@ type Connector interface {
 	Check(ctx context.Context, test string, p *platforms.Payload, sys Credentials) error
 	// Run executes the script's phases in order, each on its own connection
 	// (Phase.ConnectTo), with the payload's credentials (the bootstrap user's for an
-	// automatic setup). It stops at the first failing statement and returns a *RunError.
-	Run(ctx context.Context, s *render.Script, p *platforms.Payload) error
+	// automatic setup), or as the system account sys when sys holds a password (an
+	// automatic setup's migration, which the server runs as the account that owns what
+	// it changes). It stops at the first failing statement and returns a *RunError.
+	Run(ctx context.Context, s *render.Script, p *platforms.Payload, sys Credentials) error
 	// Verify checks, as the system account, that what the create script makes is in
 	// place (op create or edit) or gone (op delete).
 	Verify(ctx context.Context, op platforms.Operation, p *platforms.Payload, sys Credentials) error

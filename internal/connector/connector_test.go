@@ -104,11 +104,11 @@ func TestFakeRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &Fake{}
-	if err := f.Run(context.Background(), s, p); err != nil {
+	if err := f.Run(context.Background(), s, p, Credentials{}); err != nil {
 		t.Fatal(err)
 	}
 	f.Set(func(f *Fake) { f.RunErr = map[platforms.Operation]error{platforms.OpCreate: errors.New("boom")} })
-	err = f.Run(context.Background(), s, p)
+	err = f.Run(context.Background(), s, p, Credentials{})
 	var re *RunError
 	if !errors.As(err, &re) || re.Phase != "create" || err.Error() != "phase create, statement 1: boom" {
 		t.Errorf("%v", err)

@@ -23,6 +23,9 @@ type Fake struct {
 	Warn map[string]string
 	// RunErr maps a script operation to the error Run returns for it.
 	RunErr map[platforms.Operation]error
+	// FailStatement, when set, is asked about each statement Run is given, with the
+	// script's operation: a non-nil error fails that statement (a *RunError naming it).
+	FailStatement func(op, sql string) error
 	// VerifyErr maps an operation to the error Verify returns for it.
 	VerifyErr map[platforms.Operation]error
 	// Gate, when set, makes Run and Verify wait until it is closed (or ctx ends): tests
@@ -50,7 +53,8 @@ func (f *Fake) Set(change func(f *Fake)) {
 }
 
 // Calls returns what the fake was asked to do, in order ("check:NAME",
-// "run:OP(PHASE@TARGET,...)", "verify:OP").
+// "run:OP(PHASE@TARGET,...)", followed by " as USER" when Run was given a system
+// account's password, "verify:OP").
 func (f *Fake) Calls() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -129,17 +133,30 @@ func (f *Fake) Check(ctx context.Context, test string, _ *platforms.Payload, _ C
 }
 
 // Run implements Connector.
-func (f *Fake) Run(ctx context.Context, s *render.Script, p *platforms.Payload) error {
+func (f *Fake) Run(ctx context.Context, s *render.Script, p *platforms.Payload, sys Credentials) error {
 	names := make([]string, len(s.Phases))
 	for i, ph := range s.Phases {
 		names[i] = ph.Name + "@" + ph.ConnectTo
 	}
-	f.started("run:"+s.Operation+"("+strings.Join(names, ",")+")", p)
+	call := "run:" + s.Operation + "(" + strings.Join(names, ",") + ")"
+	if sys.Password != "" {
+		call += " as " + sys.Username
+	}
+	f.started(call, p)
 	if err := f.wait(ctx); err != nil {
 		return err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.FailStatement != nil {
+		for _, ph := range s.Phases {
+			for i, st := range ph.Statements {
+				if err := f.FailStatement(s.Operation, st.SQL); err != nil {
+					return &RunError{Phase: ph.Name, Index: i + 1, Err: err}
+				}
+			}
+		}
+	}
 	if err := f.RunErr[platforms.Operation(s.Operation)]; err != nil {
 		phase := ""
 		if len(s.Phases) > 0 {

@@ -583,13 +583,13 @@ func (r *Redshift) checkImpersonation(ctx context.Context, conn *sql.Conn, t *re
 // config.password), through RunPhases: it stops at the first failing statement and
 // returns a *RunError without secrets. Redshift scripts need a superuser, so the
 // payload given to Run names the DBA's account, not the system user the script makes.
-func (r *Redshift) Run(ctx context.Context, s *render.Script, p *platforms.Payload) error {
+func (r *Redshift) Run(ctx context.Context, s *render.Script, p *platforms.Payload, sys Credentials) error {
 	if s == nil {
 		return errors.New("redshift: no script")
 	}
-	t, err := redshiftTargetOf(p, Credentials{})
+	t, err := redshiftTargetOf(p, sys)
 	if err != nil {
-		return Scrub(err, Secrets(p, Credentials{}))
+		return Scrub(err, Secrets(p, sys))
 	}
 	open := func(ctx context.Context, connectTo string) (*sql.DB, error) {
 		db, conn, err := r.connect(ctx, t, connectTo)

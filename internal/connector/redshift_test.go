@@ -150,7 +150,7 @@ func (e *rsEnv) createAll(ctx context.Context, t *testing.T, r *Redshift, p, run
 	t.Helper()
 	e.exec(t, e.initial, `DROP DATABASE `+pgx.Identifier{e.db}.Sanitize())
 	for _, op := range []platforms.Operation{platforms.OpInitialCreate, platforms.OpCreate} {
-		if err := r.Run(ctx, rsRender(t, op, p), runner); err != nil {
+		if err := r.Run(ctx, rsRender(t, op, p), runner, Credentials{}); err != nil {
 			t.Fatalf("run %s: %v", op, err)
 		}
 	}
@@ -370,7 +370,7 @@ func TestRedshiftLifecycle(t *testing.T) {
 	}
 	rsWant(t, all(), nil) // mended
 
-	if err := r.Run(ctx, rsRender(t, platforms.OpDelete, p), runner); err != nil {
+	if err := r.Run(ctx, rsRender(t, platforms.OpDelete, p), runner, Credentials{}); err != nil {
 		t.Fatalf("run delete: %v", err)
 	}
 	if err := r.Verify(ctx, platforms.OpDelete, p, Credentials{}); err != nil {
@@ -414,7 +414,7 @@ func TestRedshiftEditUsername(t *testing.T) {
 	if err != nil {
 		t.Fatalf("render edit: %v", err)
 	}
-	if err := r.Run(ctx, rsOnPostgres(edit), e.runner(q)); err != nil {
+	if err := r.Run(ctx, rsOnPostgres(edit), e.runner(q), Credentials{}); err != nil {
 		t.Fatalf("run edit: %v", err)
 	}
 	oldUser := e.user
@@ -428,7 +428,7 @@ func TestRedshiftEditUsername(t *testing.T) {
 	if err := r.Verify(ctx, platforms.OpCreate, q, Credentials{}); err != nil {
 		t.Fatalf("Verify(create) as the renamed user: %v", err)
 	}
-	if err := r.Run(ctx, rsRender(t, platforms.OpDelete, q), e.runner(q)); err != nil {
+	if err := r.Run(ctx, rsRender(t, platforms.OpDelete, q), e.runner(q), Credentials{}); err != nil {
 		t.Fatalf("run delete: %v", err)
 	}
 }
@@ -447,7 +447,7 @@ func TestRedshiftGuard(t *testing.T) {
 	if !strings.Contains(s.Script, "-- guard: changes nothing; it fails if a name this script creates is already taken, and then nothing was made\n"+first.SQL) {
 		t.Fatalf("the first statement of initial-create is not the guard: %s", first.SQL)
 	}
-	err := r.Run(ctx, s, e.runner(p))
+	err := r.Run(ctx, s, e.runner(p), Credentials{})
 	var re *RunError
 	if !errors.As(err, &re) || re.Index != 1 || !strings.Contains(err.Error(), "user already exists: "+e.user) {
 		t.Fatalf("initial-create with the user taken = %v; want the guard (statement 1) to fail naming the user", err)
@@ -472,7 +472,7 @@ func TestRedshiftVerifyDeletePartial(t *testing.T) {
 	}
 	// The first phase only, then the database as well: the user stays.
 	del.Phases = del.Phases[:1]
-	if err := r.Run(ctx, del, runner); err != nil {
+	if err := r.Run(ctx, del, runner, Credentials{}); err != nil {
 		t.Fatalf("run cleanup: %v", err)
 	}
 	e.exec(t, e.initial, `DROP DATABASE `+pgx.Identifier{e.db}.Sanitize())
@@ -499,7 +499,7 @@ func TestRedshiftRunStops(t *testing.T) {
 		}},
 		{Name: "third", ConnectTo: e.db, Statements: []render.Statement{{SQL: "CREATE TABLE rs_d (x int)"}}},
 	}}
-	err := r.Run(ctx, s, runner)
+	err := r.Run(ctx, s, runner, Credentials{})
 	var re *RunError
 	if !errors.As(err, &re) {
 		t.Fatalf("Run = %v, want a *RunError", err)
@@ -555,7 +555,7 @@ func TestRedshiftUnreachable(t *testing.T) {
 		}
 		var re *RunError
 		script := &render.Script{Phases: []render.Phase{{Name: "create", ConnectTo: "immuta", Statements: []render.Statement{{SQL: "SELECT 1"}}}}}
-		if err := r.Run(ctx, script, p); !errors.As(err, &re) || re.Phase != "create" || re.Index != 0 || !strings.Contains(re.Error(), "127.0.0.1:1") {
+		if err := r.Run(ctx, script, p, Credentials{}); !errors.As(err, &re) || re.Phase != "create" || re.Index != 0 || !strings.Contains(re.Error(), "127.0.0.1:1") {
 			t.Errorf("Run = %v; want a RunError of phase create, index 0, naming the address", err)
 		}
 		if err := r.Verify(ctx, platforms.OpDelete, p, Credentials{}); err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {

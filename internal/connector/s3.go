@@ -468,7 +468,7 @@ func cloudCall(ctx context.Context, d time.Duration, what string, call func(cont
 type scriptless string
 
 // Run fails: the type has no scripts; its setup is checked by the validation tests.
-func (typ scriptless) Run(context.Context, *render.Script, *platforms.Payload) error {
+func (typ scriptless) Run(context.Context, *render.Script, *platforms.Payload, Credentials) error {
 	return fmt.Errorf("the %s type has no scripts to run: its setup is checked by the validation tests", string(typ))
 }
 

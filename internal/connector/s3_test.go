@@ -446,7 +446,7 @@ func TestS3Timeout(t *testing.T) {
 
 func TestS3RunVerify(t *testing.T) {
 	s, f := s3Setup(t, Options{})
-	if err := s.Run(context.Background(), nil, s3Payload(nil)); err == nil || err.Error() != "the Native S3 type has no scripts to run: its setup is checked by the validation tests" {
+	if err := s.Run(context.Background(), nil, s3Payload(nil), Credentials{}); err == nil || err.Error() != "the Native S3 type has no scripts to run: its setup is checked by the validation tests" {
 		t.Errorf("Run: %v", err)
 	}
 	for _, op := range []platforms.Operation{platforms.OpCreate, platforms.OpEdit, platforms.OpDelete} {

@@ -711,16 +711,20 @@ func sfCheckGrants(ctx context.Context, ss *sfSession) error {
 }
 
 // Run implements Connector.
-func (s *Snowflake) Run(ctx context.Context, script *render.Script, p *platforms.Payload) error {
+func (s *Snowflake) Run(ctx context.Context, script *render.Script, p *platforms.Payload, sys Credentials) error {
 	c, err := sfConfigOf(p)
 	if err != nil {
 		return err
 	}
 	// The bootstrap role (autoBootstrap) or the configured role runs the script; with
-	// neither, the user's default role.
+	// neither, the user's default role. The system account runs with its default role,
+	// the system role its create script gives it.
 	role := c.Role
-	return runLive(ctx, script, p, s.opts, true, func(ctx context.Context, connectTo string) (*sql.DB, error) {
-		return s.open(ctx, p, Credentials{}, connectTo, role)
+	if sys.Password != "" {
+		role = ""
+	}
+	return runLive(ctx, script, p, sys, s.opts, true, func(ctx context.Context, connectTo string) (*sql.DB, error) {
+		return s.open(ctx, p, sys, connectTo, role)
 	})
 }
 

@@ -135,7 +135,7 @@ func TestSnowflakeRunCreate(t *testing.T) {
 		t.Fatalf("phases %+v", s.Phases)
 	}
 	h := newSFHarness()
-	if err := h.sf.Run(context.Background(), s, p); err != nil {
+	if err := h.sf.Run(context.Background(), s, p, Credentials{}); err != nil {
 		t.Fatal(err)
 	}
 	recExpectPhases(t, h.d.Log(), s.Phases)
@@ -175,7 +175,7 @@ func TestSnowflakeRunFailureAndCleanup(t *testing.T) {
 		// bootstrap password.
 		h.d.FailOn(failing, &gosnowflake.SnowflakeError{Number: 3001, SQLState: "42501",
 			Message: "SQL access control error: " + failing + " (session of BOOT/" + sfBootPW + ")"})
-		err := h.sf.Run(context.Background(), s, p)
+		err := h.sf.Run(context.Background(), s, p, Credentials{})
 		var re *RunError
 		if !errors.As(err, &re) || re.Phase != "create" || re.Index != n {
 			t.Fatalf("statement %d: err %v", n, err)
@@ -194,7 +194,7 @@ func TestSnowflakeRunFailureAndCleanup(t *testing.T) {
 		// The server runs the cleanup script after a failed automatic create.
 		h.d.Reset()
 		cleanup := sfRender(t, p, platforms.OpCleanup, sfSysPW)
-		if err := h.sf.Run(context.Background(), cleanup, p); err != nil {
+		if err := h.sf.Run(context.Background(), cleanup, p, Credentials{}); err != nil {
 			t.Fatal(err)
 		}
 		recExpectPhases(t, h.d.Log(), cleanup.Phases)
@@ -210,7 +210,7 @@ func TestSnowflakeRunDeleteAndEdit(t *testing.T) {
 	p := payload(t, sfAutoDoc)
 	del := sfRender(t, p, platforms.OpDelete, sfSysPW)
 	h := newSFHarness()
-	if err := h.sf.Run(context.Background(), del, p); err != nil {
+	if err := h.sf.Run(context.Background(), del, p, Credentials{}); err != nil {
 		t.Fatal(err)
 	}
 	recExpectPhases(t, h.d.Log(), del.Phases)
@@ -222,7 +222,7 @@ func TestSnowflakeRunDeleteAndEdit(t *testing.T) {
 		t.Fatal(err)
 	}
 	h = newSFHarness()
-	if err := h.sf.Run(context.Background(), edit, to); err != nil {
+	if err := h.sf.Run(context.Background(), edit, to, Credentials{}); err != nil {
 		t.Fatal(err)
 	}
 	recExpectPhases(t, h.d.Log(), edit.Phases)
@@ -636,7 +636,7 @@ func TestSnowflakeAdversarialNamesStayQuoted(t *testing.T) {
 	h.d.Rows("SHOW GRANTS TO ROLE", sfGrantCols, [][]driver.Value{sfGrant("USAGE", "ROLE", `evil"; DROP`)})
 	ctx := context.Background()
 	for _, s := range []*render.Script{sfRender(t, p, platforms.OpCreate, sfSysPW), sfRender(t, p, platforms.OpDelete, sfSysPW)} {
-		if err := h.sf.Run(ctx, s, p); err != nil {
+		if err := h.sf.Run(ctx, s, p, Credentials{}); err != nil {
 			t.Fatal(err)
 		}
 	}

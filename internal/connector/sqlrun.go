@@ -27,8 +27,8 @@ type Opener func(ctx context.Context, connectTo string) (*sql.DB, error)
 // runLive runs a live connector's script phase by phase on the connections open makes,
 // with the payload's secrets and the script's passwords (backslash: the dialect escapes
 // backslashes in string literals) scrubbed from every message.
-func runLive(ctx context.Context, script *render.Script, p *platforms.Payload, opts Options, backslash bool, open Opener) error {
-	secrets := append(Secrets(p, Credentials{}), liveSQLPasswords(script, backslash)...)
+func runLive(ctx context.Context, script *render.Script, p *platforms.Payload, sys Credentials, opts Options, backslash bool, open Opener) error {
+	secrets := append(Secrets(p, sys), liveSQLPasswords(script, backslash)...)
 	return RunPhases(ctx, script, open, opts.statementTimeout(), secrets)
 }
 

@@ -921,12 +921,12 @@ func (ss *synSession) checkRole(ctx context.Context, exp *synExpect) error {
 }
 
 // Run implements Connector.
-func (s *Synapse) Run(ctx context.Context, script *render.Script, p *platforms.Payload) error {
+func (s *Synapse) Run(ctx context.Context, script *render.Script, p *platforms.Payload, sys Credentials) error {
 	if _, err := synConfigOf(p); err != nil {
 		return err
 	}
-	return runLive(ctx, script, p, s.opts, false, func(ctx context.Context, connectTo string) (*sql.DB, error) {
-		return s.open(ctx, p, Credentials{}, connectTo)
+	return runLive(ctx, script, p, sys, s.opts, false, func(ctx context.Context, connectTo string) (*sql.DB, error) {
+		return s.open(ctx, p, sys, connectTo)
 	})
 }
 

@@ -72,7 +72,7 @@ func TestSynapseRunPhases(t *testing.T) {
 	}
 	h := newSynHarness()
 	for _, s := range []*render.Script{ic, cr} {
-		if err := h.syn.Run(context.Background(), s, p); err != nil {
+		if err := h.syn.Run(context.Background(), s, p, Credentials{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -90,7 +90,7 @@ func TestSynapseRunPhases(t *testing.T) {
 		t.Fatalf("delete phases %+v", del.Phases)
 	}
 	h = newSynHarness()
-	if err := h.syn.Run(context.Background(), del, p); err != nil {
+	if err := h.syn.Run(context.Background(), del, p, Credentials{}); err != nil {
 		t.Fatal(err)
 	}
 	recExpectPhases(t, h.d.Log(), del.Phases)
@@ -106,7 +106,7 @@ func TestSynapseRunPhases(t *testing.T) {
 		t.Fatal(err)
 	}
 	h = newSynHarness()
-	if err := h.syn.Run(context.Background(), edit, to); err != nil {
+	if err := h.syn.Run(context.Background(), edit, to, Credentials{}); err != nil {
 		t.Fatal(err)
 	}
 	recExpectPhases(t, h.d.Log(), edit.Phases)
@@ -130,7 +130,7 @@ func TestSynapseRunFailureAndCleanup(t *testing.T) {
 		ph := all.Phases[c.phase]
 		failing := ph.Statements[c.index-1].SQL
 		h.d.FailOn(failing, mssql.Error{Number: 15247, Class: 16, Message: "User does not have permission to perform this action: " + failing + " (login sqladmin, " + synBootPW + ")"})
-		err := h.syn.Run(context.Background(), all, p)
+		err := h.syn.Run(context.Background(), all, p, Credentials{})
 		var re *RunError
 		if !errors.As(err, &re) || re.Phase != ph.Name || re.Index != c.index {
 			t.Fatalf("%s statement %d: err %v", ph.Name, c.index, err)
@@ -150,7 +150,7 @@ func TestSynapseRunFailureAndCleanup(t *testing.T) {
 		cleanup := sfRender(t, p, platforms.OpCleanup, synSysPW)
 		post := sfRender(t, p, platforms.OpPostCleanup, synSysPW)
 		for _, s := range []*render.Script{cleanup, post} {
-			if err := h.syn.Run(context.Background(), s, p); err != nil {
+			if err := h.syn.Run(context.Background(), s, p, Credentials{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -615,7 +615,7 @@ func TestSynapseAdversarialNamesStayQuoted(t *testing.T) {
 	h.d.Rows("AS db_owner", []string{"db_owner", "user_name"}, synRow(int64(0), "u]; evil"))
 	ctx := context.Background()
 	for _, op := range []platforms.Operation{platforms.OpInitialCreate, platforms.OpCreate, platforms.OpDelete} {
-		if err := h.syn.Run(ctx, sfRender(t, p, op, synSysPW), p); err != nil {
+		if err := h.syn.Run(ctx, sfRender(t, p, op, synSysPW), p, Credentials{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -96,6 +97,10 @@ type env struct {
 	workers, queue int
 	// wrap is envOpt.wrap.
 	wrap func(store.Store) store.Store
+	// templates and bundle are the server's Options.Templates and BundleVersion (nil
+	// and 0: the embedded bundle); a test sets them before a restart to upgrade.
+	templates fs.FS
+	bundle    int
 }
 
 type envOpt struct {
@@ -164,7 +169,7 @@ func (e *env) start(offline bool) {
 	}
 	opts := Options{Store: served, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), CheckTimeout: 5 * time.Second, WorkTimeout: 20 * time.Second, AuthTTL: 100 * time.Millisecond, Now: e.clock.now, OnBackground: e.background.fire,
 		Lease: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond, RevalidateInterval: e.revalidate, RequestTimeout: e.requestTimeout,
-		Workers: e.workers, Queue: e.queue}
+		Workers: e.workers, Queue: e.queue, Templates: e.templates, BundleVersion: e.bundle}
 	if !offline {
 		fake := e.fake
 		opts.Connector = func(string) connector.Connector { return fake }

@@ -109,6 +109,9 @@ type held struct {
 	SystemPassword string `json:"systemPassword,omitempty"`
 	// APIKey is the Trino cluster's key.
 	APIKey string `json:"apiKey,omitempty"`
+	// Migration is the progress of a running migration (migrate.go): what its rollback
+	// undoes if it stops. Sealed with the rest, since statements may hold secrets.
+	Migration *migrationProgress `json:"migration,omitempty"`
 }
 
 func heldOf(in *store.Integration) (held, error) {

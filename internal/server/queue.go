@@ -19,7 +19,7 @@ import (
 )
 
 // The job queue. An integration in a busy status (creating, editing, deleting,
-// migrating) is a job; the store keeps who holds it (a lease) so that with several
+// migrating) is a job (migrate.go says how migrations enter it); the store keeps who holds it (a lease) so that with several
 // replicas each job runs on one of them, and a job whose replica died is taken over
 // once its lease lapses:
 //
@@ -435,6 +435,16 @@ func (s *Server) poll(ctx context.Context) error {
 		now := time.Now().UTC()
 		p.until = now.Add(s.lease)
 		in, err := s.store.Claim(ctx, s.replica, now, p.until, lifecycle.Creating, lifecycle.Editing, lifecycle.Deleting, lifecycle.Migrating)
+		if errors.Is(err, store.ErrNotFound) {
+			// No lapsed job: an integration to migrate, if any, takes the place.
+			var claimed bool
+			if claimed, err = s.claimMigration(ctx, p, now); claimed {
+				continue
+			}
+			if err == nil {
+				err = store.ErrNotFound
+			}
+		}
 		if err != nil {
 			p.cancel()
 			if errors.Is(err, store.ErrNotFound) {
@@ -462,7 +472,15 @@ func (s *Server) takeOver(ctx context.Context, in *store.Integration, p *place) 
 	auto := boolOf(in.AutoBootstrap)
 	switch {
 	case in.Status == lifecycle.Migrating:
-		s.interrupt(ctx, "migrate", in, lifecycle.MigrateFailed, "migration interrupted: the server running it stopped; it was rolled back, retry it")
+		// Rolled back from the progress the server recorded (migrate.go).
+		pl, err := platforms.Restore(in.Type, in.AutoBootstrap, in.Config)
+		if err != nil {
+			s.interrupt(ctx, opRollback, in, lifecycle.MigrateFailed, "migration interrupted: the server running it stopped, and the stored config cannot be read to roll it back: "+err.Error())
+			return
+		}
+		s.log.WarnContext(ctx, "migration interrupted: rolling it back", "integration", in.ID)
+		s.metrics.jobs.WithLabelValues(string(opRollback), "resumed").Inc()
+		p.enqueue(job{kind: opRollback, id: in.ID, payload: pl})
 	case auto && in.Status == lifecycle.Creating:
 		s.interrupt(ctx, platforms.OpCreate, in, lifecycle.CreateFailed, interrupted+"; run the cleanup script (POST /integrations/scripts/cleanup) and create it again")
 	case auto && in.Status == lifecycle.Editing:

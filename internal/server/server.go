@@ -14,6 +14,7 @@ package server
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -79,6 +80,12 @@ type Options struct {
 	// holds: a job started, the leases were renewed, an outcome was written or
 	// dropped, a revalidation ended. Tests wait on it instead of polling.
 	OnBackground func()
+	// Templates and BundleVersion are the bundle the engine renders (render.Options):
+	// nil and 0 are the embedded templates and templates.BundleVersion. Tests give an
+	// older or a newer bundle kept as test data, to make states that need a migration
+	// and to migrate them.
+	Templates     fs.FS
+	BundleVersion int
 }
 
 // Server serves the API. Create it with New, call Start to resume work left by a
@@ -134,6 +141,10 @@ type Server struct {
 	stopOnce sync.Once
 	mu       sync.Mutex
 	started  bool
+	// migrateAfter is when the poll next looks for integrations to migrate (after a
+	// look that found none); only the poll, which runs one at a time, reads and
+	// writes it.
+	migrateAfter time.Time
 }
 
 // New builds a server from opts.
@@ -142,7 +153,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("server: a store is required")
 	}
 	memo := &checkMemo{}
-	eng, err := render.New(render.Options{Check: memo.check})
+	eng, err := render.New(render.Options{Check: memo.check, FS: opts.Templates, BundleVersion: opts.BundleVersion})
 	if err != nil {
 		return nil, err
 	}

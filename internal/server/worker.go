@@ -45,6 +45,12 @@ func (s *Server) runJob(j job) {
 	case platforms.OpDelete:
 		from, ok, fail = lifecycle.Deleting, lifecycle.Removed, lifecycle.DeleteFailed
 		err = s.doChange(ctx, j)
+	case opMigrate:
+		from, ok, fail = lifecycle.Migrating, lifecycle.Migrated, lifecycle.MigrateFailed
+		err = s.doMigrate(ctx, j)
+	case opRollback:
+		from, fail = lifecycle.Migrating, lifecycle.MigrateFailed
+		err = s.doRollback(ctx, j)
 	}
 	if s.jobCtx.Err() != nil {
 		// Shut down mid-job: Close releases the lease for another replica or restart.
@@ -62,7 +68,7 @@ func (s *Server) runJob(j job) {
 	}
 	if err != nil {
 		s.log.WarnContext(ctx, "background work failed", "integration", j.id, "kind", j.kind, "err", connector.Scrub(err, connector.Secrets(j.payload, connector.Credentials{})))
-		if s.finish(context.Background(), j.kind, j.id, from, fail, failMessage(j, err), nil) {
+		if s.finish(context.Background(), j.kind, j.id, from, fail, failMessage(j, err), clearMigration) {
 			s.metrics.jobs.WithLabelValues(string(j.kind), "failed").Inc()
 		}
 		return
@@ -70,7 +76,7 @@ func (s *Server) runJob(j job) {
 	// The state is computed once, though finish may apply its change again after a
 	// conflicting write.
 	var state []byte
-	stateDone := j.kind != platforms.OpCreate && j.kind != platforms.OpEdit
+	stateDone := j.kind != platforms.OpCreate && j.kind != platforms.OpEdit && j.kind != opMigrate
 	if s.finish(context.Background(), j.kind, j.id, from, ok, "", func(in *store.Integration) {
 		if j.kind == platforms.OpEdit && in.Pending != nil {
 			in.Config, in.Pending = in.Pending, nil
@@ -80,11 +86,23 @@ func (s *Server) runJob(j job) {
 			state, stateDone = s.stateOf(in, j.kind, j.payload), true
 		}
 		if state != nil {
-			in.AppliedState = state
+			in.AppliedState, in.StateBundle = state, s.engine.BundleVersion()
 		}
+		clearMigration(in)
 	}) {
 		s.metrics.jobs.WithLabelValues(string(j.kind), "ok").Inc()
 	}
+}
+
+// clearMigration drops the progress of a migration from what the server holds of in:
+// the job that ran it ended.
+func clearMigration(in *store.Integration) {
+	h, err := heldOf(in)
+	if err != nil || h.Migration == nil {
+		return
+	}
+	h.Migration = nil
+	in.Credentials, _ = json.Marshal(h)
 }
 
 // finishTimeout bounds the writing of a job's outcome.
@@ -158,6 +176,12 @@ func failMessage(j job, err error) string {
 		return "the manual setup is not complete: " + msg + "; run the create script (POST /integrations/scripts/create), then delete this integration and create it again"
 	case platforms.OpEdit:
 		return "edit failed, the previous config is kept: " + msg
+	case opMigrate, opRollback:
+		var mf *migrationFailed
+		if errors.As(err, &mf) {
+			return msg
+		}
+		return "migration failed: " + msg
 	default:
 		return "delete failed, the integration is kept: " + msg
 	}
@@ -189,7 +213,7 @@ func (s *Server) doCreate(ctx context.Context, j job) error {
 	if err != nil {
 		return err
 	}
-	if err := c.Run(ctx, script, j.payload); err != nil {
+	if err := c.Run(ctx, script, j.payload, connector.Credentials{}); err != nil {
 		return s.cleanupAfter(ctx, c, j, pw, err)
 	}
 	return nil
@@ -219,7 +243,7 @@ func (s *Server) renderPhases(p *platforms.Payload, pw string, op platforms.Oper
 func (s *Server) cleanupAfter(ctx context.Context, c connector.Connector, j job, pw string, runErr error) error {
 	script, err := s.renderPhases(j.payload, pw, platforms.OpCleanup, platforms.OpCleanup, platforms.OpPostCleanup)
 	if err == nil {
-		err = c.Run(ctx, script, j.payload)
+		err = c.Run(ctx, script, j.payload, connector.Credentials{})
 	}
 	if err != nil {
 		return fmt.Errorf("%v; the cleanup also failed (%v): run the cleanup script (POST /integrations/scripts/cleanup) yourself", runErr, err)
@@ -263,7 +287,7 @@ func (s *Server) doChange(ctx context.Context, j job) error {
 	if err != nil {
 		return err
 	}
-	return c.Run(ctx, script, j.payload)
+	return c.Run(ctx, script, j.payload, connector.Credentials{})
 }
 
 // setHeld changes the server-held credentials of integration id.
