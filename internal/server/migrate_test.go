@@ -10,12 +10,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/openintegrations/integrations/internal/connector"
 	"github.com/openintegrations/integrations/internal/lifecycle"
 	"github.com/openintegrations/integrations/internal/store"
+	"github.com/openintegrations/integrations/internal/store/storetest"
 	"github.com/openintegrations/integrations/platforms"
 	"github.com/openintegrations/integrations/templates"
 )
@@ -353,5 +355,79 @@ func TestMigrateInterruptedRollsBack(t *testing.T) {
 	}
 	if in.StateBundle != templates.BundleVersion || h.Migration != nil {
 		t.Errorf("after the rollback: state bundle %d, progress %+v", in.StateBundle, h.Migration)
+	}
+}
+
+// TestMigrateTwoReplicas: two replicas start on a new bundle at once, on one store;
+// each integration's migration runs once, on one of them.
+func TestMigrateTwoReplicas(t *testing.T) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			var opts []func(*envOpt)
+			if db == "postgres" {
+				dsn := storetest.PostgresURL(t)
+				opts = append(opts, func(o *envOpt) { o.dsn = dsn })
+			}
+			e := newEnv(t, opts...)
+			const n = 6
+			var ids []string
+			for i := range n {
+				ids = append(ids, e.create(strings.Replace(redshiftImpersonation, "organization.aws", fmt.Sprintf("org%d.aws", i), 1), lifecycle.Enabled))
+			}
+			e.stop()
+			var mu sync.Mutex
+			perHost := map[string]int{}
+			e.fake.Set(func(f *connector.Fake) {
+				f.Latency = 2 * time.Millisecond
+				f.OnRun = func(call, _, key string) {
+					if strings.HasPrefix(call, "run:migrate(") {
+						mu.Lock()
+						perHost[key]++
+						mu.Unlock()
+					}
+				}
+			})
+			e.templates, e.bundle = nextBundle(t), nextNumber
+			other := &env{t: t, dir: e.dir, db: e.db, fake: e.fake, logs: &syncBuffer{}, admin: e.admin, templates: e.templates, bundle: e.bundle}
+			var wg sync.WaitGroup
+			wg.Go(func() { e.start(false) })
+			wg.Go(func() { other.start(false) })
+			wg.Wait()
+			// Either replica's background work may end a migration: wait on both.
+			deadline := time.After(20 * time.Second)
+			for _, id := range ids {
+				for {
+					a, b := e.background.next(), other.background.next()
+					if in, _ := e.stored(id); in.Status == lifecycle.Enabled {
+						break
+					} else if in.Status != lifecycle.Migrating {
+						t.Fatalf("integration %s: %s (%s)", id, in.Status, in.Message)
+					}
+					select {
+					case <-a:
+					case <-b:
+					case <-deadline:
+						t.Fatalf("integration %s: still migrating", id)
+					}
+				}
+			}
+			e.waitIdle()
+			other.waitIdle()
+			mu.Lock()
+			defer mu.Unlock()
+			if len(perHost) != n {
+				t.Errorf("migrations ran for %d integrations, want %d: %v", len(perHost), n, perHost)
+			}
+			for host, runs := range perHost {
+				if runs != 3 { // its three schema grants, once
+					t.Errorf("%s: %d migration statements run, want 3 (one migration)", host, runs)
+				}
+			}
+			for _, id := range ids {
+				if in, _ := e.stored(id); in.StateBundle != nextNumber {
+					t.Errorf("integration %s: state bundle %d, want %d", id, in.StateBundle, nextNumber)
+				}
+			}
+		})
 	}
 }
