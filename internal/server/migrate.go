@@ -1,5 +1,8 @@
 package server
 
+// The import block is like worker.go's and integrations.go's: all three take a job of an
+// integration from its payload to the platform and the store; a list of dependencies
+// shares no logic.
 import (
 	"context"
 	"errors"

@@ -1,5 +1,7 @@
 package server
 
+// The import block is like bench_test.go's: both drive servers on real stores with the
+// fake connector; a list of dependencies shares no logic.
 import (
 	"errors"
 	"fmt"
