@@ -56,7 +56,7 @@ commands:
   schema     [TYPE]
              print the JSON Schema (2020-12) of payload files, of every type or of TYPE
   serve      [--addr 127.0.0.1:8080] [--db FILE|sqlite:FILE|postgres://...] [--offline|--sandbox]
-             [--revalidate-interval 1h] [--lease 15s] [--queue 100] [--shutdown-timeout 30s]
+             [--revalidate-interval 1h] [--migrate=true] [--lease 15s] [--queue 100] [--shutdown-timeout 30s]
              [--egress-allow CIDR,...] [--public-url URL] [--table-grants-role-prefix IMMUTA]
              the API server (env INTEGRATIONS_ADDR, INTEGRATIONS_DB, INTEGRATIONS_ADMIN_KEY,
              INTEGRATIONS_SECRET_KEY)

@@ -177,6 +177,7 @@ func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	sandbox := fs.Bool("sandbox", false, "simulate every platform in memory (all tests pass, scripts \"run\"): for trying clients, never for real integrations")
 	latency := fs.Duration("sandbox-latency", 0, "with --sandbox: how long each simulated platform call takes")
 	revalidate := fs.Duration("revalidate-interval", server.DefaultRevalidateInterval, "how often each enabled integration re-runs its connection tests (0: never)")
+	migrate := fs.Bool("migrate", true, "migrate on its own each enabled integration an older template bundle made, where its system account may run the whole migration (false: they stay as they are until a PUT, or a DBA's run of the edit script, migrates them)")
 	lease := fs.Duration("lease", server.DefaultLease, "how long a replica's claim on a background job lasts unless renewed; a stopped replica's jobs are taken over after it")
 	queue := fs.Int("queue", server.DefaultQueue, "how many accepted background jobs may wait for a worker; beyond that a request that would start one gets 503 with Retry-After")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests and jobs get to finish on SIGTERM/SIGINT")
@@ -253,7 +254,7 @@ func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	if *publicURL == "" {
 		*publicURL = "http://" + ln.Addr().String()
 	}
-	opts := server.Options{Store: st, Logger: log, Lease: *lease, Queue: *queue, RevalidateInterval: *revalidate, PublicURL: strings.TrimSuffix(*publicURL, "/")}
+	opts := server.Options{Store: st, Logger: log, Lease: *lease, Queue: *queue, RevalidateInterval: *revalidate, PublicURL: strings.TrimSuffix(*publicURL, "/"), NoMigrations: !*migrate}
 	switch {
 	case *sandbox:
 		// One line per simulated script run or check of a setup: what a test counts to

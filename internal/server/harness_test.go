@@ -101,6 +101,8 @@ type env struct {
 	// and 0: the embedded bundle); a test sets them before a restart to upgrade.
 	templates fs.FS
 	bundle    int
+	// noMigrations is Options.NoMigrations.
+	noMigrations bool
 }
 
 type envOpt struct {
@@ -169,7 +171,7 @@ func (e *env) start(offline bool) {
 	}
 	opts := Options{Store: served, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), CheckTimeout: 5 * time.Second, WorkTimeout: 20 * time.Second, AuthTTL: 100 * time.Millisecond, Now: e.clock.now, OnBackground: e.background.fire,
 		Lease: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond, RevalidateInterval: e.revalidate, RequestTimeout: e.requestTimeout,
-		Workers: e.workers, Queue: e.queue, Templates: e.templates, BundleVersion: e.bundle}
+		Workers: e.workers, Queue: e.queue, Templates: e.templates, BundleVersion: e.bundle, NoMigrations: e.noMigrations}
 	if !offline {
 		fake := e.fake
 		opts.Connector = func(string) connector.Connector { return fake }

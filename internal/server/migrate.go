@@ -23,8 +23,9 @@ import (
 //   - The poll claims it (store.ClaimMigration: one UPDATE moves it from enabled to
 //     migrating under this replica's lease, so each migration is claimed once across
 //     replicas) at start and then at most every migrateScan while none is found. An
-//     offline server has no platform to migrate on and claims none; neither is a
-//     stateless integration (stored before states were kept) ever claimed.
+//     offline server has no platform to migrate on and claims none, nor does one
+//     started with Options.NoMigrations; neither is a stateless integration (stored
+//     before states were kept) ever claimed.
 //   - The migration is the edit script from the applied state to the current model of
 //     the unchanged config. The server runs it only when every statement and every
 //     undo is one the integration's own system account may run
@@ -91,7 +92,7 @@ func (e *migrationFailed) Error() string { return e.msg }
 // claimMigration claims, into place p, one integration to migrate: false when there is
 // none (or migrations are not looked for now).
 func (s *Server) claimMigration(ctx context.Context, p *place, now time.Time) (bool, error) {
-	if s.Offline() || now.Before(s.migrateAfter) {
+	if s.Offline() || s.noMigrations || now.Before(s.migrateAfter) {
 		return false, nil
 	}
 	to, err := lifecycle.Next(lifecycle.Enabled, lifecycle.Migrate)

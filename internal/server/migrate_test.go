@@ -148,6 +148,34 @@ func TestMigrateOnStart(t *testing.T) {
 	e.waitStatus(manual, lifecycle.Deleted)
 }
 
+// TestMigrateOff: a server started with NoMigrations (serve --migrate=false) leaves an
+// integration an older bundle made enabled and untouched; one started without it
+// migrates it.
+func TestMigrateOff(t *testing.T) {
+	e := newEnv(t)
+	id := e.create(redshiftImpersonation, lifecycle.Enabled)
+	e.noMigrations = true
+	e.upgrade(nextBundle(t), nextNumber)
+	e.waitIdle()
+	if in, _ := e.stored(id); in.Status != lifecycle.Enabled || in.StateBundle != templates.BundleVersion || len(e.calls("run:")) != 0 {
+		t.Fatalf("with migrations off: %s at state bundle %d, runs %v", in.Status, in.StateBundle, e.calls("run:"))
+	}
+	e.noMigrations = false
+	e.restart()
+	e.waitIdle()
+	for {
+		changed := e.background.next()
+		if in, _ := e.stored(id); in.StateBundle == nextNumber && in.Status == lifecycle.Enabled {
+			break
+		}
+		select {
+		case <-changed:
+		case <-time.After(10 * time.Second):
+			t.Fatal("not migrated once migrations are on")
+		}
+	}
+}
+
 // TestMigrateFailureRollsBack: a statement the platform refuses stops the migration;
 // the integration is in migrateError with a message naming the statement and the
 // rollback, its state unchanged, and it is not migrated again on the next start.

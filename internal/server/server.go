@@ -80,6 +80,9 @@ type Options struct {
 	// holds: a job started, the leases were renewed, an outcome was written or
 	// dropped, a revalidation ended. Tests wait on it instead of polling.
 	OnBackground func()
+	// NoMigrations: the server never migrates on its own (migrate.go); an integration
+	// an older bundle made stays enabled until a PUT migrates it.
+	NoMigrations bool
 	// Templates and BundleVersion are the bundle the engine renders (render.Options):
 	// nil and 0 are the embedded templates and templates.BundleVersion. Tests give an
 	// older or a newer bundle kept as test data, to make states that need a migration
@@ -145,6 +148,8 @@ type Server struct {
 	// look that found none); only the poll, which runs one at a time, reads and
 	// writes it.
 	migrateAfter time.Time
+	// noMigrations is Options.NoMigrations.
+	noMigrations bool
 }
 
 // New builds a server from opts.
@@ -202,6 +207,7 @@ func New(opts Options) (*Server, error) {
 	s.capacity = s.workers + queue
 	s.drained = make(chan struct{})
 	s.revalidate = opts.RevalidateInterval
+	s.noMigrations = opts.NoMigrations
 	s.publicURL = opts.PublicURL
 	s.requestTimeout = opts.RequestTimeout
 	if s.requestTimeout <= 0 {
