@@ -176,6 +176,35 @@ func TestMigrateOff(t *testing.T) {
 	}
 }
 
+// TestMigrateBackfill: a state stored before the state bundle column existed (0 with a
+// state) gets its bundle at the next start, and is migrated.
+func TestMigrateBackfill(t *testing.T) {
+	e := newEnv(t)
+	id := e.create(redshiftImpersonation, lifecycle.Enabled)
+	in, _ := e.stored(id)
+	in.StateBundle = 0
+	if err := e.st.Update(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	e.upgrade(nextBundle(t), nextNumber)
+	e.waitStatus(id, lifecycle.Enabled)
+	for {
+		changed := e.background.next()
+		if in, _ := e.stored(id); in.StateBundle == nextNumber {
+			break
+		}
+		select {
+		case <-changed:
+		case <-time.After(10 * time.Second):
+			in, _ := e.stored(id)
+			t.Fatalf("not migrated: state bundle %d", in.StateBundle)
+		}
+	}
+	if n := len(e.calls("run:migrate(")); n != 3 {
+		t.Errorf("%d migration statements, want 3", n)
+	}
+}
+
 // TestMigrateFailureRollsBack: a statement the platform refuses stops the migration;
 // the integration is in migrateError with a message naming the statement and the
 // rollback, its state unchanged, and it is not migrated again on the next start.

@@ -223,6 +223,9 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	// The leases of the held jobs are renewed every third of the lease.
 	s.wg.Go(func() { s.every(s.lease/3, s.renewHeld) })
+	if err := s.backfillStateBundles(ctx); err != nil {
+		return fmt.Errorf("read the applied states: %w", err)
+	}
 	if err := s.poll(ctx); err != nil {
 		return fmt.Errorf("resume interrupted work: %w", err)
 	}
