@@ -230,7 +230,8 @@ func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 		return ExitUsage
 	}
 	server.TuneGC()
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	log, stopLog := newServeLog(stderr)
+	defer stopLog()
 
 	st, err := openStore(ctx, env, *db, stderr)
 	if err != nil {
