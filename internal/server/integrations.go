@@ -593,8 +593,13 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) error
 		if dry {
 			return dryRun(w, res, nil)
 		}
+		wasMigrating := in.Status == lifecycle.Migrating
 		in.Status, _ = lifecycle.Next(in.Status, lifecycle.ForceDisable)
 		in.Message = "disabled with forceDisable: remove the integration's objects from the platform yourself (POST /integrations/" + strconv.FormatInt(in.ID, 10) + "/scripts/delete gives the script)"
+		if wasMigrating {
+			in.Message += "; a migration was running and was stopped without a rollback: some of its statements may have run"
+		}
+		clearMigration(in)
 		// The work in flight (if any) loses its lease and stops.
 		in.Pending, in.LeaseOwner, in.LeaseUntil = nil, "", time.Time{}
 		if err := s.store.Update(r.Context(), in); err != nil {

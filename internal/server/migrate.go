@@ -174,6 +174,9 @@ func (s *Server) doMigrate(ctx context.Context, j job) error {
 	sys := systemCredentials(in, j.payload)
 	prog := migrationProgress{From: from, To: to}
 	for _, step := range steps {
+		if ctx.Err() != nil {
+			return ctx.Err() // stopping, timed out, or the lease was lost (a forceDisable)
+		}
 		prog.Next = &step
 		if err := s.setHeld(ctx, j.id, func(h *held) { h.Migration = &prog }); err != nil {
 			return s.migrationError(ctx, c, j, sys, in, &prog, fmt.Sprintf("migration from bundle %d to %d stopped before %s: its progress could not be recorded (%v)", from, to, step.What, err))
@@ -181,6 +184,9 @@ func (s *Server) doMigrate(ctx context.Context, j job) error {
 		if err := c.Run(ctx, oneStatement(opMigrate, step, step.SQL), j.payload, sys); err != nil {
 			if s.jobCtx.Err() != nil {
 				return err // stopping: the next owner of the job rolls back from the progress
+			}
+			if s.jobLost(j.id) {
+				return err // a forceDisable ended it, or another replica took it: touch nothing more
 			}
 			prog.Next = nil // the platform refused it: it did not run
 			return s.migrationError(ctx, c, j, sys, in, &prog, fmt.Sprintf("migration from bundle %d to %d failed at %s: %v", from, to, step.What, platformErr(err, secrets)))
@@ -209,6 +215,9 @@ func (s *Server) rollback(ctx context.Context, c connector.Connector, j job, sys
 	var notes []string
 	running := prog.Next != nil
 	undos := 0 // a statement whose undo is empty is undone by the drop of its container
+	if s.jobLost(j.id) {
+		return "the rollback stopped: the job was ended (a forceDisable) or taken over"
+	}
 	if n := prog.Next; n != nil {
 		if n.Undo != "" {
 			undos++
@@ -223,6 +232,9 @@ func (s *Server) rollback(ctx context.Context, c connector.Connector, j job, sys
 	}
 	applied := len(prog.Applied)
 	for i := applied - 1; i >= 0; i-- {
+		if s.jobLost(j.id) {
+			return "the rollback stopped: the job was ended (a forceDisable) or taken over"
+		}
 		step := prog.Applied[i]
 		if step.Undo != "" {
 			undos++
@@ -368,4 +380,13 @@ func (s *Server) backfillStateBundles(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// jobLost reports whether this replica no longer holds the lease of job id (a
+// forceDisable ended it, or another replica took it over after a lapse).
+func (s *Server) jobLost(id int64) bool {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	h := s.held[id]
+	return h == nil || h.lost
 }

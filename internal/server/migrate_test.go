@@ -271,17 +271,19 @@ func TestMigrateRollback(t *testing.T) {
 		applied []migrationStep
 		next    *migrationStep
 		fail    string // the undo that fails
+		lost    bool   // the job's lease is lost (a forceDisable)
 		runs    []string
 		want    []string
 		left    int // statements left in the recorded progress
 	}{
-		{"in reverse", []migrationStep{step(1, "U1"), step(2, ""), step(3, "U3")}, nil, "", []string{"U3", "U1"},
+		{"in reverse", []migrationStep{step(1, "U1"), step(2, ""), step(3, "U3")}, nil, "", false, []string{"U3", "U1"},
 			[]string{"rolled back: the undo of the 3 statements applied ran in reverse (2 undo statements)"}, 0},
-		{"running one first", []migrationStep{step(1, "U1")}, &migrationStep{What: "statement 2", Undo: "U2"}, "U2", []string{"U2", "U1"},
+		{"running one first", []migrationStep{step(1, "U1")}, &migrationStep{What: "statement 2", Undo: "U2"}, "U2", false, []string{"U2", "U1"},
 			[]string{"the statement that was running", "statement 2 may not have run: its undo failed (no such object), check it by hand"}, 0},
-		{"undo fails", []migrationStep{step(1, "U1"), step(2, "U2"), step(3, "U3")}, nil, "U2", []string{"U3", "U2"},
+		{"undo fails", []migrationStep{step(1, "U1"), step(2, "U2"), step(3, "U3")}, nil, "U2", false, []string{"U3", "U2"},
 			[]string{"the rollback failed at the undo of statement 2 (no such object): run by hand, in this order, the undo of statement 2; then statement 1"}, 2},
-		{"nothing applied", nil, nil, "", nil, []string{"nothing to roll back"}, 0},
+		{"nothing applied", nil, nil, "", false, nil, []string{"nothing to roll back"}, 0},
+		{"job lost", []migrationStep{step(1, "U1")}, nil, "", true, nil, []string{"the rollback stopped: the job was ended (a forceDisable) or taken over"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -300,6 +302,11 @@ func TestMigrateRollback(t *testing.T) {
 			if err := e.srv.setHeld(t.Context(), in.ID, func(h *held) { h.Migration = prog }); err != nil {
 				t.Fatal(err)
 			}
+			// The job is this replica's, as a running migration's is.
+			e.srv.qmu.Lock()
+			e.srv.held[in.ID] = &heldJob{kind: opMigrate, lost: tt.lost}
+			e.srv.qmu.Unlock()
+			defer e.srv.forget(in.ID)
 			msg := e.srv.rollback(t.Context(), f, job{id: in.ID, payload: p}, connector.Credentials{}, prog)
 			if !slices.Equal(runs, tt.runs) {
 				t.Errorf("undo runs %v, want %v", runs, tt.runs)
@@ -488,5 +495,40 @@ func TestMigrateTwoReplicas(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMigrateForceDisabled: a forceDisable during a migration stops it and touches the
+// platform no more: no rollback runs, the progress is dropped, and the message says
+// the migration was stopped.
+func TestMigrateForceDisabled(t *testing.T) {
+	e := newEnv(t)
+	id := e.create(redshiftImpersonation, lifecycle.Enabled)
+	started := make(chan struct{}, 10)
+	e.fake.Set(func(f *connector.Fake) {
+		f.Gate = make(chan struct{}) // never opened: the statement runs until cancelled
+		f.OnRun = func(call, _, _ string) {
+			if strings.HasPrefix(call, "run:migrate(") {
+				started <- struct{}{}
+			}
+		}
+	})
+	e.upgrade(nextBundle(t), nextNumber)
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no migration statement started")
+	}
+	expect(t, e.del("/integrations/"+id+"?forceDisable=true", ""), http.StatusOK)
+	e.waitIdle()
+	in, h := e.stored(id)
+	if in.Status != lifecycle.Disabled || !strings.Contains(in.Message, "a migration was running and was stopped without a rollback") {
+		t.Errorf("after the forceDisable: %s, %q", in.Status, in.Message)
+	}
+	if h.Migration != nil {
+		t.Errorf("the migration's progress is kept: %+v", h.Migration)
+	}
+	if r := e.calls("run:rollback("); len(r) != 0 || len(e.calls("run:migrate(")) != 1 {
+		t.Errorf("after the forceDisable the server ran %v and %v", e.calls("run:migrate("), r)
 	}
 }
