@@ -78,7 +78,8 @@ type Options struct {
 	Now func() time.Time
 	// OnBackground, when set, is called after background work changed what the store
 	// holds: a job started, the leases were renewed, an outcome was written or
-	// dropped, a revalidation ended. Tests wait on it instead of polling.
+	// dropped, a revalidation ended; and when a place in the job queue was given back
+	// unused (a poll that claimed nothing). Tests wait on it instead of polling.
 	OnBackground func()
 	// NoMigrations: the server never migrates on its own (migrate.go); an integration
 	// an older bundle made stays enabled until a PUT migrates it.
