@@ -24,7 +24,9 @@ const (
 	accessHold = 32 << 10
 )
 
-// lineSink collects the handler's lines and writes them to w when told.
+// lineSink collects the handler's lines and writes them to w when told. Its Write has
+// the shape of the server tests' syncBuffer (a bytes.Buffer behind a mutex), a test
+// helper of another package; the two share no logic.
 type lineSink struct {
 	mu  sync.Mutex
 	w   io.Writer
