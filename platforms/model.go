@@ -2,6 +2,7 @@ package platforms
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 )
 
@@ -76,14 +77,7 @@ type Needs struct {
 }
 
 // SystemMay reports whether the system account may run op on objects of the kind.
-func (n Needs) SystemMay(op string) bool {
-	for _, o := range n.System {
-		if o == op {
-			return true
-		}
-	}
-	return false
-}
+func (n Needs) SystemMay(op string) bool { return slices.Contains(n.System, op) }
 
 // For returns the needs of op ("create", "alter" or "drop").
 func (n Needs) For(op string) []string {

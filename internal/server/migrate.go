@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -141,11 +142,10 @@ func (s *Server) doMigrate(ctx context.Context, j job) error {
 	if err != nil {
 		return &migrationFailed{fmt.Sprintf("migration from bundle %d to %d not started: it cannot be rendered (%v)", from, to, err)}
 	}
-	secrets := connector.Secrets(j.payload, systemCredentials(in, j.payload))
+	sys := systemCredentials(in, j.payload)
+	secrets := connector.Secrets(j.payload, sys)
 	var steps []migrationStep
-	var privileged []string
-	runners := map[string]bool{}
-	var runAs []string
+	var privileged, runAs []string
 	for _, ph := range script.Phases {
 		for i, stmt := range ph.Statements {
 			step := migrationStep{What: describe(ph.Name, i+1, stmt.SQL, secrets), Phase: ph.Name, ConnectTo: ph.ConnectTo,
@@ -153,8 +153,7 @@ func (s *Server) doMigrate(ctx context.Context, j job) error {
 			steps = append(steps, step)
 			if !stmt.SystemRunnable() {
 				privileged = append(privileged, step.What)
-				if !runners[ph.RunAs] {
-					runners[ph.RunAs] = true
+				if !slices.Contains(runAs, ph.RunAs) {
 					runAs = append(runAs, ph.RunAs)
 				}
 			}
@@ -171,7 +170,6 @@ func (s *Server) doMigrate(ctx context.Context, j job) error {
 	if c == nil {
 		return &migrationFailed{fmt.Sprintf("migration from bundle %d to %d not started: the server has no connector for %s", from, to, in.Type)}
 	}
-	sys := systemCredentials(in, j.payload)
 	prog := migrationProgress{From: from, To: to}
 	for _, step := range steps {
 		if ctx.Err() != nil {

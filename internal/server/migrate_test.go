@@ -162,18 +162,10 @@ func TestMigrateOff(t *testing.T) {
 	}
 	e.noMigrations = false
 	e.restart()
-	e.waitIdle()
-	for {
-		changed := e.background.next()
-		if in, _ := e.stored(id); in.StateBundle == nextNumber && in.Status == lifecycle.Enabled {
-			break
-		}
-		select {
-		case <-changed:
-		case <-time.After(10 * time.Second):
-			t.Fatal("not migrated once migrations are on")
-		}
-	}
+	e.eventually("not migrated once migrations are on", func() bool {
+		in, _ := e.stored(id)
+		return in.StateBundle == nextNumber && in.Status == lifecycle.Enabled
+	})
 }
 
 // TestMigrateBackfill: a state stored before the state bundle column existed (0 with a
@@ -187,19 +179,10 @@ func TestMigrateBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.upgrade(nextBundle(t), nextNumber)
-	e.waitStatus(id, lifecycle.Enabled)
-	for {
-		changed := e.background.next()
-		if in, _ := e.stored(id); in.StateBundle == nextNumber {
-			break
-		}
-		select {
-		case <-changed:
-		case <-time.After(10 * time.Second):
-			in, _ := e.stored(id)
-			t.Fatalf("not migrated: state bundle %d", in.StateBundle)
-		}
-	}
+	e.eventually("not migrated", func() bool {
+		in, _ := e.stored(id)
+		return in.StateBundle == nextNumber && in.Status == lifecycle.Enabled
+	})
 	if n := len(e.calls("run:migrate(")); n != 3 {
 		t.Errorf("%d migration statements, want 3", n)
 	}

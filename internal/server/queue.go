@@ -439,25 +439,20 @@ func (s *Server) poll(ctx context.Context) error {
 		now := time.Now().UTC()
 		p.until = now.Add(s.lease)
 		in, err := s.store.Claim(ctx, s.replica, now, p.until, lifecycle.Creating, lifecycle.Editing, lifecycle.Deleting, lifecycle.Migrating)
-		if errors.Is(err, store.ErrNotFound) {
-			// No lapsed job: an integration to migrate, if any, takes the place.
-			var claimed bool
-			if claimed, err = s.claimMigration(ctx, p, now); claimed {
-				continue
-			}
-			if err == nil {
-				err = store.ErrNotFound
-			}
-		}
-		if err != nil {
+		switch {
+		case err == nil:
+			p.keep()
+			s.takeOver(ctx, in, p)
+			continue
+		case !errors.Is(err, store.ErrNotFound):
 			p.cancel()
-			if errors.Is(err, store.ErrNotFound) {
-				return nil
-			}
 			return err
 		}
-		p.keep()
-		s.takeOver(ctx, in, p)
+		// No lapsed job: an integration to migrate, if any, takes the place.
+		if claimed, err := s.claimMigration(ctx, p, now); !claimed {
+			p.cancel()
+			return err
+		}
 	}
 }
 
